@@ -1,0 +1,3 @@
+"""The ``loci`` command-line application (``loci --help``)."""
+
+__all__: list[str] = []

@@ -1,0 +1,84 @@
+"""Geometry helpers: horizontal projection, room polygons and view volumes."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from shapely.geometry import Polygon
+
+from memory_core.errors import InvalidInputError
+from memory_core.types import Vec3, check_finite
+
+__all__ = ["RoomFootprint", "ViewVolume", "horizontal", "vertical"]
+
+
+def horizontal(p: Sequence[float], up_axis: str) -> tuple[float, float]:
+    """The floor-plane coordinates of ``p``."""
+    return (p[0], p[2]) if up_axis == "y" else (p[0], p[1])
+
+
+def vertical(p: Sequence[float], up_axis: str) -> float:
+    return p[1] if up_axis == "y" else p[2]
+
+
+class RoomFootprint:
+    """A room's floor polygon, prepared for fast point-in-room tests."""
+
+    def __init__(self, room_id: str, polygon: Sequence[tuple[float, float]]) -> None:
+        if len(polygon) < 3:
+            raise InvalidInputError(f"room {room_id!r} polygon needs >= 3 vertices")
+        check_finite(f"room {room_id!r} polygon", (c for v in polygon for c in v))
+        self.room_id = room_id
+        self.vertices = [(float(x), float(y)) for x, y in polygon]
+        self.polygon = Polygon(self.vertices)
+        if self.polygon.area <= 0.0:
+            raise InvalidInputError(f"room {room_id!r} polygon has zero area")
+        shapely.prepare(self.polygon)
+
+    def contains(self, x: float, y: float) -> bool:
+        return bool(shapely.contains_xy(self.polygon, x, y))
+
+    @property
+    def centroid(self) -> tuple[float, float]:
+        c = self.polygon.centroid
+        return (float(c.x), float(c.y))
+
+
+@dataclass(frozen=True, slots=True)
+class ViewVolume:
+    """A camera's view as a cone: apex, unit forward direction, half-angle, range.
+
+    It does not model occlusion; callers that know visibility (a simulator)
+    pass the expected ids directly instead.
+    """
+
+    origin: Vec3
+    forward: Vec3
+    half_fov_deg: float = 45.0
+    max_range_m: float = 3.0
+    min_range_m: float = 0.1
+
+    def __post_init__(self) -> None:
+        check_finite("view origin", self.origin)
+        f = check_finite("view forward", self.forward)
+        n = math.sqrt(sum(c * c for c in f))
+        if n < 1e-9:
+            raise InvalidInputError("view forward vector has zero length")
+        object.__setattr__(self, "forward", (f[0] / n, f[1] / n, f[2] / n))
+        if not 0.0 < self.half_fov_deg < 90.0 or self.max_range_m <= self.min_range_m:
+            raise InvalidInputError("view volume needs 0 < half_fov < 90 and max > min range")
+
+    def contains(self, points: NDArray[np.float64]) -> NDArray[np.bool_]:
+        d = points - np.asarray(self.origin)
+        dist = np.linalg.norm(d, axis=1)
+        along = d @ np.asarray(self.forward)
+        cos_lim = math.cos(math.radians(self.half_fov_deg))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            inside = along >= cos_lim * dist
+        out: NDArray[np.bool_] = inside & (dist >= self.min_range_m) & (dist <= self.max_range_m)
+        return out

@@ -1,0 +1,416 @@
+"""Long-term memory: a layered 3D scene graph (building → rooms → furniture → objects).
+
+Node values live in a dict of frozen :class:`SceneNode`; the topology lives in a
+networkx ``MultiDiGraph`` keyed by relation. Label, layer, spatial and change-time
+indexes keep the common queries far below a scan of the graph.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+import numpy as np
+from shapely import STRtree
+from shapely.geometry import Point
+from sortedcontainers import SortedList
+
+from memory_core.config import SceneGraphConfig
+from memory_core.embedding import TextEmbedder, label_text
+from memory_core.errors import (
+    DuplicateIdError,
+    EmbeddingsUnavailableError,
+    InvalidInputError,
+    UnknownNodeError,
+)
+from memory_core.geometry import RoomFootprint, horizontal
+from memory_core.spatial import SpatialGrid
+from memory_core.types import Layer, Relation, SceneEdge, SceneNode, Vec3, check_finite
+
+__all__ = ["RoomPath", "SceneGraph"]
+
+_SPATIAL_LAYERS = frozenset({Layer.OBJECT, Layer.RECEPTACLE, Layer.PLACE})
+_THINGS = (Layer.OBJECT, Layer.RECEPTACLE)
+_SUPPORT = (Relation.IN, Relation.ON)
+
+
+@dataclass(frozen=True, slots=True)
+class RoomPath:
+    """Rooms from start to goal and the door (or ``None`` if open) between each pair."""
+
+    rooms: tuple[str, ...]
+    doors: tuple[str | None, ...]
+
+
+class SceneGraph:
+    def __init__(
+        self, config: SceneGraphConfig | None = None, embedder: TextEmbedder | None = None
+    ) -> None:
+        self.config = config or SceneGraphConfig()
+        self.embedder = embedder
+        self.meta: dict[str, Any] = {"up_axis": self.config.up_axis}
+        self._nodes: dict[str, SceneNode] = {}
+        self._g: Any = nx.MultiDiGraph()
+        self._by_label: dict[str, set[str]] = {}
+        self._by_layer: dict[Layer, set[str]] = {layer: set() for layer in Layer}
+        self._grid = SpatialGrid(self.config.grid_cell_m)
+        self._rooms: dict[str, RoomFootprint] = {}
+        self._room_tree: tuple[Any, list[str]] | None = None
+        self._changes: Any = SortedList()
+        self._label_vecs: dict[str, np.ndarray[Any, Any]] = {}
+        self._id_counter = 0
+
+    # ------------------------------------------------------------------ basic access
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._nodes
+
+    @property
+    def up_axis(self) -> str:
+        return str(self.meta["up_axis"])
+
+    def node(self, node_id: str) -> SceneNode:
+        try:
+            return self._nodes[node_id]
+        except KeyError:
+            raise UnknownNodeError(f"no node with id {node_id!r}") from None
+
+    def nodes(self, layer: Layer | None = None, include_gone: bool = False) -> list[SceneNode]:
+        ids: Iterable[str] = self._nodes if layer is None else self._by_layer[layer]
+        out = [self._nodes[i] for i in ids]
+        return out if include_gone else [n for n in out if n.present]
+
+    def edges(self, relation: Relation | None = None) -> list[SceneEdge]:
+        return [
+            SceneEdge(u, v, k, dict(d) if d else {})
+            for u, v, k, d in self._g.edges(keys=True, data=True)
+            if relation is None or k == relation
+        ]
+
+    def incident_edges(self, node_id: str) -> list[SceneEdge]:
+        """Every edge into or out of a node."""
+        self.node(node_id)
+        out = self._g.out_edges(node_id, keys=True, data=True)
+        inc = self._g.in_edges(node_id, keys=True, data=True)
+        return [SceneEdge(u, v, Relation(k), dict(d)) for u, v, k, d in [*out, *inc]]
+
+    def count_edges(self, relation: Relation | None = None) -> int:
+        if relation is None:
+            return int(self._g.number_of_edges())
+        return sum(1 for _u, _v, k in self._g.edges(keys=True) if k == relation)
+
+    def room_footprint(self, room_id: str) -> RoomFootprint | None:
+        return self._rooms.get(room_id)
+
+    # ------------------------------------------------------------------ mutation
+    def new_id(self, label: str) -> str:
+        while True:
+            self._id_counter += 1
+            candidate = f"{label}#{self._id_counter}"
+            if candidate not in self._nodes:
+                return candidate
+
+    def add_node(
+        self, node: SceneNode, polygon: Sequence[tuple[float, float]] | None = None
+    ) -> None:
+        """Add a new node; ``polygon`` (floor plane) makes a room locatable."""
+        if node.id in self._nodes:
+            raise DuplicateIdError(f"node id {node.id!r} already exists")
+        footprint = RoomFootprint(node.id, polygon) if polygon is not None else None
+        self._nodes[node.id] = node
+        self._g.add_node(node.id)
+        self._index(node)
+        if footprint is not None:
+            self._rooms[node.id] = footprint
+            self._room_tree = None
+
+    def replace_node(self, node: SceneNode) -> None:
+        old = self.node(node.id)
+        self._unindex(old)
+        self._nodes[node.id] = node
+        self._index(node)
+
+    def update_node(self, node_id: str, **changes: Any) -> SceneNode:
+        new = dataclasses.replace(self.node(node_id), **changes)
+        self.replace_node(new)
+        return new
+
+    def remove_node(self, node_id: str) -> None:
+        node = self.node(node_id)
+        self._unindex(node)
+        del self._nodes[node_id]
+        self._g.remove_node(node_id)
+        if self._rooms.pop(node_id, None) is not None:
+            self._room_tree = None
+
+    def _index(self, node: SceneNode) -> None:
+        self._by_label.setdefault(node.label, set()).add(node.id)
+        self._by_layer[node.layer].add(node.id)
+        if node.layer in _SPATIAL_LAYERS and node.present:
+            self._grid.insert(node.id, node.position)
+        self._changes.add((node.last_changed, node.id))
+
+    def _unindex(self, node: SceneNode) -> None:
+        ids = self._by_label[node.label]
+        ids.discard(node.id)
+        if not ids:
+            del self._by_label[node.label]
+        self._by_layer[node.layer].discard(node.id)
+        self._grid.remove(node.id)
+        self._changes.discard((node.last_changed, node.id))
+
+    def add_edge(self, src: str, dst: str, relation: Relation, **attrs: Any) -> None:
+        for end in (src, dst):
+            if end not in self._nodes:
+                raise UnknownNodeError(f"edge {src!r} -{relation}-> {dst!r}: no node {end!r}")
+        if src == dst:
+            raise InvalidInputError(f"self-loop {src!r} -{relation}-> itself")
+        self._g.add_edge(src, dst, key=Relation(relation), **attrs)
+
+    def remove_edges(
+        self, node_id: str, relations: Iterable[Relation], outgoing: bool = True
+    ) -> None:
+        rels = set(relations)
+        view = self._g.out_edges if outgoing else self._g.in_edges
+        doomed = [(u, v, k) for u, v, k in view(node_id, keys=True) if k in rels]
+        self._g.remove_edges_from(doomed)
+
+    def set_support(self, node_id: str, parent_id: str | None, relation: Relation) -> None:
+        """Make ``parent_id`` the one receptacle ``node_id`` is in/on (None: free-standing)."""
+        self.remove_edges(node_id, _SUPPORT)
+        if parent_id is not None:
+            self.add_edge(node_id, parent_id, relation)
+
+    def set_room(self, node_id: str, room_id: str | None) -> None:
+        current = self.room_of(node_id)
+        if current == room_id:
+            return
+        if current is not None:
+            self._g.remove_edge(current, node_id, key=Relation.CONTAINS)
+        if room_id is not None:
+            self.add_edge(room_id, node_id, Relation.CONTAINS)
+
+    # ------------------------------------------------------------------ structural queries
+    def room_of(self, node_id: str) -> str | None:
+        """The room containing a node, directly or through a place (Hydra-style graphs)."""
+        self.node(node_id)
+        for u, _v, k in self._g.in_edges(node_id, keys=True):
+            if k != Relation.CONTAINS:
+                continue
+            layer = self._nodes[u].layer
+            if layer == Layer.ROOM:
+                return str(u)
+            if layer == Layer.PLACE:
+                return self.room_of(u)
+        return None
+
+    def support_of(self, node_id: str) -> tuple[str, Relation] | None:
+        """The receptacle a node is in/on, with the relation."""
+        self.node(node_id)
+        for _u, v, k in self._g.out_edges(node_id, keys=True):
+            if k in _SUPPORT:
+                return str(v), Relation(k)
+        return None
+
+    def locate_room(self, position: Sequence[float]) -> str | None:
+        """The room whose floor polygon holds ``position`` (None if outside all)."""
+        if not self._rooms:
+            return None
+        if self._room_tree is None:  # rebuilt lazily: rooms are added rarely, looked up often
+            ids = list(self._rooms)
+            self._room_tree = (STRtree([self._rooms[i].polygon for i in ids]), ids)
+        tree, ids = self._room_tree
+        x, y = horizontal(position, self.up_axis)
+        for idx in tree.query(Point(x, y), predicate="within"):
+            return ids[int(idx)]
+        return None
+
+    def neighbors(self, node_id: str, relation: Relation, incoming: bool = False) -> list[str]:
+        self.node(node_id)
+        view = self._g.in_edges if incoming else self._g.out_edges
+        return [str(u if incoming else v) for u, v, k in view(node_id, keys=True) if k == relation]
+
+    # ------------------------------------------------------------------ user queries
+    def find_by_label(self, label: str, include_gone: bool = False) -> list[SceneNode]:
+        """Nodes with this label, most confident first."""
+        nodes = [self._nodes[i] for i in self._by_label.get(label, ())]
+        if not include_gone:
+            nodes = [n for n in nodes if n.present]
+        nodes.sort(key=lambda n: (-n.confidence, n.id))
+        return nodes
+
+    def labels(self) -> list[str]:
+        return sorted(self._by_label)
+
+    def contents(self, receptacle_id: str, relation: Relation | None = None) -> list[SceneNode]:
+        """Things in/on a receptacle (``relation`` restricts to one of the two)."""
+        self.node(receptacle_id)
+        rels = _SUPPORT if relation is None else (relation,)
+        return sorted(
+            (
+                self._nodes[u]
+                for u, _v, k in self._g.in_edges(receptacle_id, keys=True)
+                if k in rels and self._nodes[u].present
+            ),
+            key=lambda n: n.id,
+        )
+
+    def in_room(self, room_id: str, layers: Iterable[Layer] = _THINGS) -> list[SceneNode]:
+        room = self.node(room_id)
+        if room.layer != Layer.ROOM:
+            raise InvalidInputError(f"{room_id!r} is a {room.layer}, not a room")
+        wanted = set(layers)
+        found: set[str] = set()
+        for child in self.neighbors(room_id, Relation.CONTAINS):
+            found.add(child)
+            if self._nodes[child].layer == Layer.PLACE:
+                found.update(self.neighbors(child, Relation.CONTAINS))
+        return sorted(
+            (
+                self._nodes[i]
+                for i in found
+                if self._nodes[i].layer in wanted and self._nodes[i].present
+            ),
+            key=lambda n: n.id,
+        )
+
+    def _accept(self, layers: Iterable[Layer], label: str | None) -> Callable[[str], bool]:
+        wanted = frozenset(layers)
+        nodes = self._nodes
+
+        def accept(node_id: str) -> bool:
+            n = nodes[node_id]
+            return n.layer in wanted and (label is None or n.label == label)
+
+        return accept
+
+    def nearest(
+        self,
+        point: Sequence[float],
+        k: int = 5,
+        layers: Iterable[Layer] = _THINGS,
+        label: str | None = None,
+    ) -> list[tuple[float, SceneNode]]:
+        p = _point(point)
+        hits = self._grid.nearest(p, k, self._accept(layers, label))
+        return [(d, self._nodes[i]) for d, i in hits]
+
+    def within_radius(
+        self,
+        point: Sequence[float],
+        radius: float,
+        layers: Iterable[Layer] = _THINGS,
+        label: str | None = None,
+    ) -> list[tuple[float, SceneNode]]:
+        p = _point(point)
+        if not radius >= 0:
+            raise InvalidInputError(f"radius must be >= 0, got {radius}")
+        hits = self._grid.within(p, radius, self._accept(layers, label))
+        return [(d, self._nodes[i]) for d, i in hits]
+
+    def changed_since(self, t: float) -> list[SceneNode]:
+        """Nodes whose position, state, support or presence changed at or after ``t``."""
+        return [self._nodes[i] for _t, i in self._changes.irange(minimum=(t, ""))]
+
+    def room_path(self, start: str, goal: str) -> RoomPath | None:
+        """Rooms (and doors) between two rooms or the rooms of two nodes; None if unconnected."""
+        a = start if self.node(start).layer == Layer.ROOM else self.room_of(start)
+        b = goal if self.node(goal).layer == Layer.ROOM else self.room_of(goal)
+        if a is None or b is None:
+            return None
+        rooms = self._by_layer[Layer.ROOM]
+        adj = nx.Graph()
+        adj.add_nodes_from(rooms)
+        for u, v, k, d in self._g.edges(keys=True, data=True):
+            if k == Relation.ADJACENT and u in rooms and v in rooms:
+                adj.add_edge(u, v, door=d.get("door"))
+        try:
+            path = nx.shortest_path(adj, a, b)
+        except nx.NetworkXNoPath:
+            return None
+        doors = tuple(adj.edges[u, v]["door"] for u, v in itertools.pairwise(path))
+        return RoomPath(tuple(path), doors)
+
+    def search(
+        self, text: str, k: int = 5, layers: Iterable[Layer] = _THINGS
+    ) -> list[tuple[float, SceneNode]]:
+        """Nodes whose label is closest in meaning to ``text`` (needs an embedder)."""
+        if self.embedder is None:
+            raise EmbeddingsUnavailableError(
+                "query by meaning needs embeddings: install the 'embeddings' extra and "
+                "set embeddings: true in the memory config"
+            )
+        wanted = set(layers)
+        labels = sorted({n.label for n in self._nodes.values() if n.layer in wanted and n.present})
+        if not labels:
+            return []
+        missing = [lab for lab in labels if lab not in self._label_vecs]
+        if missing:
+            vecs = self.embedder.embed([label_text(lab) for lab in missing])
+            self._label_vecs.update(zip(missing, vecs, strict=True))
+        q = self.embedder.embed([text])[0]
+        sims = np.stack([self._label_vecs[lab] for lab in labels]) @ q
+        out: list[tuple[float, SceneNode]] = []
+        for idx in np.argsort(-sims):
+            for node in self.find_by_label(labels[idx]):
+                if node.layer in wanted:
+                    out.append((float(sims[idx]), node))
+            if len(out) >= k:
+                break
+        return out[:k]
+
+    def iter_nodes(self) -> Iterator[SceneNode]:
+        return iter(self._nodes.values())
+
+    # ------------------------------------------------------------------ (de)serialisation
+    def to_records(self) -> tuple[list[SceneNode], list[SceneEdge], dict[str, Any]]:
+        meta = dict(self.meta)
+        meta["room_polygons"] = {
+            rid: [[x, y] for x, y in fp.vertices] for rid, fp in self._rooms.items()
+        }
+        meta["id_counter"] = self._id_counter
+        return list(self._nodes.values()), self.edges(), meta
+
+    @classmethod
+    def from_records(
+        cls,
+        nodes: Iterable[SceneNode],
+        edges: Iterable[SceneEdge],
+        meta: Mapping[str, Any],
+        config: SceneGraphConfig | None = None,
+        embedder: TextEmbedder | None = None,
+    ) -> SceneGraph:
+        meta = dict(meta)
+        polys: dict[str, list[list[float]]] = meta.pop("room_polygons", {})
+        counter = int(meta.pop("id_counter", 0))
+        cfg = config or SceneGraphConfig()
+        if "up_axis" in meta and meta["up_axis"] != cfg.up_axis:
+            cfg = dataclasses.replace(cfg, up_axis=str(meta["up_axis"]))
+        graph = cls(cfg, embedder)
+        graph.meta.update(meta)
+        graph._id_counter = counter
+        for node in nodes:
+            poly = polys.get(node.id)
+            graph.add_node(node, [(p[0], p[1]) for p in poly] if poly else None)
+        edge_list = list(edges)
+        for e in edge_list:
+            if e.src not in graph._nodes or e.dst not in graph._nodes or e.src == e.dst:
+                raise InvalidInputError(
+                    f"stored edge {e.src!r} -{e.relation}-> {e.dst!r} is dangling"
+                )
+        # Bulk insert: per-edge add_edge is the slowest part of loading a large graph.
+        graph._g.add_edges_from((e.src, e.dst, Relation(e.relation), e.attrs) for e in edge_list)
+        return graph
+
+
+def _point(point: Sequence[float]) -> Vec3:
+    p = check_finite("query point", point)
+    if len(p) != 3:
+        raise InvalidInputError(f"query point must have 3 components, got {len(p)}")
+    return (p[0], p[1], p[2])

@@ -1,0 +1,280 @@
+"""Typed, immutable value types shared by every memory component.
+
+Coordinates are metres in the world frame of the source. Which axis is "up"
+(``y`` in AI2-THOR, ``z`` in ROS/Hydra) is a property of the scene graph, not of
+the values, so these types stay frame-agnostic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TypeAlias
+
+from memory_core.errors import InvalidInputError
+
+__all__ = [
+    "AgentState",
+    "Box3D",
+    "Episode",
+    "Event",
+    "Layer",
+    "ObjectObservation",
+    "Pose",
+    "Relation",
+    "SceneEdge",
+    "SceneNode",
+    "StateValue",
+    "Vec3",
+    "check_finite",
+    "check_label",
+]
+
+Vec3: TypeAlias = tuple[float, float, float]
+Quat: TypeAlias = tuple[float, float, float, float]
+StateValue: TypeAlias = bool | int | float | str
+
+
+class Layer(StrEnum):
+    """Scene-graph layers, from coarse to fine (Hydra-like)."""
+
+    BUILDING = "building"
+    ROOM = "room"
+    PLACE = "place"
+    RECEPTACLE = "receptacle"
+    OBJECT = "object"
+    AGENT = "agent"
+
+
+class Relation(StrEnum):
+    """Edge relations. ``IN``/``ON`` point from the supported thing to its support."""
+
+    CONTAINS = "contains"
+    IN = "in"
+    ON = "on"
+    ADJACENT = "adjacent"
+    NEAR = "near"
+    FOLLOWS = "follows"
+
+
+def check_finite(name: str, values: Iterable[float]) -> tuple[float, ...]:
+    """Return ``values`` as floats, raising :class:`InvalidInputError` on NaN/inf."""
+    out = tuple(map(float, values))
+    if not all(map(math.isfinite, out)):
+        raise InvalidInputError(f"{name} must be finite, got {out!r}")
+    return out
+
+
+def _vec3(name: str, values: Iterable[float]) -> Vec3:
+    out = check_finite(name, values)
+    if len(out) != 3:
+        raise InvalidInputError(f"{name} must have 3 components, got {len(out)}")
+    return (out[0], out[1], out[2])
+
+
+def check_label(label: object) -> str:
+    if not isinstance(label, str) or not label.strip():
+        raise InvalidInputError(f"label must be a non-empty string, got {label!r}")
+    return label
+
+
+def _check_state(state: Mapping[str, StateValue]) -> None:
+    for key, value in state.items():
+        if not isinstance(key, str) or not key:
+            raise InvalidInputError(f"state keys must be non-empty strings, got {key!r}")
+        if not isinstance(value, bool | int | float | str):
+            raise InvalidInputError(f"state value for {key!r} has unsupported type {type(value)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidInputError(f"state value for {key!r} must be finite, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Pose:
+    """Position plus orientation as a unit quaternion ``(x, y, z, w)``."""
+
+    position: Vec3
+    orientation: Quat = (0.0, 0.0, 0.0, 1.0)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "position", _vec3("pose position", self.position))
+        q = check_finite("pose orientation", self.orientation)
+        if len(q) != 4:
+            raise InvalidInputError(f"pose orientation must be a quaternion, got {q!r}")
+        norm = math.sqrt(sum(c * c for c in q))
+        if norm < 1e-9:
+            raise InvalidInputError("pose orientation quaternion has zero norm")
+        # Leave unit quaternions bit-for-bit alone so stored poses round-trip exactly.
+        if abs(norm - 1.0) > 1e-9:
+            q = tuple(c / norm for c in q)
+        object.__setattr__(self, "orientation", q)
+
+
+@dataclass(frozen=True, slots=True)
+class Box3D:
+    """Axis-aligned box given by its centre and full extents (all >= 0)."""
+
+    center: Vec3
+    size: Vec3
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "center", _vec3("box center", self.center))
+        size = _vec3("box size", self.size)
+        if any(s < 0.0 for s in size):
+            raise InvalidInputError(f"box size must be non-negative, got {size!r}")
+        object.__setattr__(self, "size", size)
+
+    @property
+    def min_corner(self) -> Vec3:
+        c, s = self.center, self.size
+        return (c[0] - s[0] / 2, c[1] - s[1] / 2, c[2] - s[2] / 2)
+
+    @property
+    def max_corner(self) -> Vec3:
+        c, s = self.center, self.size
+        return (c[0] + s[0] / 2, c[1] + s[1] / 2, c[2] + s[2] / 2)
+
+    @property
+    def volume(self) -> float:
+        return self.size[0] * self.size[1] * self.size[2]
+
+    def iou(self, other: Box3D) -> float:
+        """3D intersection over union; 0 when either box is degenerate."""
+        lo_a, hi_a = self.min_corner, self.max_corner
+        lo_b, hi_b = other.min_corner, other.max_corner
+        inter = 1.0
+        for i in range(3):
+            overlap = min(hi_a[i], hi_b[i]) - max(lo_a[i], lo_b[i])
+            if overlap <= 0.0:
+                return 0.0
+            inter *= overlap
+        union = self.volume + other.volume - inter
+        return inter / union if union > 0.0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectObservation:
+    """One object seen once: what perception (or a simulator) hands to memory.
+
+    ``object_id`` is an optional identity hint (a simulator id or a tracker id);
+    without it the scene graph associates by label and geometry. ``parent_id``
+    and ``relation`` optionally say what the object is in/on.
+    """
+
+    label: str
+    position: Vec3
+    box: Box3D | None = None
+    state: Mapping[str, StateValue] = field(default_factory=dict)
+    confidence: float = 1.0
+    timestamp: float = 0.0
+    source_frame: str = "world"
+    object_id: str | None = None
+    parent_id: str | None = None
+    relation: Relation | None = None
+    layer: Layer | None = None
+    embedding: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        check_label(self.label)
+        object.__setattr__(self, "position", _vec3(f"position of {self.label!r}", self.position))
+        conf = check_finite("confidence", (self.confidence,))[0]
+        if not 0.0 <= conf <= 1.0:
+            raise InvalidInputError(f"confidence must be in [0, 1], got {conf}")
+        check_finite("timestamp", (self.timestamp,))
+        _check_state(self.state)
+        object.__setattr__(self, "state", dict(self.state))
+        if self.object_id is not None and not self.object_id.strip():
+            raise InvalidInputError("object_id must be None or a non-empty string")
+        if self.relation is not None and self.relation not in (Relation.IN, Relation.ON):
+            raise InvalidInputError(
+                f"observation relation must be 'in' or 'on', got {self.relation}"
+            )
+        if self.embedding is not None:
+            object.__setattr__(self, "embedding", check_finite("embedding", self.embedding))
+
+
+@dataclass(frozen=True, slots=True)
+class AgentState:
+    pose: Pose
+    timestamp: float = 0.0
+    room_id: str | None = None
+    holding: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SceneNode:
+    """A node of the scene graph as the graph holds it (replaced, never mutated)."""
+
+    id: str
+    layer: Layer
+    label: str
+    position: Vec3
+    box: Box3D | None = None
+    state: Mapping[str, StateValue] = field(default_factory=dict)
+    first_seen: float = 0.0
+    last_seen: float = 0.0
+    last_changed: float = 0.0
+    n_obs: int = 1
+    confidence: float = 1.0
+    misses: int = 0
+    present: bool = True
+    embedding: tuple[float, ...] | None = None
+    attrs: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id.strip():
+            raise InvalidInputError(f"node id must be a non-empty string, got {self.id!r}")
+        check_label(self.label)
+        if not isinstance(self.layer, Layer):
+            object.__setattr__(self, "layer", Layer(self.layer))
+        object.__setattr__(self, "position", _vec3(f"position of node {self.id!r}", self.position))
+        check_finite("node times", (self.first_seen, self.last_seen, self.last_changed))
+        _check_state(self.state)
+        if not 0.0 <= self.confidence <= 1.0:
+            raise InvalidInputError(f"confidence of {self.id!r} must be in [0, 1]")
+
+
+@dataclass(frozen=True, slots=True)
+class SceneEdge:
+    src: str
+    dst: str
+    relation: Relation
+    attrs: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something the agent did or saw. ``seq`` is assigned by episodic memory."""
+
+    t: float
+    episode_id: str
+    action: str
+    outcome: str = ""
+    objects: tuple[str, ...] = ()
+    room: str | None = None
+    pose: Pose | None = None
+    text: str = ""
+    seq: int = -1
+
+    def __post_init__(self) -> None:
+        check_finite("event time", (self.t,))
+        if not self.episode_id:
+            raise InvalidInputError("event episode_id must be non-empty")
+        check_label(self.action)
+        object.__setattr__(self, "objects", tuple(self.objects))
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    episode_id: str
+    instruction: str = ""
+    start_t: float = 0.0
+    end_t: float | None = None
+    outcome: str | None = None
+    scene: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.episode_id:
+            raise InvalidInputError("episode_id must be non-empty")
+        check_finite("episode start", (self.start_t,))

@@ -1,0 +1,346 @@
+"""Incremental scene-graph update from batches of object observations.
+
+One call to :func:`ingest` validates the whole batch first and only then
+mutates the graph, so a bad batch leaves the memory exactly as it was.
+Association: an ``object_id`` hint is trusted; otherwise observations are
+matched to present nodes of the same label inside a distance gate, with cost
+distance + (1 - 3D IoU) + embedding distance, solved jointly (Hungarian).
+Negative evidence: nodes that should have been seen (inside the given view or
+listed as expected) but were not lose confidence and are eventually marked
+gone rather than silently kept.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from memory_core.catalog import ObjectCatalog
+from memory_core.errors import DuplicateIdError, InvalidInputError, UnknownNodeError
+from memory_core.geometry import ViewVolume, horizontal, vertical
+from memory_core.scene_graph import SceneGraph
+from memory_core.types import Box3D, Layer, ObjectObservation, Relation, SceneNode, Vec3
+
+__all__ = ["IngestReport", "infer_support", "ingest", "refresh_relations"]
+
+_THINGS = (Layer.OBJECT, Layer.RECEPTACLE)
+_INFEASIBLE = 1e6
+_SUPPORT_SEARCH_M = 2.5
+_MAX_AVERAGED_OBS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    matched: tuple[str, ...]
+    created: tuple[str, ...]
+    moved: tuple[str, ...]
+    state_changed: tuple[str, ...]
+    missed: tuple[str, ...]
+    gone: tuple[str, ...]
+    node_ids: tuple[str, ...]
+    """The node each observation was assigned to, in batch order."""
+
+
+def _validate(graph: SceneGraph, batch: Sequence[ObjectObservation]) -> None:
+    hinted: set[str] = set()
+    for i, obs in enumerate(batch):
+        if not isinstance(obs, ObjectObservation):
+            raise InvalidInputError(f"batch item {i} is a {type(obs).__name__}, not an observation")
+        if obs.object_id is not None:
+            if obs.object_id in hinted:
+                raise DuplicateIdError(f"object_id {obs.object_id!r} appears twice in one batch")
+            hinted.add(obs.object_id)
+            if obs.object_id in graph:
+                held = graph.node(obs.object_id)
+                if held.label != obs.label:
+                    raise InvalidInputError(
+                        f"observation {i} says {obs.object_id!r} is a {obs.label!r}, "
+                        f"memory holds it as a {held.label!r}"
+                    )
+                if held.layer not in _THINGS:
+                    raise InvalidInputError(f"{obs.object_id!r} is a {held.layer}, not an object")
+    for i, obs in enumerate(batch):
+        if obs.parent_id is not None and obs.parent_id not in graph and obs.parent_id not in hinted:
+            raise UnknownNodeError(f"observation {i} names unknown parent {obs.parent_id!r}")
+        if obs.parent_id is not None and obs.parent_id == obs.object_id:
+            raise InvalidInputError(f"observation {i}: {obs.object_id!r} cannot be its own parent")
+
+
+def _cost(graph: SceneGraph, obs: ObjectObservation, node: SceneNode, dist: float) -> float:
+    cfg = graph.config
+    cost = dist / cfg.association_gate_m
+    if obs.box is not None and node.box is not None:
+        cost += cfg.iou_weight * (1.0 - obs.box.iou(node.box))
+    if obs.embedding is not None and node.embedding is not None:
+        a, b = np.asarray(obs.embedding), np.asarray(node.embedding)
+        denom = float(np.linalg.norm(a) * np.linalg.norm(b)) or 1.0
+        cost += cfg.embedding_weight * (1.0 - float(a @ b) / denom) / 2.0
+    return cost
+
+
+def _associate(
+    graph: SceneGraph, batch: Sequence[ObjectObservation], free: list[int], taken: set[str]
+) -> dict[int, str]:
+    gate = graph.config.association_gate_m
+    rows: list[dict[str, float]] = []
+    cols: dict[str, int] = {}
+    for i in free:
+        obs = batch[i]
+        cand: dict[str, float] = {}
+        for dist, node in graph.within_radius(obs.position, gate, _THINGS, label=obs.label):
+            if node.id not in taken:
+                cand[node.id] = _cost(graph, obs, node, dist)
+                cols.setdefault(node.id, len(cols))
+        rows.append(cand)
+    if not cols:
+        return {}
+    cost = np.full((len(free), len(cols)), _INFEASIBLE)
+    for r, cand in enumerate(rows):
+        for node_id, c in cand.items():
+            cost[r, cols[node_id]] = c
+    col_ids = list(cols)
+    out: dict[int, str] = {}
+    for r, c in zip(*linear_sum_assignment(cost), strict=True):
+        if cost[r, c] < _INFEASIBLE:
+            out[free[r]] = col_ids[c]
+    return out
+
+
+def infer_support(
+    graph: SceneGraph, node: SceneNode, catalog: ObjectCatalog | None = None
+) -> tuple[str, Relation] | None:
+    """The smallest receptacle whose box holds ``node`` from below, and in/on."""
+    up = graph.up_axis
+    x, y = horizontal(node.position, up)
+    # The thing's bottom, not its centre, rests on the support (a tall plant on a dresser).
+    h = vertical(node.box.min_corner if node.box is not None else node.position, up)
+    margin = graph.config.support_margin_m
+    own_volume = node.box.volume if node.box is not None else 0.0
+    best: tuple[float, SceneNode] | None = None
+    for _d, cand in graph.within_radius(node.position, _SUPPORT_SEARCH_M, (Layer.RECEPTACLE,)):
+        if cand.id == node.id or cand.box is None or cand.box.volume <= own_volume:
+            continue
+        lo, hi = cand.box.min_corner, cand.box.max_corner
+        (lx, ly), (hx, hy) = horizontal(lo, up), horizontal(hi, up)
+        if not (lx <= x <= hx and ly <= y <= hy):
+            continue
+        if not vertical(lo, up) - 0.05 <= h <= vertical(hi, up) + margin:
+            continue
+        if best is None or cand.box.volume < best[0]:
+            best = (cand.box.volume, cand)
+    if best is None:
+        return None
+    return best[1].id, support_relation(graph, best[1], node.position, catalog)
+
+
+def support_relation(
+    graph: SceneGraph, receptacle: SceneNode, position: Vec3 | None, catalog: ObjectCatalog | None
+) -> Relation:
+    """Surfaces (tables, beds, shelves) hold things ``on`` them; containers (types in
+    the config, or openable ones) hold them ``in``, unless the thing rests above
+    the container's top (a mug on a closed fridge is on it).
+    """
+    info = catalog.info(receptacle.label) if catalog is not None else None
+    container = receptacle.label in graph.config.container_types or (
+        info is not None and info.openable
+    )
+    if not container:
+        return Relation.ON
+    if receptacle.box is not None and position is not None:
+        top = vertical(receptacle.box.max_corner, graph.up_axis)
+        return Relation.ON if vertical(position, graph.up_axis) >= top - 0.02 else Relation.IN
+    return Relation.IN
+
+
+def refresh_relations(
+    graph: SceneGraph,
+    node_id: str,
+    catalog: ObjectCatalog | None = None,
+    parent: tuple[str, Relation] | None = None,
+) -> None:
+    """Recompute room, support (unless given) and near edges of a node after it moved."""
+    node = graph.node(node_id)
+    room = graph.locate_room(node.position)
+    if room is not None:
+        graph.set_room(node_id, room)
+    support = parent if parent is not None else infer_support(graph, node, catalog)
+    graph.set_support(
+        node_id, support[0] if support else None, support[1] if support else Relation.ON
+    )
+    graph.remove_edges(node_id, (Relation.NEAR,))
+    if node.layer == Layer.OBJECT:
+        skip = support[0] if support else None
+        for _d, other in graph.nearest(node.position, 3, (Layer.RECEPTACLE,)):
+            if _d > graph.config.near_radius_m:
+                break
+            if other.id != skip:
+                graph.add_edge(node_id, other.id, Relation.NEAR)
+
+
+def _merge(
+    graph: SceneGraph, node: SceneNode, obs: ObjectObservation, t: float
+) -> tuple[bool, bool]:
+    cfg = graph.config
+    dist = math.dist(node.position, obs.position)
+    moved = dist > cfg.move_threshold_m
+    if moved:
+        position: Vec3 = obs.position
+        box = obs.box
+    else:
+        w = min(node.n_obs, _MAX_AVERAGED_OBS)
+        position = _avg(node.position, obs.position, w)
+        box = (
+            obs.box
+            if node.box is None or obs.box is None
+            else Box3D(
+                _avg(node.box.center, obs.box.center, w), _avg(node.box.size, obs.box.size, w)
+            )
+        )
+    state = {**node.state, **obs.state}
+    state_changed = state != dict(node.state)
+    conf = min(1.0, node.confidence + cfg.confidence_gain * obs.confidence * (1 - node.confidence))
+    changed = moved or state_changed or not node.present
+    graph.update_node(
+        node.id,
+        position=position,
+        box=box if box is not None else node.box,
+        state=state,
+        last_seen=t,
+        last_changed=t if changed else node.last_changed,
+        n_obs=node.n_obs + 1,
+        confidence=conf,
+        misses=0,
+        present=True,
+        embedding=obs.embedding if obs.embedding is not None else node.embedding,
+    )
+    return moved, state_changed
+
+
+def _avg(a: Vec3, b: Vec3, w: int) -> Vec3:
+    return ((a[0] * w + b[0]) / (w + 1), (a[1] * w + b[1]) / (w + 1), (a[2] * w + b[2]) / (w + 1))
+
+
+def _hidden(graph: SceneGraph, node_id: str) -> bool:
+    """True when the node sits inside a container that is known to be closed."""
+    support = graph.support_of(node_id)
+    if support is None or support[1] != Relation.IN:
+        return False
+    return graph.node(support[0]).state.get("isOpen") is False
+
+
+def ingest(
+    graph: SceneGraph,
+    batch: Sequence[ObjectObservation],
+    t: float | None = None,
+    view: ViewVolume | None = None,
+    expected_ids: Iterable[str] | None = None,
+    catalog: ObjectCatalog | None = None,
+) -> IngestReport:
+    """Fuse one batch of observations into ``graph`` (see the module doc)."""
+    _validate(graph, batch)
+    expected = set(expected_ids or ())
+    for node_id in expected:
+        graph.node(node_id)
+    now = t if t is not None else max((o.timestamp for o in batch), default=0.0)
+
+    hinted = {i: o.object_id for i, o in enumerate(batch) if o.object_id is not None}
+    free = [i for i in range(len(batch)) if i not in hinted]
+    assignment: dict[int, str] = {i: oid for i, oid in hinted.items() if oid in graph}
+    assignment.update(_associate(graph, batch, free, set(assignment.values())))
+
+    # Receptacles first, so objects of the same batch can be supported by them.
+    order = sorted(
+        range(len(batch)), key=lambda i: 0 if _layer(batch[i], catalog) == Layer.RECEPTACLE else 1
+    )
+    created: list[str] = []
+    matched: list[str] = []
+    moved: list[str] = []
+    state_changed: list[str] = []
+    node_ids: dict[int, str] = {}
+    dirty: list[int] = []
+    for i in order:
+        obs = batch[i]
+        if i in assignment:
+            node_id = assignment[i]
+            was_present = graph.node(node_id).present
+            was_moved, was_changed = _merge(graph, graph.node(node_id), obs, now)
+            matched.append(node_id)
+            if was_moved:
+                moved.append(node_id)
+            if was_changed:
+                state_changed.append(node_id)
+            if was_moved or obs.parent_id is not None or not was_present:
+                dirty.append(i)
+        else:
+            node_id = obs.object_id or graph.new_id(obs.label)
+            graph.add_node(
+                SceneNode(
+                    id=node_id,
+                    layer=_layer(obs, catalog),
+                    label=obs.label,
+                    position=obs.position,
+                    box=obs.box,
+                    state=dict(obs.state),
+                    first_seen=now,
+                    last_seen=now,
+                    last_changed=now,
+                    n_obs=1,
+                    confidence=obs.confidence,
+                    embedding=obs.embedding,
+                )
+            )
+            created.append(node_id)
+            dirty.append(i)
+        node_ids[i] = node_id
+    for i in dirty:
+        obs = batch[i]
+        parent = None
+        if obs.parent_id is not None:
+            rel = obs.relation or support_relation(
+                graph, graph.node(obs.parent_id), graph.node(node_ids[i]).position, catalog
+            )
+            parent = (obs.parent_id, rel)
+        refresh_relations(graph, node_ids[i], catalog, parent)
+
+    seen = set(node_ids.values())
+    if view is not None:
+        candidates = graph.within_radius(view.origin, view.max_range_m, _THINGS)
+        if candidates:
+            pts = np.array([n.position for _d, n in candidates])
+            inside = view.contains(pts)
+            expected.update(n.id for (_d, n), ok in zip(candidates, inside, strict=True) if ok)
+    missed: list[str] = []
+    gone: list[str] = []
+    for node_id in sorted(expected - seen):
+        node = graph.node(node_id)
+        if not node.present or _hidden(graph, node_id):
+            continue
+        conf = node.confidence * graph.config.miss_decay
+        if conf < graph.config.gone_threshold:
+            graph.remove_edges(node_id, (Relation.IN, Relation.ON, Relation.NEAR))
+            graph.update_node(
+                node_id, confidence=conf, misses=node.misses + 1, present=False, last_changed=now
+            )
+            gone.append(node_id)
+        else:
+            graph.update_node(node_id, confidence=conf, misses=node.misses + 1)
+            missed.append(node_id)
+    return IngestReport(
+        matched=tuple(matched),
+        created=tuple(created),
+        moved=tuple(moved),
+        state_changed=tuple(state_changed),
+        missed=tuple(missed),
+        gone=tuple(gone),
+        node_ids=tuple(node_ids[i] for i in range(len(batch))),
+    )
+
+
+def _layer(obs: ObjectObservation, catalog: ObjectCatalog | None) -> Layer:
+    if obs.layer is not None:
+        return obs.layer
+    return catalog.layer_of(obs.label) if catalog is not None else Layer.OBJECT

@@ -1,0 +1,224 @@
+"""SQLite store: exact round trips, atomic batches, crash safety, refusing bad files."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from memory_core import (
+    ChangeSet,
+    CorruptStoreError,
+    Event,
+    ForeignStoreError,
+    Layer,
+    Memory,
+    MemoryConfig,
+    ObjectCatalog,
+    ObjectObservation,
+    Pose,
+    SceneGraphConfig,
+    SceneNode,
+    SchemaVersionError,
+    SQLiteStore,
+    StoreError,
+)
+from memory_core.importers import import_procthor_house, import_spark_dsg
+from memory_core.store.sqlite import APPLICATION_ID, SCHEMA_VERSION
+
+DATA = Path(__file__).resolve().parents[4] / "shared/data"
+HOUSE = DATA / "procthor_houses/houses_20/house_2.json"
+DSG = DATA / "scene_graphs/spark_dsg_apartment/apartment_dsg.json"
+
+
+def _memory(catalog: ObjectCatalog) -> Memory:
+    mem = Memory(graph=import_procthor_house(HOUSE, catalog), catalog=catalog)
+    mug = mem.graph.find_by_label("Book")[0]
+    mem.observe(
+        [
+            ObjectObservation(
+                "Book",
+                (1.0, 0.9, 1.0),
+                object_id=mug.id,
+                timestamp=3.0,
+                state={"isOpen": False, "openness": 0.25},
+                embedding=(0.1, -0.2),
+            ),
+            ObjectObservation("Apple", (2.0, 0.9, 2.0), timestamp=3.0, confidence=0.7),
+        ]
+    )
+    mem.episodic.begin_episode("ep", "find the book", 0.0, "house_2")
+    mem.record(Event(3.0, "ep", "look", "success", (mug.id,), "room|4", Pose((1.0, 0.9, 1.0)), "x"))
+    mem.episodic.end_episode("ep", 4.0, "success")
+    return mem
+
+
+def test_save_load_round_trips_exactly(tmp_path: Path, catalog: ObjectCatalog) -> None:
+    mem = _memory(catalog)
+    with SQLiteStore(tmp_path / "m.db") as store:
+        mem.save(store)
+        assert store.integrity_check() == "ok"
+    with SQLiteStore(tmp_path / "m.db") as store:
+        loaded = Memory(catalog=catalog)
+        loaded.load(store)
+    assert loaded.snapshot() == mem.snapshot()
+    # Indexes are rebuilt, not just the records.
+    assert [n.id for n in loaded.graph.find_by_label("Apple")] == [
+        n.id for n in mem.graph.find_by_label("Apple")
+    ]
+    assert loaded.graph.room_path("room|4", "room|5") == mem.graph.room_path("room|4", "room|5")
+    conn = sqlite3.connect(tmp_path / "m.db")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_dsg_with_poses_round_trips(tmp_path: Path) -> None:
+    mem = Memory(
+        MemoryConfig(scene_graph=SceneGraphConfig(up_axis="z")), graph=import_spark_dsg(DSG)
+    )
+    with SQLiteStore(tmp_path / "d.db") as store:
+        mem.save(store)
+        loaded = Memory(MemoryConfig(scene_graph=SceneGraphConfig(up_axis="z")))
+        loaded.load(store)
+    assert loaded.snapshot() == mem.snapshot()
+    agent = loaded.graph.nodes(Layer.AGENT)[0]
+    assert isinstance(agent.attrs["pose"], Pose)
+
+
+def test_incremental_commits_equal_a_full_save(tmp_path: Path, catalog: ObjectCatalog) -> None:
+    mem = Memory(graph=import_procthor_house(HOUSE, catalog), catalog=catalog)
+    store = SQLiteStore(tmp_path / "inc.db")
+    mem.save(store)
+    table = mem.graph.find_by_label("DiningTable")[0]
+    for step in range(3):
+        mem.observe(
+            [
+                ObjectObservation(
+                    "Cup",
+                    (table.position[0] + 0.1 * step, 0.9, table.position[2]),
+                    object_id="cup",
+                    timestamp=float(step + 1),
+                )
+            ]
+        )
+        if step == 0:
+            mem.episodic.begin_episode("e", "", 0.0)
+        mem.record(Event(float(step + 1), "e", "look"))
+        mem.commit(store)
+    reloaded = Memory(catalog=catalog)
+    reloaded.load(store)
+    assert reloaded.snapshot() == mem.snapshot()
+    store.close()
+
+
+def _writer(path: str, conn: mp.connection.Connection) -> None:  # runs in a child process
+    store = SQLiteStore(path)
+    for b in range(5):
+        nodes = tuple(SceneNode(f"n{b}-{i}", Layer.OBJECT, "Mug", (b, i, 0.0)) for i in range(200))
+        store.write(ChangeSet(nodes=nodes))
+        conn.send(("committed", b))
+    with store.batch() as batch:
+        batch.write(
+            ChangeSet(
+                nodes=tuple(
+                    SceneNode(f"open-{i}", Layer.OBJECT, "Mug", (9.0, i, 0.0)) for i in range(100)
+                )
+            )
+        )
+        batch.write(
+            ChangeSet(
+                nodes=tuple(
+                    SceneNode(f"open2-{i}", Layer.OBJECT, "Mug", (9.0, i, 1.0)) for i in range(100)
+                )
+            )
+        )
+        conn.send(("in-batch", 5))
+        signal.pause()  # the parent kills us here, mid-transaction
+
+
+def test_sigkill_mid_batch_keeps_committed_batches_only(tmp_path: Path) -> None:
+    path = tmp_path / "crash.db"
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_writer, args=(str(path), child))
+    proc.start()
+    messages = []
+    for _ in range(6):
+        assert parent.poll(60), f"writer stopped talking after {messages}"
+        messages.append(parent.recv())
+    assert messages[-1] == ("in-batch", 5)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.join(10)
+    assert proc.exitcode == -signal.SIGKILL
+    with SQLiteStore(path) as store:
+        assert store.integrity_check() == "ok"
+        snap = store.load()
+    ids = {n.id for n in snap.nodes}
+    assert ids == {f"n{b}-{i}" for b in range(5) for i in range(200)}
+
+
+def test_corrupt_foreign_and_newer_files_are_refused(
+    tmp_path: Path, catalog: ObjectCatalog
+) -> None:
+    mem = _memory(catalog)
+    before = mem.snapshot()
+
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_bytes(b"this is not a database at all" * 200)
+    with pytest.raises(CorruptStoreError, match="not a readable SQLite"):
+        SQLiteStore(corrupt)
+
+    foreign = tmp_path / "foreign.db"
+    c = sqlite3.connect(foreign)
+    c.execute("CREATE TABLE invoices(id INTEGER PRIMARY KEY, total REAL)")
+    c.commit()
+    c.close()
+    foreign_bytes = foreign.read_bytes()
+    with pytest.raises(ForeignStoreError, match="another application"):
+        SQLiteStore(foreign)
+    assert foreign.read_bytes() == foreign_bytes  # not touched
+
+    newer = tmp_path / "newer.db"
+    SQLiteStore(newer).close()
+    c = sqlite3.connect(newer)
+    c.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    c.commit()
+    c.close()
+    with pytest.raises(SchemaVersionError, match="newer"):
+        SQLiteStore(newer)
+    c = sqlite3.connect(newer)
+    assert c.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    c.close()
+
+    # A store whose page data is damaged is detected on load, and memory is kept.
+    good = tmp_path / "good.db"
+    with SQLiteStore(good) as store:
+        mem.save(store)
+    conn = sqlite3.connect(good)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    raw = bytearray(good.read_bytes())
+    page = 4096
+    for off in range(2 * page, len(raw), page):
+        raw[off : off + 64] = b"\xff" * 64
+    good.write_bytes(bytes(raw))
+    with pytest.raises((CorruptStoreError, StoreError)), SQLiteStore(good) as store:
+        mem.load(store)
+    assert mem.snapshot() == before
+
+
+def test_failed_batch_rolls_back(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "r.db")
+    store.write(ChangeSet(nodes=(SceneNode("a", Layer.OBJECT, "Mug", (0, 0, 0)),)))
+    with pytest.raises(StoreError, match="rolled back"):
+        store.write(
+            ChangeSet(
+                nodes=(SceneNode("b", Layer.OBJECT, "Mug", (0, 0, 0)),),
+                events=(Event(0.0, "e", "look", seq=0), Event(0.0, "e", "look", seq=0)),
+            )
+        )
+    assert {n.id for n in store.load().nodes} == {"a"}
+    store.close()

@@ -1,0 +1,247 @@
+"""Incremental updates: association, merging, new nodes, moves, negative evidence."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+
+import pytest
+
+from memory_core import (
+    Box3D,
+    DuplicateIdError,
+    InvalidInputError,
+    Layer,
+    ObjectCatalog,
+    ObjectObservation,
+    Relation,
+    SceneGraph,
+    SceneGraphConfig,
+    UnknownNodeError,
+    ViewVolume,
+    ingest,
+)
+from memory_core.importers import import_procthor_house
+from memory_core.importers.procthor import rotated_size
+
+HOUSE = Path(__file__).resolve().parents[3] / "shared/data/procthor_houses/houses_20/house_3.json"
+
+
+def _house_observations(catalog: ObjectCatalog, noise: float, seed: int) -> list[ObjectObservation]:
+    """Every object of a real house as an observation without ids, with position noise."""
+    house = json.loads(HOUSE.read_text())
+    rng = random.Random(seed)
+    out = []
+
+    def walk(objs: list[dict]) -> None:
+        for o in objs:
+            asset = catalog.asset(o["assetId"])
+            assert asset is not None
+            p = o["position"]
+            pos = (
+                p["x"] + rng.gauss(0, noise),
+                p["y"] + rng.gauss(0, noise),
+                p["z"] + rng.gauss(0, noise),
+            )
+            size = rotated_size(asset[1], o["rotation"]["y"])
+            out.append(ObjectObservation(asset[0], pos, box=Box3D(pos, size), timestamp=1.0))
+            walk(o.get("children") or [])
+
+    walk(house["objects"])
+    return out
+
+
+def _empty_house_graph(catalog: ObjectCatalog) -> SceneGraph:
+    house = json.loads(HOUSE.read_text())
+    house["objects"] = []
+    return import_procthor_house(house, catalog)
+
+
+def test_repeated_noisy_views_fuse_into_one_node_per_object(catalog: ObjectCatalog) -> None:
+    graph = _empty_house_graph(catalog)
+    first = _house_observations(catalog, noise=0.0, seed=0)
+    r1 = ingest(graph, first, t=1.0, catalog=catalog)
+    assert len(r1.created) == len(first) and not r1.matched
+    for seed in (1, 2, 3):
+        again = _house_observations(catalog, noise=0.03, seed=seed)
+        r = ingest(graph, again, t=1.0 + seed, catalog=catalog)
+        assert not r.created and len(r.matched) == len(again)
+        # Each observation went back to the node it created first.
+        assert r.node_ids == r1.node_ids
+    things = graph.nodes(Layer.OBJECT) + graph.nodes(Layer.RECEPTACLE)
+    assert len(things) == len(first)
+    assert all(n.n_obs == 4 for n in things)
+    # Averaging shrinks the noise: fused positions are closer to truth than one noisy view.
+    errs = [
+        math.dist(graph.node(i).position, o.position)
+        for i, o in zip(r1.node_ids, first, strict=True)
+    ]
+    assert max(errs) < 0.06
+    # Rooms come from the real floor polygons.
+    assert all(graph.room_of(n.id) is not None for n in things)
+
+
+def test_inferred_support_from_boxes(catalog: ObjectCatalog) -> None:
+    """Children of the real house land in/on their parent through geometry alone."""
+    house = json.loads(HOUSE.read_text())
+    graph = _empty_house_graph(catalog)
+    obs = _house_observations(catalog, noise=0.0, seed=0)
+    report = ingest(graph, obs, t=1.0, catalog=catalog)
+    ids = iter(report.node_ids)
+    truth: dict[str, str | None] = {}
+
+    def walk(objs: list[dict], parent: str | None) -> None:
+        for o in objs:
+            my = next(ids)
+            truth[my] = parent
+            walk(o.get("children") or [], my)
+
+    walk(house["objects"], None)
+    children = {k: v for k, v in truth.items() if v is not None}
+    agree = sum(1 for k, v in children.items() if (graph.support_of(k) or (None,))[0] == v)
+    assert agree / len(children) >= 0.9, f"{agree}/{len(children)} supports inferred correctly"
+
+
+def test_move_changes_position_support_and_change_index(catalog: ObjectCatalog) -> None:
+    graph = import_procthor_house(HOUSE, catalog)
+    apple = next(n for n in graph.nodes(Layer.OBJECT) if graph.support_of(n.id))
+    old_support = graph.support_of(apple.id)
+    table = next(
+        n
+        for n in graph.nodes(Layer.RECEPTACLE)
+        if n.label in ("DiningTable", "CounterTop") and n.id != (old_support or ("",))[0]
+    )
+    assert table.box is not None
+    top = table.box.max_corner[1] + 0.05
+    new_pos = (table.position[0], top, table.position[2])
+    r = ingest(
+        graph,
+        [
+            ObjectObservation(
+                apple.label, new_pos, object_id=apple.id, timestamp=5.0, state={"isDirty": True}
+            )
+        ],
+        catalog=catalog,
+    )
+    assert r.moved == (apple.id,) and r.state_changed == (apple.id,)
+    assert graph.node(apple.id).position == new_pos
+    assert graph.support_of(apple.id) == (table.id, Relation.ON)
+    assert graph.room_of(apple.id) == graph.room_of(table.id)
+    assert [n.id for n in graph.changed_since(5.0)] == [apple.id]
+    assert apple.id in {n.id for n in graph.contents(table.id)}
+
+
+def test_negative_evidence_marks_missing_objects_gone() -> None:
+    graph = SceneGraph(SceneGraphConfig(up_axis="y", miss_decay=0.5, gone_threshold=0.2))
+    ingest(
+        graph,
+        [
+            ObjectObservation("Mug", (1.0, 0.9, 0.0), object_id="mug"),
+            ObjectObservation("Apple", (-1.0, 0.9, 0.0), object_id="apple"),
+        ],
+        t=0.0,
+    )
+    view = ViewVolume(
+        origin=(0.0, 0.9, 0.0), forward=(1.0, 0.0, 0.0), half_fov_deg=40, max_range_m=3
+    )
+    # The mug is in view but not seen; the apple is behind the camera and keeps its confidence.
+    confidences = []
+    for step in range(1, 4):
+        r = ingest(graph, [], t=float(step), view=view)
+        confidences.append(graph.node("mug").confidence)
+        assert graph.node("apple").confidence == 1.0
+        if step < 3:
+            assert r.missed == ("mug",) and not r.gone
+    assert confidences == [0.5, 0.25, 0.125]
+    assert r.gone == ("mug",)
+    assert not graph.node("mug").present
+    assert graph.find_by_label("Mug") == [] and graph.find_by_label("Mug", include_gone=True)
+    assert graph.nearest((1.0, 0.9, 0.0), k=1)[0][1].id == "apple"
+    # Seen again: back, with its confidence restored upward.
+    r = ingest(graph, [ObjectObservation("Mug", (1.0, 0.9, 0.0), object_id="mug")], t=9.0)
+    assert graph.node("mug").present and r.matched == ("mug",)
+
+
+def test_closed_container_hides_contents() -> None:
+    graph = SceneGraph(SceneGraphConfig(up_axis="y"))
+    ingest(
+        graph,
+        [
+            ObjectObservation(
+                "Fridge",
+                (2.0, 0.9, 0.0),
+                box=Box3D((2.0, 0.9, 0.0), (0.8, 1.8, 0.8)),
+                object_id="fridge",
+                layer=Layer.RECEPTACLE,
+                state={"isOpen": True},
+            ),
+            ObjectObservation("Egg", (2.0, 1.0, 0.0), object_id="egg", parent_id="fridge"),
+        ],
+        t=0.0,
+    )
+    assert graph.support_of("egg") == ("fridge", Relation.IN)
+    ingest(
+        graph,
+        [ObjectObservation("Fridge", (2.0, 0.9, 0.0), object_id="fridge", state={"isOpen": False})],
+        t=1.0,
+    )
+    view = ViewVolume((0.0, 1.0, 0.0), (1.0, 0.0, 0.0), max_range_m=4.0)
+    for t in range(2, 8):
+        r = ingest(
+            graph,
+            [ObjectObservation("Fridge", (2.0, 0.9, 0.0), object_id="fridge")],
+            t=float(t),
+            view=view,
+        )
+        assert "egg" not in r.missed
+    assert graph.node("egg").present and graph.node("egg").confidence == 1.0
+
+
+def test_association_prefers_the_joint_best_assignment() -> None:
+    graph = SceneGraph(SceneGraphConfig(up_axis="y", association_gate_m=1.0))
+    ingest(
+        graph,
+        [
+            ObjectObservation("Cup", (0.0, 0.0, 0.0), object_id="a"),
+            ObjectObservation("Cup", (0.6, 0.0, 0.0), object_id="b"),
+        ],
+        t=0.0,
+    )
+    # Greedy would give the first observation (0.35) to "b" and leave the second unmatched.
+    r = ingest(
+        graph,
+        [ObjectObservation("Cup", (0.35, 0.0, 0.0)), ObjectObservation("Cup", (0.9, 0.0, 0.0))],
+        t=1.0,
+    )
+    assert r.node_ids == ("a", "b") and not r.created
+    # Another label never associates, however close.
+    r = ingest(graph, [ObjectObservation("Bowl", (0.0, 0.0, 0.0))], t=2.0)
+    assert r.created and r.created[0].startswith("Bowl#")
+
+
+def test_bad_batches_leave_memory_unchanged(catalog: ObjectCatalog) -> None:
+    graph = import_procthor_house(HOUSE, catalog)
+    before = graph.to_records()
+    some = graph.nodes(Layer.OBJECT)[0]
+    good = ObjectObservation(some.label, (0.0, 0.0, 0.0), object_id=some.id)
+    for bad_batch, err in [
+        (
+            [good, ObjectObservation(some.label, (1.0, 0.0, 0.0), object_id=some.id)],
+            DuplicateIdError,
+        ),
+        (
+            [good, ObjectObservation("Toaster", (1.0, 0.0, 0.0), object_id=some.id)],
+            DuplicateIdError,
+        ),
+        ([good, ObjectObservation("Cup", (1, 0, 0), parent_id="nowhere")], UnknownNodeError),
+        ([ObjectObservation("Cup", (1, 0, 0), object_id=some.id)], InvalidInputError),
+        ([good, "not an observation"], InvalidInputError),
+    ]:
+        with pytest.raises(err):
+            ingest(graph, bad_batch)  # type: ignore[arg-type]
+        assert graph.to_records() == before
+    with pytest.raises(UnknownNodeError):
+        ingest(graph, [good], expected_ids=["ghost"])
+    assert graph.to_records() == before
