@@ -85,15 +85,14 @@ class SpatialGrid:
         self, p: Vec3, r: float, accept: Callable[[str], bool] | None = None
     ) -> list[tuple[float, str]]:
         """``(distance, key)`` pairs within ``r`` of ``p``, nearest first."""
-        r2 = r * r
         out: list[tuple[float, str]] = []
         where = self._where
+        dist = math.dist
         for bucket in self._cells_within(p, r):
             for key in bucket:
-                q = where[key][1]
-                d2 = (q[0] - p[0]) ** 2 + (q[1] - p[1]) ** 2 + (q[2] - p[2]) ** 2
-                if d2 <= r2 and (accept is None or accept(key)):
-                    out.append((math.sqrt(d2), key))
+                d = dist(where[key][1], p)
+                if d <= r and (accept is None or accept(key)):
+                    out.append((d, key))
         out.sort()
         return out
 
