@@ -149,12 +149,13 @@ class SceneGraph:
         if self._rooms.pop(node_id, None) is not None:
             self._room_tree = None
 
-    def _index(self, node: SceneNode) -> None:
+    def _index(self, node: SceneNode, track_change: bool = True) -> None:
         self._by_label.setdefault(node.label, set()).add(node.id)
         self._by_layer[node.layer].add(node.id)
         if node.layer in _SPATIAL_LAYERS and node.present:
             self._grid.insert(node.id, node.position)
-        self._changes.add((node.last_changed, node.id))
+        if track_change:
+            self._changes.add((node.last_changed, node.id))
 
     def _unindex(self, node: SceneNode) -> None:
         ids = self._by_label[node.label]
@@ -395,9 +396,19 @@ class SceneGraph:
         graph = cls(cfg, embedder)
         graph.meta.update(meta)
         graph._id_counter = counter
-        for node in nodes:
-            poly = polys.get(node.id)
-            graph.add_node(node, [(p[0], p[1]) for p in poly] if poly else None)
+        # Bulk build: per-node add_node (and its sorted-index insert) dominates large loads.
+        node_list = list(nodes)
+        graph._nodes = {n.id: n for n in node_list}
+        if len(graph._nodes) != len(node_list):
+            raise DuplicateIdError("stored nodes repeat an id")
+        graph._g.add_nodes_from(graph._nodes)
+        for n in node_list:
+            graph._index(n, track_change=False)
+        graph._changes = SortedList((n.last_changed, n.id) for n in node_list)
+        for room_id, poly in polys.items():
+            if room_id not in graph._nodes:
+                raise InvalidInputError(f"stored polygon for unknown room {room_id!r}")
+            graph._rooms[room_id] = RoomFootprint(room_id, [(p[0], p[1]) for p in poly])
         edge_list = list(edges)
         for e in edge_list:
             if e.src not in graph._nodes or e.dst not in graph._nodes or e.src == e.dst:

@@ -71,6 +71,11 @@ class STMStats:
     def stale_rate(self) -> float:
         return self.stale / self.lookups if self.lookups else 0.0
 
+    @property
+    def miss_rate(self) -> float:
+        """Every lookup not answered correctly: absent entries and stale answers."""
+        return (self.misses + self.stale) / self.lookups if self.lookups else 0.0
+
 
 class ShortTermMemory:
     def __init__(self, config: STMConfig | None = None, policy: EvictionPolicy | None = None):

@@ -47,7 +47,7 @@ def test_hit_stale_miss_accounting() -> None:
     assert held is not None and outcome is None
     s = stm.stats
     assert (s.lookups, s.hits, s.stale, s.misses) == (4, 1, 2, 1)
-    assert s.hit_rate == 0.25 and s.stale_rate == 0.5
+    assert s.hit_rate == 0.25 and s.stale_rate == 0.5 and s.miss_rate == 0.75
 
 
 def test_bad_config_and_input() -> None:

@@ -216,6 +216,18 @@ def test_association_prefers_the_joint_best_assignment() -> None:
         t=1.0,
     )
     assert r.node_ids == ("a", "b") and not r.created
+    # Free-standing objects get "near" edges to furniture within near_radius_m.
+    ingest(
+        graph,
+        [
+            ObjectObservation("Sofa", (3.0, 0.4, 0.0), object_id="sofa", layer=Layer.RECEPTACLE),
+            ObjectObservation("Chair", (9.0, 0.4, 0.0), object_id="chair", layer=Layer.RECEPTACLE),
+            ObjectObservation("Ball", (3.5, 0.1, 0.5), object_id="ball"),
+        ],
+        t=1.5,
+    )
+    assert graph.neighbors("ball", Relation.NEAR) == ["sofa"]
+    assert graph.support_of("ball") is None
     # Another label never associates, however close.
     r = ingest(graph, [ObjectObservation("Bowl", (0.0, 0.0, 0.0))], t=2.0)
     assert r.created and r.created[0].startswith("Bowl#")
