@@ -21,6 +21,7 @@ decimals. Nothing here is tuned to any policy.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import math
@@ -134,7 +135,7 @@ def replay(ops: Iterator[Op] | list[Op], make_stm: Callable[[], ShortTermMemory]
 
     def flush() -> None:
         if stm is not None:
-            for k, v in vars_of(stm.stats).items():
+            for k, v in dataclasses.asdict(stm.stats).items():
                 totals[k] += v
 
     for op in ops:
@@ -150,13 +151,3 @@ def replay(ops: Iterator[Op] | list[Op], make_stm: Callable[[], ShortTermMemory]
             stm.set_task_context(op.labels)
     flush()
     return STMStats(**totals)
-
-
-def vars_of(stats: STMStats) -> dict[str, int]:
-    return {
-        "lookups": stats.lookups,
-        "hits": stats.hits,
-        "stale": stats.stale,
-        "misses": stats.misses,
-        "evictions": stats.evictions,
-    }
