@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from loci.demo import run_demo
 from loci.paths import data_root
@@ -20,9 +22,7 @@ def _say(line: str) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    data = Path(args.data_dir) if args.data_dir else data_root()
-    if not data.is_dir():
-        raise LociError(f"data folder {data} not found (set --data-dir or LOCI_DATA_DIR)")
+    data = _data(args)
     house = Path(args.house) if args.house else data / "procthor_houses/houses_20/house_0.json"
     if not house.is_file():
         raise LociError(f"house file {house} not found")
@@ -31,6 +31,48 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _say("loci: memory demo on a real ProcTHOR house (the planner episode arrives with issue 4)")
     result = run_demo(house, data, out, config, _say)
     return 0 if result.reload_identical else 1
+
+
+def _data(args: argparse.Namespace) -> Path:
+    data = Path(args.data_dir) if getattr(args, "data_dir", None) else data_root()
+    if not data.is_dir():
+        raise LociError(f"data folder {data} not found (set --data-dir or LOCI_DATA_DIR)")
+    return data
+
+
+def _cmd_scenes(args: argparse.Namespace) -> int:
+    from sim import SceneRegistry
+
+    registry = SceneRegistry(_data(args))
+    rows: list[dict[str, Any]] = []
+    for name in registry.names():
+        spec = registry.load(name)
+        rows.append(
+            {
+                "scene": name,
+                "kind": spec.kind,
+                "rooms": len(spec.rooms),
+                "room_types": sorted({r.room_type for r in spec.rooms}),
+                "objects": len(spec.objects),
+                "inferred": spec.n_inferred,
+                "reachable_cells": len(spec.reachable),
+            }
+        )
+    if args.json:
+        _say(json.dumps(rows, indent=1))
+        return 0
+    _say(f"{'scene':<34} {'kind':<8} {'rooms':>5} {'objects':>7} {'inferred':>8}  room types")
+    for r in rows:
+        _say(
+            f"{r['scene']:<34} {r['kind']:<8} {r['rooms']:>5} {r['objects']:>7} "
+            f"{r['inferred']:>8}  {', '.join(r['room_types'])}"
+        )
+    total_inf = sum(int(r["inferred"]) for r in rows)
+    _say(
+        f"{len(rows)} scenes, {sum(int(r['objects']) for r in rows)} objects, "
+        f"{total_inf} placed by the documented inference rule (sim/loaders/ithor.py)"
+    )
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", help="memory config YAML (default: built-in defaults)")
     run.add_argument("--out", help="run folder (default: runs/<timestamp>)")
     run.set_defaults(func=_cmd_run)
+    scenes = sub.add_parser("scenes", help="list every loadable simulator scene")
+    scenes.add_argument("--json", action="store_true", help="machine-readable output")
+    scenes.add_argument("--data-dir", help="real data folder (default: ../shared/data)")
+    scenes.set_defaults(func=_cmd_scenes)
     return parser
 
 

@@ -42,3 +42,15 @@ def test_bad_config_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[st
     cfg.write_text("stm: {policy: 3}")
     assert main(["run", "--out", str(tmp_path), "--config", str(cfg)]) == 2
     assert "stm.policy" in capsys.readouterr().err
+
+
+def test_scenes_lists_every_scene_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["scenes", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 150
+    fp1 = next(r for r in rows if r["scene"] == "FloorPlan1")
+    assert fp1["inferred"] == 0 and fp1["room_types"] == ["Kitchen"]
+    assert sum(r["inferred"] for r in rows) > 0
+    assert {r["kind"] for r in rows} == {"ithor", "procthor"}

@@ -1,0 +1,131 @@
+"""AI2-THOR object properties and receptacle rules, read from the real metadata.
+
+Sources (all in ``../shared/data/ai2thor_object_metadata``): the per-type
+flags aggregated from the ProcTHOR asset database, ALFRED's receptacle →
+allowed-objects table and action affordances, and the ProcTHOR empirical
+receptacle statistics (used as priors for where things usually are).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from memory_core import ObjectCatalog
+from sim.errors import SceneLoadError
+
+__all__ = ["Affordances"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    allowed: dict[str, frozenset[str]]
+    heatable: frozenset[str]
+    coolable: frozenset[str]
+    cleanable: frozenset[str]
+    sliceable: frozenset[str]
+    toggleable: frozenset[str]
+    openable: frozenset[str]
+    receptacles: frozenset[str]
+    priors: dict[str, dict[str, float]]
+
+
+class Affordances:
+    def __init__(self, catalog: ObjectCatalog, facts: _Facts) -> None:
+        self.catalog = catalog
+        self._f = facts
+
+    @classmethod
+    def load(cls, metadata_dir: str | Path) -> Affordances:
+        root = Path(metadata_dir)
+        catalog = ObjectCatalog.from_ai2thor_metadata(root)
+        try:
+            alfred: dict[str, Any] = json.loads((root / "alfred_object_facts.json").read_text())
+            priors_raw: dict[str, Any] = json.loads(
+                (root / "procthor_databases" / "receptacles.json").read_text()
+            )
+        except (OSError, json.JSONDecodeError) as exc:
+            raise SceneLoadError(f"cannot read AI2-THOR facts in {root}: {exc}") from exc
+        aff = alfred["action_affordances"]
+        facts = _Facts(
+            allowed={k: frozenset(v) for k, v in alfred["receptacle_to_allowed_objects"].items()},
+            heatable=frozenset(aff["Heatable"]),
+            coolable=frozenset(aff["Coolable"]),
+            cleanable=frozenset(aff["Cleanable"]),
+            sliceable=frozenset(aff["Sliceable"]),
+            toggleable=frozenset(aff["Toggleable"]),
+            openable=frozenset(alfred["openable_classes"]),
+            receptacles=frozenset(alfred["receptacles"]),
+            priors={
+                rec: {obj: float(v["p"]) for obj, v in objs.items()}
+                for rec, objs in priors_raw.items()
+            },
+        )
+        return cls(catalog, facts)
+
+    # ------------------------------------------------------------------ flags
+    def _flag(self, obj_type: str, name: str) -> bool:
+        info = self.catalog.info(_base(obj_type))
+        return bool(getattr(info, name)) if info is not None else False
+
+    def pickupable(self, t: str) -> bool:
+        return self._flag(t, "pickupable") or t.endswith("Sliced")
+
+    def receptacle(self, t: str) -> bool:
+        return t in self._f.receptacles or t in self._f.allowed or self._flag(t, "receptacle")
+
+    def openable(self, t: str) -> bool:
+        return t in self._f.openable or self._flag(t, "openable")
+
+    def toggleable(self, t: str) -> bool:
+        return t in self._f.toggleable or self._flag(t, "toggleable")
+
+    def sliceable(self, t: str) -> bool:
+        return t in self._f.sliceable or self._flag(t, "sliceable")
+
+    def cookable(self, t: str) -> bool:
+        return self._flag(t, "cookable") or t in self._f.heatable
+
+    def dirtyable(self, t: str) -> bool:
+        return self._flag(t, "dirtyable")
+
+    def fillable(self, t: str) -> bool:
+        return self._flag(t, "fillable")
+
+    def heatable(self, t: str) -> bool:
+        return t in self._f.heatable
+
+    def coolable(self, t: str) -> bool:
+        return t in self._f.coolable
+
+    def cleanable(self, t: str) -> bool:
+        return t in self._f.cleanable
+
+    # ------------------------------------------------------------------ receptacle rules
+    def can_place(self, obj_type: str, receptacle_type: str) -> bool:
+        """AI2-THOR's rule: ALFRED's table where it covers the receptacle, else the
+        receptacle statistics of the ProcTHOR databases."""
+        if receptacle_type in self._f.allowed:
+            return obj_type in self._f.allowed[receptacle_type]
+        priors = self._f.priors.get(receptacle_type)
+        return priors is not None and _base(obj_type) in priors
+
+    def prior(self, obj_type: str, receptacle_type: str) -> float:
+        """P(object type | receptacle type) from ProcTHOR's statistics (0 if unseen)."""
+        return self._f.priors.get(receptacle_type, {}).get(_base(obj_type), 0.0)
+
+    def receptacles_for(self, obj_type: str) -> list[str]:
+        """Receptacle types that accept ``obj_type``, most likely first."""
+        types = set(self._f.allowed) | set(self._f.priors)
+        ok = [r for r in types if self.can_place(obj_type, r)]
+        return sorted(ok, key=lambda r: (-self.prior(obj_type, r), r))
+
+    def median_size(self, t: str) -> tuple[float, float, float]:
+        info = self.catalog.info(_base(t))
+        return info.median_size if info is not None else (0.2, 0.2, 0.2)
+
+
+def _base(obj_type: str) -> str:
+    return obj_type[: -len("Sliced")] if obj_type.endswith("Sliced") else obj_type

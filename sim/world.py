@@ -1,0 +1,688 @@
+"""The built-in household simulator: AI2-THOR semantics on a scene description.
+
+State is mutable (it is a world, not a value); everything handed out —
+metadata, step results — is fresh data. Skills follow AI2-THOR's
+preconditions and effects; an invalid skill returns a failed
+:class:`StepResult` with an AI2-THOR-like ``errorMessage`` and never raises out
+of an episode. Visibility is AI2-THOR's rule without ray casting: in the
+agent's room, within ``visibility_distance_m`` of the agent's vertical axis,
+inside the horizontal field of view, and not inside a closed container.
+Occlusion by other objects is not modelled.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from shapely.geometry import Point, Polygon
+
+from sim.affordances import Affordances
+from sim.navigation import GridNav
+from sim.scene import SceneSpec
+
+__all__ = ["SKILLS", "SimConfig", "SimObject", "Skill", "StepResult", "World"]
+
+SKILLS = (
+    "navigate",
+    "pickup",
+    "put",
+    "open",
+    "close",
+    "toggle_on",
+    "toggle_off",
+    "slice",
+    "clean",
+    "heat",
+    "cool",
+    "drop",
+    "look_around",
+)
+_KNIVES = ("Knife", "ButterKnife")
+# Receptacles whose contents sit inside them (others hold things on top).
+_INSIDE = frozenset(
+    {
+        "Fridge",
+        "Cabinet",
+        "Drawer",
+        "Microwave",
+        "Safe",
+        "Box",
+        "SinkBasin",
+        "BathtubBasin",
+        "GarbageCan",
+        "LaundryHamper",
+        "Pot",
+        "Pan",
+        "Bowl",
+        "Cup",
+        "Mug",
+        "Toaster",
+        "CoffeeMachine",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SimConfig:
+    visibility_distance_m: float = 1.5
+    """AI2-THOR's visibilityDistance (ALFRED uses 1.5 m)."""
+    field_of_view_deg: float = 90.0
+    interaction_distance_m: float = 1.5
+    camera_height_m: float = 0.675
+    """Camera above the agent's position (ALFRED's CAMERA_HEIGHT_OFFSET is 0.75)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Skill:
+    name: str
+    target: str | None = None
+    """Object id for object skills; room id or object id for ``navigate``."""
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    skill: Skill
+    success: bool
+    error_message: str = ""
+    primitive_steps: int = 0
+    distance_m: float = 0.0
+    seen: tuple[str, ...] = ()
+
+
+@dataclass
+class SimObject:
+    object_id: str
+    object_type: str
+    position: tuple[float, float, float]
+    size: tuple[float, float, float]
+    rotation_y: float
+    parent_id: str | None
+    name: str
+    inferred: bool
+    pickupable: bool
+    receptacle: bool
+    openable: bool
+    toggleable: bool
+    sliceable: bool
+    cookable: bool
+    dirtyable: bool
+    fillable: bool
+    openness: float = 0.0
+    is_toggled: bool = False
+    is_sliced: bool = False
+    is_cooked: bool = False
+    is_dirty: bool = False
+    is_filled: bool = False
+    temperature: str = "RoomTemp"
+    is_picked_up: bool = False
+    children: list[str] = field(default_factory=list)
+    offset: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """Box centre minus position (AI2-THOR furniture pivots sit at their base)."""
+
+    @property
+    def is_open(self) -> bool:
+        return self.openness > 0.0
+
+    @property
+    def center(self) -> tuple[float, float, float]:
+        p, d = self.position, self.offset
+        return (p[0] + d[0], p[1] + d[1], p[2] + d[2])
+
+
+class World:
+    def __init__(
+        self, spec: SceneSpec, affordances: Affordances, config: SimConfig | None = None
+    ) -> None:
+        self.spec = spec
+        self.aff = affordances
+        self.config = config or SimConfig()
+        self.nav = GridNav(spec.reachable, spec.grid_size)
+        self._rooms = [(r.room_id, r.room_type, Polygon(r.polygon)) for r in spec.rooms]
+        self._interact = dict(spec.interact_poses)
+        self._initial = self._build_objects()
+        self.reset()
+
+    # ------------------------------------------------------------------ state
+    def _build_objects(self) -> dict[str, SimObject]:
+        a = self.aff
+        objs: dict[str, SimObject] = {}
+        for o in self.spec.objects:
+            t = o.object_type
+            objs[o.object_id] = SimObject(
+                o.object_id,
+                t,
+                o.position,
+                o.size,
+                o.rotation_y,
+                o.parent_id,
+                o.name or o.object_id,
+                o.inferred,
+                a.pickupable(t),
+                a.receptacle(t),
+                a.openable(t),
+                a.toggleable(t),
+                a.sliceable(t),
+                a.cookable(t),
+                a.dirtyable(t),
+                a.fillable(t),
+                openness=o.openness or 0.0,
+                is_toggled=bool(o.toggled),
+                offset=(
+                    o.center[0] - o.position[0],
+                    o.center[1] - o.position[1],
+                    o.center[2] - o.position[2],
+                ),
+            )
+        for so in objs.values():
+            if so.parent_id is not None:
+                if so.parent_id not in objs:
+                    so.parent_id = None
+                else:
+                    objs[so.parent_id].children.append(so.object_id)
+        return objs
+
+    def reset(self) -> None:
+        self.objects: dict[str, SimObject] = copy.deepcopy(self._initial)
+        x, z, yaw = self.spec.agent_start
+        cell = (x, z) if (x, z) in self.nav else self.nav.nearest_cell((x, z))
+        self.agent_xz: tuple[float, float] = cell
+        self.agent_yaw: float = round(yaw / 90) * 90 % 360
+        self.held: str | None = None
+        self.steps_taken = 0
+        self.distance_m = 0.0
+        self.last_error = ""
+
+    # ------------------------------------------------------------------ geometry helpers
+    def room_of_point(self, x: float, z: float) -> str | None:
+        for room_id, _t, poly in self._rooms:
+            if poly.covers(Point(x, z)):
+                return room_id
+        return None
+
+    @property
+    def agent_room(self) -> str | None:
+        return self.room_of_point(*self.agent_xz)
+
+    def _horizontal_gap(self, o: SimObject) -> float:
+        """Distance from the agent's vertical axis to the object's footprint."""
+        return self._gap_from(self.agent_xz, o)
+
+    def _in_fov(self, o: SimObject) -> bool:
+        ax, az = self.agent_xz
+        c = o.center
+        dx, dz = c[0] - ax, c[2] - az
+        if math.hypot(dx, dz) < 1e-6 or self._horizontal_gap(o) == 0.0:
+            return True
+        bearing = math.degrees(math.atan2(dx, dz)) % 360
+        off = abs((bearing - self.agent_yaw + 180) % 360 - 180)
+        # Wide things count when any part is in view: widen by their angular half-size.
+        half = math.degrees(math.atan2(max(o.size[0], o.size[2]) / 2, math.hypot(dx, dz)))
+        return off <= self.config.field_of_view_deg / 2 + half
+
+    def enclosed(self, object_id: str) -> bool:
+        """True when some closed container up the parent chain hides the object."""
+        o = self.objects[object_id]
+        while o.parent_id is not None:
+            parent = self.objects[o.parent_id]
+            if parent.openable and not parent.is_open and parent.object_type in _INSIDE:
+                return True
+            o = parent
+        return False
+
+    def is_visible(self, object_id: str) -> bool:
+        o = self.objects[object_id]
+        if object_id == self.held:
+            return True
+        if self.enclosed(object_id):
+            return False
+        room = self.agent_room
+        # Walls hide other rooms (doors are not modelled as see-through).
+        if (
+            room is not None
+            and len(self._rooms) > 1
+            and self.room_of_point(o.center[0], o.center[2]) not in (room, None)
+        ):
+            return False
+        return self._horizontal_gap(o) <= self.config.visibility_distance_m and self._in_fov(o)
+
+    def visible_objects(self) -> list[str]:
+        return sorted(i for i in self.objects if self.is_visible(i))
+
+    # ------------------------------------------------------------------ skills
+    def step(self, skill: Skill) -> StepResult:
+        handler = getattr(self, f"_do_{skill.name}", None)
+        if skill.name not in SKILLS or handler is None:
+            result = StepResult(skill, False, f"Invalid action: {skill.name}")
+        elif skill.name not in ("drop", "look_around") and skill.target is None:
+            result = StepResult(skill, False, f"{skill.name} needs a target objectId")
+        elif (
+            skill.target is not None
+            and skill.name != "navigate"
+            and skill.target not in self.objects
+        ):
+            result = StepResult(
+                skill,
+                False,
+                f"ArgumentException: objectId: {skill.target} is not "
+                "the objectId on any object in the scene!",
+            )
+        else:
+            result = handler(skill)
+        seen = self.visible_objects()
+        result = StepResult(
+            result.skill,
+            result.success,
+            result.error_message,
+            max(result.primitive_steps, 1),
+            result.distance_m,
+            tuple(sorted(set(result.seen) | set(seen))),
+        )
+        self.steps_taken += result.primitive_steps
+        self.distance_m += result.distance_m
+        self.last_error = result.error_message
+        return result
+
+    def _fail(self, skill: Skill, msg: str) -> StepResult:
+        return StepResult(skill, False, msg)
+
+    def _reachable_to_interact(self, o: SimObject, skill: Skill) -> StepResult | None:
+        if self.enclosed(o.object_id):
+            return self._fail(skill, f"{o.object_id} is not visible")
+        if self._horizontal_gap(o) > self.config.interaction_distance_m or not self.is_visible(
+            o.object_id
+        ):
+            return self._fail(
+                skill,
+                f"{o.object_id} is not interactable: it is not visible "
+                f"within {self.config.interaction_distance_m} m",
+            )
+        return None
+
+    def _do_navigate(self, skill: Skill) -> StepResult:
+        assert skill.target is not None
+        target = skill.target
+        room = next((r for r in self._rooms if r[0] == target), None)
+        dist = self.nav.distances_from(self.agent_xz)
+        if room is not None:
+            cands = [c for c in dist if room[2].covers(Point(*self.nav.xz(c)))]
+            face = None
+        elif target in self.objects:
+            o = self.objects[target]
+            if o.object_id == self.held:
+                return self._fail(skill, f"{target} is in the agent's hand")
+            pose = self._interact.get(target)
+            if pose is not None and self.nav.key((pose[0], pose[1])) in dist:
+                cands = [self.nav.key((pose[0], pose[1]))]
+            else:
+                cands = [
+                    c
+                    for c in dist
+                    if self._gap_from(self.nav.xz(c), o)
+                    <= self.config.interaction_distance_m - 0.25
+                ]
+                if not cands:
+                    cands = [
+                        c
+                        for c in dist
+                        if self._gap_from(self.nav.xz(c), o) <= self.config.interaction_distance_m
+                    ]
+            face = (o.center[0], o.center[2])
+        else:
+            return self._fail(skill, f"unknown navigation target {target}")
+        if not cands:
+            return self._fail(skill, f"no reachable position near {target}")
+        goal = min(cands, key=lambda c: (dist[c], c))
+        path = self.nav.path(self.agent_xz, self.agent_yaw, self.nav.xz(goal), face)
+        assert path is not None
+        self.agent_xz = path.cells[-1]
+        self.agent_yaw = path.final_yaw
+        self._carry()
+        return StepResult(skill, True, "", path.steps, path.moves * self.nav.grid)
+
+    def _gap_from(self, xz: tuple[float, float], o: SimObject) -> float:
+        """Floor-plane distance from a point to the object's footprint."""
+        c = o.center
+        dx = max(abs(c[0] - xz[0]) - o.size[0] / 2, 0.0)
+        dz = max(abs(c[2] - xz[1]) - o.size[2] / 2, 0.0)
+        return math.hypot(dx, dz)
+
+    def _carry(self) -> None:
+        """The held object (and what it holds) moves with the agent."""
+        if self.held is None:
+            return
+        yaw = math.radians(self.agent_yaw)
+        pos = (
+            self.agent_xz[0] + 0.3 * math.sin(yaw),
+            self.spec.agent_height + 0.3,
+            self.agent_xz[1] + 0.3 * math.cos(yaw),
+        )
+        self._move_tree(self.held, pos)
+
+    def _move_tree(self, object_id: str, pos: tuple[float, float, float]) -> None:
+        o = self.objects[object_id]
+        d = (pos[0] - o.position[0], pos[1] - o.position[1], pos[2] - o.position[2])
+        stack = [object_id]
+        while stack:
+            cur = self.objects[stack.pop()]
+            cur.position = (cur.position[0] + d[0], cur.position[1] + d[1], cur.position[2] + d[2])
+            stack.extend(cur.children)
+
+    def _detach(self, o: SimObject) -> None:
+        if o.parent_id is not None:
+            self.objects[o.parent_id].children.remove(o.object_id)
+            o.parent_id = None
+
+    def _do_pickup(self, skill: Skill) -> StepResult:
+        o = self.objects[skill.target or ""]
+        if not o.pickupable:
+            return self._fail(skill, f"{o.object_id} is not pickupable")
+        if self.held is not None:
+            return self._fail(skill, f"Agent is already holding {self.held}")
+        blocked = self._reachable_to_interact(o, skill)
+        if blocked:
+            return blocked
+        self._detach(o)
+        o.is_picked_up = True
+        self.held = o.object_id
+        self._carry()
+        return StepResult(skill, True)
+
+    def _place(self, o: SimObject, r: SimObject) -> None:
+        self._detach(o)
+        k = len(r.children)
+        rc = r.center
+        inside = r.object_type in _INSIDE
+        y = (
+            rc[1] - r.size[1] / 2 + o.size[1] / 2
+            if inside
+            else rc[1] + r.size[1] / 2 + o.size[1] / 2
+        )
+        # Spread several things on one receptacle so they do not share a point.
+        off = ((k % 3) - 1) * min(r.size[0] / 4, 0.15)
+        target = (rc[0] + off - o.offset[0], y - o.offset[1], rc[2] - o.offset[2])
+        self._move_tree(o.object_id, target)
+        o.parent_id = r.object_id
+        r.children.append(o.object_id)
+
+    def _do_put(self, skill: Skill) -> StepResult:
+        r = self.objects[skill.target or ""]
+        if self.held is None:
+            return self._fail(skill, "Agent is not holding any object")
+        o = self.objects[self.held]
+        if r.object_id == o.object_id:
+            return self._fail(skill, f"{o.name} cannot be placed in {o.name}")
+        if not r.receptacle or not self.aff.can_place(o.object_type, r.object_type):
+            return self._fail(skill, "No valid Receptacle found")
+        if r.openable and not r.is_open and r.object_type in _INSIDE:
+            return self._fail(skill, f"{r.object_id} is closed")
+        blocked = self._reachable_to_interact(r, skill)
+        if blocked:
+            return blocked
+        o.is_picked_up = False
+        self.held = None
+        self._place(o, r)
+        self._apply_receptacle_effects(r)
+        return StepResult(skill, True)
+
+    def _do_drop(self, skill: Skill) -> StepResult:
+        if self.held is None:
+            return self._fail(skill, "Agent is not holding any object")
+        o = self.objects[self.held]
+        yaw = math.radians(self.agent_yaw)
+        pos = (
+            self.agent_xz[0] + 0.4 * math.sin(yaw),
+            o.size[1] / 2,
+            self.agent_xz[1] + 0.4 * math.cos(yaw),
+        )
+        self._move_tree(o.object_id, pos)
+        o.is_picked_up = False
+        self.held = None
+        return StepResult(skill, True)
+
+    def _do_open(self, skill: Skill) -> StepResult:
+        return self._set_open(skill, 1.0)
+
+    def _do_close(self, skill: Skill) -> StepResult:
+        return self._set_open(skill, 0.0)
+
+    def _set_open(self, skill: Skill, openness: float) -> StepResult:
+        o = self.objects[skill.target or ""]
+        if not o.openable:
+            return self._fail(skill, f"{o.object_id} is not openable")
+        blocked = self._reachable_to_interact(o, skill)
+        if blocked:
+            return blocked
+        if (openness > 0) == o.is_open:
+            return self._fail(skill, "Object failed to open/close successfully.")
+        o.openness = openness
+        return StepResult(skill, True)
+
+    def _do_toggle_on(self, skill: Skill) -> StepResult:
+        return self._toggle(skill, True)
+
+    def _do_toggle_off(self, skill: Skill) -> StepResult:
+        return self._toggle(skill, False)
+
+    def _toggle(self, skill: Skill, on: bool) -> StepResult:
+        o = self.objects[skill.target or ""]
+        if not o.toggleable:
+            return self._fail(skill, f"{o.object_id} is not toggleable")
+        blocked = self._reachable_to_interact(o, skill)
+        if blocked:
+            return blocked
+        if o.is_toggled == on:
+            return self._fail(skill, f"{o.object_id} is already {'on' if on else 'off'}")
+        if on and o.openable and o.is_open and o.object_type == "Microwave":
+            return self._fail(skill, "Microwave must be closed to be turned on")
+        o.is_toggled = on
+        if on:
+            self._apply_receptacle_effects(o)
+            if o.object_type == "Faucet":
+                for b in self.objects.values():
+                    if (
+                        b.object_type == "SinkBasin"
+                        and self._gap_from((o.center[0], o.center[2]), b) < 0.6
+                    ):
+                        self._apply_receptacle_effects(b, running_water=True)
+        return StepResult(skill, True)
+
+    def _apply_receptacle_effects(self, r: SimObject, running_water: bool = False) -> None:
+        """Heat from a running microwave/stove, cold in a fridge, water in a basin."""
+        stack = list(r.children)
+        while stack:
+            c = self.objects[stack.pop()]
+            stack.extend(c.children)
+            if r.object_type == "Fridge":
+                c.temperature = "Cold"
+            elif r.object_type in ("Microwave", "StoveBurner", "Toaster") and r.is_toggled:
+                c.temperature = "Hot"
+                if c.cookable:
+                    c.is_cooked = True
+            elif running_water or (r.object_type == "SinkBasin" and self._faucet_on_near(r)):
+                if c.dirtyable:
+                    c.is_dirty = False
+                if c.fillable:
+                    c.is_filled = True
+
+    def _faucet_on_near(self, basin: SimObject) -> bool:
+        return any(
+            f.object_type == "Faucet"
+            and f.is_toggled
+            and self._gap_from((f.center[0], f.center[2]), basin) < 0.6
+            for f in self.objects.values()
+        )
+
+    def _do_slice(self, skill: Skill) -> StepResult:
+        o = self.objects[skill.target or ""]
+        if not o.sliceable:
+            return self._fail(skill, f"{o.object_id} is not sliceable")
+        if self.held is None or self.objects[self.held].object_type not in _KNIVES:
+            return self._fail(skill, "Agent must be holding a knife to slice")
+        blocked = self._reachable_to_interact(o, skill)
+        if blocked:
+            return blocked
+        if o.is_sliced:
+            return self._fail(skill, f"{o.object_id} is already sliced")
+        o.is_sliced = True
+        return StepResult(skill, True)
+
+    def _appliance_near(self, kind: str) -> SimObject | None:
+        near = [
+            a
+            for a in self.objects.values()
+            if a.object_type == kind
+            and self._horizontal_gap(a) <= self.config.interaction_distance_m
+            and self.is_visible(a.object_id)
+        ]
+        return min(near, key=self._horizontal_gap) if near else None
+
+    def _held_target(self, skill: Skill) -> SimObject | StepResult:
+        if self.held is None or self.held != skill.target:
+            return self._fail(skill, f"Agent must be holding {skill.target}")
+        return self.objects[self.held]
+
+    def _do_clean(self, skill: Skill) -> StepResult:
+        """ALFRED's CleanObject: into the sink basin, faucet on and off, pick up (4 actions)."""
+        o = self._held_target(skill)
+        if isinstance(o, StepResult):
+            return o
+        if self._appliance_near("SinkBasin") is None:
+            return self._fail(skill, "No visible SinkBasin within reach")
+        if o.dirtyable:
+            o.is_dirty = False
+        if o.fillable:
+            o.is_filled = True
+        return StepResult(skill, True, "", 4)
+
+    def _do_heat(self, skill: Skill) -> StepResult:
+        """ALFRED's HeatObject with a microwave: open, put, close, on, off, open, pick, close."""
+        o = self._held_target(skill)
+        if isinstance(o, StepResult):
+            return o
+        if self._appliance_near("Microwave") is None:
+            return self._fail(skill, "No visible Microwave within reach")
+        if not self.aff.can_place(o.object_type, "Microwave"):
+            return self._fail(skill, "No valid Receptacle found")
+        o.temperature = "Hot"
+        if o.cookable:
+            o.is_cooked = True
+        return StepResult(skill, True, "", 8)
+
+    def _do_cool(self, skill: Skill) -> StepResult:
+        """ALFRED's CoolObject with the fridge: open, put, close, open, pick, close."""
+        o = self._held_target(skill)
+        if isinstance(o, StepResult):
+            return o
+        if self._appliance_near("Fridge") is None:
+            return self._fail(skill, "No visible Fridge within reach")
+        if not self.aff.can_place(o.object_type, "Fridge"):
+            return self._fail(skill, "No valid Receptacle found")
+        o.temperature = "Cold"
+        return StepResult(skill, True, "", 6)
+
+    def _do_look_around(self, skill: Skill) -> StepResult:
+        seen: set[str] = set()
+        start = self.agent_yaw
+        for k in range(4):
+            self.agent_yaw = (start + 90 * k) % 360
+            seen.update(self.visible_objects())
+        self.agent_yaw = start
+        return StepResult(skill, True, "", 4, 0.0, tuple(sorted(seen)))
+
+    # ------------------------------------------------------------------ metadata
+    def metadata(self) -> dict[str, Any]:
+        """``event.metadata`` in AI2-THOR 5.0's shape (the fields this simulator models)."""
+        objs = []
+        for o in self.objects.values():
+            sx, sy, sz = o.size
+            c = o.center
+            corners = [
+                [c[0] + dx * sx / 2, c[1] + dy * sy / 2, c[2] + dz * sz / 2]
+                for dx in (1, -1)
+                for dy in (1, -1)
+                for dz in (1, -1)
+            ]
+            parents = [o.parent_id] if o.parent_id else None
+            objs.append(
+                {
+                    "name": o.name,
+                    "objectId": o.object_id,
+                    "objectType": o.object_type,
+                    "position": _xyz(o.position),
+                    "rotation": {"x": 0.0, "y": o.rotation_y, "z": 0.0},
+                    "visible": self.is_visible(o.object_id),
+                    "isInteractable": self.is_visible(o.object_id),
+                    "receptacle": o.receptacle,
+                    "toggleable": o.toggleable,
+                    "isToggled": o.is_toggled,
+                    "breakable": False,
+                    "isBroken": False,
+                    "canFillWithLiquid": o.fillable,
+                    "isFilledWithLiquid": o.is_filled,
+                    "fillLiquid": "water" if o.is_filled else None,
+                    "dirtyable": o.dirtyable,
+                    "isDirty": o.is_dirty,
+                    "canBeUsedUp": False,
+                    "isUsedUp": False,
+                    "cookable": o.cookable,
+                    "isCooked": o.is_cooked,
+                    "temperature": o.temperature,
+                    "isHeatSource": False,
+                    "isColdSource": False,
+                    "sliceable": o.sliceable,
+                    "isSliced": o.is_sliced,
+                    "openable": o.openable,
+                    "isOpen": o.is_open,
+                    "openness": o.openness,
+                    "pickupable": o.pickupable,
+                    "isPickedUp": o.is_picked_up,
+                    "moveable": False,
+                    "mass": 0.0,
+                    "salientMaterials": [],
+                    "receptacleObjectIds": list(o.children) if o.receptacle else None,
+                    "distance": math.hypot(
+                        o.center[0] - self.agent_xz[0], o.center[2] - self.agent_xz[1]
+                    ),
+                    "assetId": "",
+                    "parentReceptacles": parents,
+                    "controlledObjects": None,
+                    "isMoving": False,
+                    "axisAlignedBoundingBox": {
+                        "cornerPoints": corners,
+                        "center": _xyz(c),
+                        "size": {"x": sx, "y": sy, "z": sz},
+                    },
+                    "objectOrientedBoundingBox": None,
+                }
+            )
+        held = self.objects[self.held] if self.held else None
+        return {
+            "sceneName": self.spec.name,
+            "agent": {
+                "name": "agent",
+                "position": {
+                    "x": self.agent_xz[0],
+                    "y": self.spec.agent_height,
+                    "z": self.agent_xz[1],
+                },
+                "rotation": {"x": 0.0, "y": self.agent_yaw, "z": 0.0},
+                "cameraHorizon": 30.0,
+                "isStanding": True,
+                "inHighFrictionArea": False,
+            },
+            "objects": objs,
+            "inventoryObjects": (
+                [{"objectId": held.object_id, "objectType": held.object_type}] if held else []
+            ),
+            "lastActionSuccess": self.last_error == "",
+            "errorMessage": self.last_error,
+            "fov": self.config.field_of_view_deg,
+            "visibleRange": self.config.visibility_distance_m,
+        }
+
+
+def _xyz(p: tuple[float, float, float]) -> dict[str, float]:
+    return {"x": p[0], "y": p[1], "z": p[2]}
