@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -75,6 +76,22 @@ def _cmd_scenes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tasks(args: argparse.Namespace) -> int:
+    from sim.suites import load_suite
+    from sim.tasks import load_tasks, task_to_json
+
+    tasks = load_tasks(args.tasks) if args.tasks else load_suite(args.suite, _data(args))
+    if args.json:
+        for t in tasks:
+            _say(json.dumps(task_to_json(t)))
+        return 0
+    for t in tasks:
+        goal = " THEN ".join("; ".join(p.describe() for p in sg) for sg in t.subgoals)
+        _say(f"{t.task_id:<44} {t.scene:<14} {t.task_type:<34} {goal}")
+    _say(f"{len(tasks)} tasks")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="loci", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
@@ -89,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     scenes.add_argument("--json", action="store_true", help="machine-readable output")
     scenes.add_argument("--data-dir", help="real data folder (default: ../shared/data)")
     scenes.set_defaults(func=_cmd_scenes)
+    tasks = sub.add_parser("tasks", help="list the tasks of a suite or task file")
+    source = tasks.add_mutually_exclusive_group(required=True)
+    source.add_argument("--suite", help="suite name (alfred-seen)")
+    source.add_argument("--tasks", help="a task file (JSONL, see docs/tasks.md)")
+    tasks.add_argument("--json", action="store_true", help="print the tasks as JSONL")
+    tasks.add_argument("--data-dir", help="real data folder (default: ../shared/data)")
+    tasks.set_defaults(func=_cmd_tasks)
     return parser
 
 
@@ -103,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     except LociError as exc:
         print(f"loci: error: {exc}", file=sys.stderr)  # noqa: T201
         return 2
+    except BrokenPipeError:  # `loci ... | head`: the reader left, which is not an error
+        sys.stdout = Path(os.devnull).open("w")  # noqa: SIM115 - silences the flush at exit
+        return 0
     return code
 
 

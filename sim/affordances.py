@@ -1,8 +1,9 @@
 """AI2-THOR object properties and receptacle rules, read from the real metadata.
 
-Sources (all in ``../shared/data/ai2thor_object_metadata``): the per-type
-flags aggregated from the ProcTHOR asset database, ALFRED's receptacle →
-allowed-objects table and action affordances, and the ProcTHOR empirical
+Sources (under ``../shared/data``): the per-type flags aggregated from the
+ProcTHOR asset database, ALFRED's receptacle → allowed-objects table and
+action affordances, AI2-THOR's object-type documentation as tabulated by
+rl_thor (``compatible_receptacles`` per type), and the ProcTHOR empirical
 receptacle statistics (used as priors for where things usually are).
 """
 
@@ -30,6 +31,7 @@ class _Facts:
     openable: frozenset[str]
     receptacles: frozenset[str]
     priors: dict[str, dict[str, float]]
+    compatible: dict[str, frozenset[str]]
 
 
 class Affordances:
@@ -38,16 +40,20 @@ class Affordances:
         self._f = facts
 
     @classmethod
-    def load(cls, metadata_dir: str | Path) -> Affordances:
-        root = Path(metadata_dir)
+    def load(cls, data_root: str | Path) -> Affordances:
+        data = Path(data_root)
+        root = data / "ai2thor_object_metadata"
         catalog = ObjectCatalog.from_ai2thor_metadata(root)
         try:
             alfred: dict[str, Any] = json.loads((root / "alfred_object_facts.json").read_text())
             priors_raw: dict[str, Any] = json.loads(
                 (root / "procthor_databases" / "receptacles.json").read_text()
             )
+            doc: dict[str, Any] = json.loads(
+                (data / "ai2thor_recorded/rl_thor_events/misc/object_types_data.json").read_text()
+            )
         except (OSError, json.JSONDecodeError) as exc:
-            raise SceneLoadError(f"cannot read AI2-THOR facts in {root}: {exc}") from exc
+            raise SceneLoadError(f"cannot read AI2-THOR facts in {data}: {exc}") from exc
         aff = alfred["action_affordances"]
         facts = _Facts(
             allowed={k: frozenset(v) for k, v in alfred["receptacle_to_allowed_objects"].items()},
@@ -61,6 +67,9 @@ class Affordances:
             priors={
                 rec: {obj: float(v["p"]) for obj, v in objs.items()}
                 for rec, objs in priors_raw.items()
+            },
+            compatible={
+                t: frozenset(v.get("compatible_receptacles") or []) for t, v in doc.items()
             },
         )
         return cls(catalog, facts)
@@ -105,10 +114,25 @@ class Affordances:
 
     # ------------------------------------------------------------------ receptacle rules
     def can_place(self, obj_type: str, receptacle_type: str) -> bool:
-        """AI2-THOR's rule: ALFRED's table where it covers the receptacle, else the
-        receptacle statistics of the ProcTHOR databases."""
-        if receptacle_type in self._f.allowed:
-            return obj_type in self._f.allowed[receptacle_type]
+        obj_type = _RENAMED.get(obj_type, obj_type)
+        return self._can_place(obj_type, receptacle_type) or self._can_place(
+            obj_type, _RENAMED.get(receptacle_type, receptacle_type)
+        )
+
+    def _can_place(self, obj_type: str, receptacle_type: str) -> bool:
+        """AI2-THOR's documented compatible receptacles of the object type, or ALFRED's
+        receptacle table (each is incomplete alone: the documentation omits a mug in the
+        coffee machine, ALFRED's table a knife on a side table). Receptacle types neither
+        covers fall back to the ProcTHOR placement statistics."""
+        if receptacle_type in self._f.compatible.get(obj_type, ()):
+            return True
+        if obj_type in self._f.allowed.get(receptacle_type, ()):
+            return True
+        known = receptacle_type in self._f.allowed or any(
+            receptacle_type in c for c in self._f.compatible.values()
+        )
+        if known:
+            return False
         priors = self._f.priors.get(receptacle_type)
         return priors is not None and _base(obj_type) in priors
 
@@ -118,7 +142,11 @@ class Affordances:
 
     def receptacles_for(self, obj_type: str) -> list[str]:
         """Receptacle types that accept ``obj_type``, most likely first."""
-        types = set(self._f.allowed) | set(self._f.priors)
+        types = (
+            set(self._f.allowed)
+            | set(self._f.priors)
+            | {r for c in self._f.compatible.values() for r in c}
+        )
         ok = [r for r in types if self.can_place(obj_type, r)]
         return sorted(ok, key=lambda r: (-self.prior(obj_type, r), r))
 
@@ -127,5 +155,10 @@ class Affordances:
         return info.median_size if info is not None else (0.2, 0.2, 0.2)
 
 
+# ALFRED ran on AI2-THOR 2.1, whose "Glassbottle" is AI2-THOR 5.0's "Bottle".
+_RENAMED = {"Glassbottle": "Bottle"}
+
+
 def _base(obj_type: str) -> str:
-    return obj_type[: -len("Sliced")] if obj_type.endswith("Sliced") else obj_type
+    base = obj_type[: -len("Sliced")] if obj_type.endswith("Sliced") else obj_type
+    return _RENAMED.get(base, base)

@@ -29,7 +29,7 @@ class SceneRegistry:
 
     @cached_property
     def affordances(self) -> Affordances:
-        return Affordances.load(self.data / "ai2thor_object_metadata")
+        return Affordances.load(self.data)
 
     @cached_property
     def _procthor(self) -> dict[str, Path]:

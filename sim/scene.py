@@ -21,9 +21,10 @@ def ithor_object_id(obj_type: str, position: Vec3) -> str:
 
 
 def type_of_id(object_id: str) -> str:
-    """Type named by an AI2-THOR objectId; sub-objects (``Sink|...|SinkBasin``) end in it."""
+    """Type named by an AI2-THOR objectId; sub-objects (``Sink|...|SinkBasin``) and slices
+    (``Apple|...|AppleSliced_2``) end in it."""
     parts = object_id.split("|")
-    return parts[-1] if len(parts) == 5 else parts[0]
+    return parts[-1].split("_")[0] if len(parts) == 5 else parts[0]
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,8 @@ from shapely.geometry import Point, Polygon
 
 from sim.affordances import Affordances
 from sim.navigation import GridNav
-from sim.scene import SceneSpec
+from sim.scene import SceneSpec, ithor_object_id
+from sim.support import find_support
 
 __all__ = ["SKILLS", "SimConfig", "SimObject", "Skill", "StepResult", "World"]
 
@@ -73,6 +74,7 @@ class SimConfig:
     interaction_distance_m: float = 1.5
     camera_height_m: float = 0.675
     """Camera above the agent's position (ALFRED's CAMERA_HEIGHT_OFFSET is 0.75)."""
+    slices_per_object: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,8 @@ class Skill:
     name: str
     target: str | None = None
     """Object id for object skills; room id or object id for ``navigate``."""
+    force: bool = False
+    """AI2-THOR's ``forceAction`` for ``put``: lifts the receptacle type restriction only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +122,12 @@ class SimObject:
     is_filled: bool = False
     temperature: str = "RoomTemp"
     is_picked_up: bool = False
+    is_cleaned: bool = False
+    """Washed under running water at least once (ALFRED's isClean; not an AI2-THOR field)."""
+    is_heated: bool = False
+    """Heated at least once (ALFRED's isHot, which later cooling does not undo)."""
+    is_cooled: bool = False
+    """Cooled at least once (ALFRED's isCool)."""
     children: list[str] = field(default_factory=list)
     offset: tuple[float, float, float] = (0.0, 0.0, 0.0)
     """Box centre minus position (AI2-THOR furniture pivots sit at their base)."""
@@ -194,6 +204,78 @@ class World:
         self.steps_taken = 0
         self.distance_m = 0.0
         self.last_error = ""
+
+    # ------------------------------------------------------------------ task initialisation
+    def set_object_poses(self, poses: list[dict[str, Any]]) -> None:
+        """AI2-THOR's SetObjectPoses: listed objects (by name) move there, new names are
+        spawned, listed twice is duplicated, and every pickupable not listed is removed."""
+        by_name: dict[str, list[SimObject]] = {}
+        for o in self.objects.values():
+            by_name.setdefault(o.name, []).append(o)
+        keep: set[str] = set()
+        placed: list[SimObject] = []
+        used: dict[str, int] = {}
+        for pose in poses:
+            name = str(pose["objectName"])
+            p = pose["position"]
+            pos = (float(p["x"]), float(p["y"]), float(p["z"]))
+            k = used.get(name, 0)
+            used[name] = k + 1
+            known = [o for o in by_name.get(name, []) if o.pickupable]
+            if k < len(known):
+                o = known[k]
+                self._detach(o)
+                o.position = (pos[0] - o.offset[0], pos[1] - o.offset[1], pos[2] - o.offset[2])
+            else:
+                otype = name.split("_")[0]
+                oid = ithor_object_id(otype, pos)
+                while oid in self.objects:
+                    oid += "+"
+                a = self.aff
+                o = SimObject(
+                    oid,
+                    otype,
+                    pos,
+                    a.median_size(otype),
+                    float((pose.get("rotation") or {}).get("y", 0.0)),
+                    None,
+                    name,
+                    False,
+                    a.pickupable(otype),
+                    a.receptacle(otype),
+                    a.openable(otype),
+                    a.toggleable(otype),
+                    a.sliceable(otype),
+                    a.cookable(otype),
+                    a.dirtyable(otype),
+                    a.fillable(otype),
+                )
+                self.objects[oid] = o
+            keep.add(o.object_id)
+            placed.append(o)
+        for o in list(self.objects.values()):
+            if o.pickupable and o.object_id not in keep:
+                self._detach(o)
+                for child in list(o.children):
+                    self.objects[child].parent_id = None
+                del self.objects[o.object_id]
+        everything = list(self.objects.values())
+        for o in placed:
+            parent = find_support(o, everything, self.aff)
+            if parent is not None:
+                o.parent_id = parent
+                self.objects[parent].children.append(o.object_id)
+
+    def place_agent(self, x: float, z: float, yaw: float) -> None:
+        """Teleport to the reachable cell nearest (x, z) (ALFRED's TeleportFull)."""
+        self.agent_xz = (x, z) if (x, z) in self.nav else self.nav.nearest_cell((x, z))
+        self.agent_yaw = round(yaw / 90) * 90 % 360
+
+    def set_toggles(self, toggles: list[dict[str, Any]]) -> None:
+        for t in toggles:
+            for o in self.objects.values():
+                if o.object_type == t["objectType"] and o.toggleable:
+                    o.is_toggled = bool(t["isOn"])
 
     # ------------------------------------------------------------------ geometry helpers
     def room_of_point(self, x: float, z: float) -> str | None:
@@ -414,7 +496,9 @@ class World:
         o = self.objects[self.held]
         if r.object_id == o.object_id:
             return self._fail(skill, f"{o.name} cannot be placed in {o.name}")
-        if not r.receptacle or not self.aff.can_place(o.object_type, r.object_type):
+        if not r.receptacle or not (
+            skill.force or self.aff.can_place(o.object_type, r.object_type)
+        ):
             return self._fail(skill, "No valid Receptacle found")
         if r.openable and not r.is_open and r.object_type in _INSIDE:
             return self._fail(skill, f"{r.object_id} is closed")
@@ -497,11 +581,14 @@ class World:
             stack.extend(c.children)
             if r.object_type == "Fridge":
                 c.temperature = "Cold"
+                c.is_cooled = True
             elif r.object_type in ("Microwave", "StoveBurner", "Toaster") and r.is_toggled:
                 c.temperature = "Hot"
+                c.is_heated = True
                 if c.cookable:
                     c.is_cooked = True
             elif running_water or (r.object_type == "SinkBasin" and self._faucet_on_near(r)):
+                c.is_cleaned = True
                 if c.dirtyable:
                     c.is_dirty = False
                 if c.fillable:
@@ -527,7 +614,43 @@ class World:
         if o.is_sliced:
             return self._fail(skill, f"{o.object_id} is already sliced")
         o.is_sliced = True
+        self._spawn_slices(o)
         return StepResult(skill, True)
+
+    def _spawn_slices(self, o: SimObject) -> None:
+        """AI2-THOR replaces a sliced object by ``<Type>Sliced`` pieces where it lay; the
+        whole object stays in the metadata, sliced and no longer pickupable."""
+        kind = f"{o.object_type}Sliced"
+        sx, sy, sz = o.size
+        n = self.config.slices_per_object
+        for i in range(n):
+            sid = f"{o.object_id}|{kind}_{i}"
+            dx = (i - (n - 1) / 2) * sx / n
+            piece = SimObject(
+                sid,
+                kind,
+                (o.position[0] + dx, o.position[1], o.position[2]),
+                (sx / n, sy, sz),
+                o.rotation_y,
+                o.parent_id,
+                f"{kind}_{i}",
+                o.inferred,
+                True,
+                False,
+                False,
+                False,
+                False,
+                self.aff.cookable(kind),
+                False,
+                False,
+                temperature=o.temperature,
+                is_cooked=o.is_cooked,
+                offset=o.offset,
+            )
+            self.objects[sid] = piece
+            if o.parent_id is not None:
+                self.objects[o.parent_id].children.append(sid)
+        o.pickupable = False
 
     def _appliance_near(self, kind: str) -> SimObject | None:
         near = [
@@ -555,6 +678,7 @@ class World:
             o.is_dirty = False
         if o.fillable:
             o.is_filled = True
+        o.is_cleaned = True
         return StepResult(skill, True, "", 4)
 
     def _do_heat(self, skill: Skill) -> StepResult:
@@ -567,6 +691,7 @@ class World:
         if not self.aff.can_place(o.object_type, "Microwave"):
             return self._fail(skill, "No valid Receptacle found")
         o.temperature = "Hot"
+        o.is_heated = True
         if o.cookable:
             o.is_cooked = True
         return StepResult(skill, True, "", 8)
@@ -581,6 +706,7 @@ class World:
         if not self.aff.can_place(o.object_type, "Fridge"):
             return self._fail(skill, "No valid Receptacle found")
         o.temperature = "Cold"
+        o.is_cooled = True
         return StepResult(skill, True, "", 6)
 
     def _do_look_around(self, skill: Skill) -> StepResult:

@@ -9,6 +9,8 @@ What each object's position comes from, in order of trust:
 3. ``alfred-task``: ids named by the reference plans of the ALFRED tasks in this
    floor plan (fixtures such as DeskLamp, StoveBurner, SinkBasin), and the
    initial object poses of the floor plan's first ALFRED task (pickupables).
+   On recorded floor plans, receptacles that ALFRED's layout lists but the 5.0
+   recording lacks are added from (2).
 4. ``inferred``: every other instance of a type that the scene's object list
    (``scene_objects_list.json``) says is there. A pickupable is put on top of a
    receptacle of this scene that accepts it (most likely receptacle type first,
@@ -38,6 +40,7 @@ import numpy as np
 from sim.affordances import Affordances
 from sim.errors import SceneLoadError, UnknownSceneError
 from sim.scene import ObjectSpec, RoomSpec, SceneSpec, ithor_object_id, type_of_id
+from sim.support import find_support
 
 __all__ = ["ithor_room_type", "list_ithor_scenes", "load_ithor_scene"]
 
@@ -128,6 +131,21 @@ def load_ithor_scene(floor_plan: str, data: Path, aff: Affordances) -> SceneSpec
     if recorded.is_file():
         objects = _from_recording(json.loads(recorded.read_text()), aff)
         notes.append("objects from the recorded AI2-THOR 5.0 metadata")
+        # ALFRED ran on an older AI2-THOR whose scenes had a few receptacles the 5.0 scene
+        # lacks (FloorPlan401's Cart); keep them so ALFRED's tasks stay runnable.
+        types = {o.object_type for o in objects}
+        for oid in sorted(openable):
+            if type_of_id(oid) not in types:
+                objects.append(
+                    ObjectSpec(
+                        oid,
+                        type_of_id(oid),
+                        _pos_of_id(oid),
+                        aff.median_size(type_of_id(oid)),
+                        source="openable (absent from the 5.0 recording)",
+                    )
+                )
+                notes.append(f"{oid} added from ALFRED's layout")
     else:
         objects = _from_alfred(floor_plan, openable, tasks, expected, reachable, aff)
     if tasks:
@@ -222,7 +240,8 @@ def _from_alfred(
     for task in tasks:
         for oid in _ids_in_plan(task):
             otype = type_of_id(oid)
-            if oid not in specs and not aff.pickupable(otype):
+            # Slices exist only after slicing; fixed things named by the plans are kept.
+            if oid not in specs and not aff.pickupable(otype) and "Sliced" not in otype:
                 put(oid, otype, _pos_of_id(oid), "alfred-task")
     if tasks:
         for pose in tasks[0]["object_poses"]:
@@ -279,29 +298,5 @@ def _from_alfred(
 def _with_parent(o: ObjectSpec, objects: list[ObjectSpec], aff: Affordances) -> ObjectSpec:
     if o.parent_id is not None or not aff.pickupable(o.object_type):
         return o
-    best: tuple[float, str] | None = None
-    oc, rc = o.center, (0.0, 0.0, 0.0)
-    bottom = oc[1] - o.size[1] / 2
-    for r in objects:
-        if r is o or not aff.receptacle(r.object_type) or aff.pickupable(r.object_type):
-            continue
-        if not aff.can_place(o.object_type, r.object_type):
-            continue
-        rc = r.center
-        hx, hz = r.size[0] / 2 + 0.05, r.size[2] / 2 + 0.05
-        if abs(oc[0] - rc[0]) > hx or abs(oc[2] - rc[2]) > hz:
-            continue
-        top = rc[1] + r.size[1] / 2
-        low = rc[1] - r.size[1] / 2
-        inside = low - 0.1 <= bottom and oc[1] <= top
-        resting = abs(bottom - top) <= 0.1
-        # Closed containers (drawers, cabinets) hold what is inside them, not what sits on the
-        # furniture above them.
-        if not (inside if aff.openable(r.object_type) else inside or resting):
-            continue
-        vol = r.size[0] * r.size[1] * r.size[2]
-        if best is None or vol < best[0]:
-            best = (vol, r.object_id)
-    if best is None:
-        return o
-    return dataclasses.replace(o, parent_id=best[1])
+    parent = find_support(o, objects, aff)
+    return o if parent is None else dataclasses.replace(o, parent_id=parent)

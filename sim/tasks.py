@@ -1,0 +1,260 @@
+"""Task format (JSONL, one task per line), validation and the goal checker.
+
+See docs/tasks.md for the format. A goal is a list of predicates; a task is
+either unordered (scored on the final state) or ordered (``subgoals``: lists of
+predicates that must become true in order; each is credited when reached in
+order, even if a later step undoes it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from memory_core.errors import LociError
+from sim.world import SimObject, World
+
+__all__ = ["GoalChecker", "Predicate", "Task", "TaskFormatError", "load_tasks", "parse_task"]
+
+_STATE_KEYS = {
+    "isOpen": lambda o: o.is_open,
+    "isToggled": lambda o: o.is_toggled,
+    "isSliced": lambda o: o.is_sliced,
+    "isCooked": lambda o: o.is_cooked,
+    "isDirty": lambda o: o.is_dirty,
+    "isFilledWithLiquid": lambda o: o.is_filled,
+    "temperature": lambda o: o.temperature,
+    "isCleaned": lambda o: o.is_cleaned,
+    "isHeated": lambda o: o.is_heated,
+    "isCooled": lambda o: o.is_cooled,
+    "isPickedUp": lambda o: o.is_picked_up,
+}
+
+
+class TaskFormatError(LociError, ValueError):
+    """A task line is malformed; the message names the file and line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Predicate:
+    """``count`` objects of one of ``object_types`` satisfy ``state`` and are inside a
+    receptacle of one of ``in_types`` (anywhere up the parent chain) or held."""
+
+    object_types: tuple[str, ...]
+    in_types: tuple[str, ...] = ()
+    held: bool = False
+    state: Mapping[str, Any] = field(default_factory=dict)
+    count: int = 1
+
+    def matches(self, world: World, o: SimObject) -> bool:
+        if o.object_type not in self.object_types:
+            return False
+        for key, want in self.state.items():
+            if _STATE_KEYS[key](o) != want:
+                return False
+        if self.held and world.held != o.object_id:
+            return False
+        if self.in_types:
+            p = o.parent_id
+            while p is not None:
+                if world.objects[p].object_type in self.in_types:
+                    return True
+                p = world.objects[p].parent_id
+            return False
+        return True
+
+    def satisfied(self, world: World) -> int:
+        """How many of the ``count`` required objects are there now."""
+        n = sum(1 for o in world.objects.values() if self.matches(world, o))
+        return min(n, self.count)
+
+    def describe(self) -> str:
+        parts = ["/".join(self.object_types)]
+        if self.state:
+            parts.append(" ".join(f"{k}={v}" for k, v in self.state.items()))
+        if self.in_types:
+            parts.append("in " + "/".join(self.in_types))
+        if self.held:
+            parts.append("held")
+        return (f"{self.count}x " if self.count > 1 else "") + ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    task_id: str
+    scene: str
+    instruction: str
+    subgoals: tuple[tuple[Predicate, ...], ...]
+    ordered: bool = False
+    init: Mapping[str, Any] = field(default_factory=dict)
+    task_type: str = ""
+    source: str = ""
+    reference_plan: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def predicates(self) -> tuple[Predicate, ...]:
+        return tuple(p for sg in self.subgoals for p in sg)
+
+    def object_types(self) -> set[str]:
+        out: set[str] = set()
+        for p in self.predicates:
+            out.update(p.object_types)
+            out.update(p.in_types)
+        return out
+
+
+def _strs(value: Any, where: str) -> tuple[str, ...]:
+    vals = [value] if isinstance(value, str) else value
+    if not isinstance(vals, list) or not vals or not all(isinstance(v, str) and v for v in vals):
+        raise ValueError(f"{where} must be a type name or a non-empty list of them")
+    return tuple(vals)
+
+
+def _predicate(d: Any, where: str) -> Predicate:
+    if not isinstance(d, dict):
+        raise ValueError(f"{where} must be an object")
+    unknown = set(d) - {"object", "in", "held", "state", "count"}
+    if unknown:
+        raise ValueError(f"{where} has unknown keys {sorted(unknown)}")
+    state = d.get("state", {})
+    if not isinstance(state, dict) or set(state) - set(_STATE_KEYS):
+        raise ValueError(f"{where}.state keys must be among {sorted(_STATE_KEYS)}")
+    count = d.get("count", 1)
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ValueError(f"{where}.count must be an integer >= 1")
+    return Predicate(
+        object_types=_strs(d.get("object"), f"{where}.object"),
+        in_types=_strs(d["in"], f"{where}.in") if "in" in d else (),
+        held=bool(d.get("held", False)),
+        state=dict(state),
+        count=count,
+    )
+
+
+def parse_task(d: Mapping[str, Any]) -> Task:
+    for key in ("id", "scene"):
+        if not isinstance(d.get(key), str) or not d[key]:
+            raise ValueError(f"'{key}' must be a non-empty string")
+    if "subgoals" in d:
+        raw = d["subgoals"]
+        if not isinstance(raw, list) or not raw:
+            raise ValueError("'subgoals' must be a non-empty list of predicate lists")
+        subgoals = tuple(
+            tuple(_predicate(p, f"subgoals[{i}][{j}]") for j, p in enumerate(sg))
+            for i, sg in enumerate(raw)
+        )
+        ordered = bool(d.get("ordered", True))
+    elif "goal" in d:
+        if not isinstance(d["goal"], list) or not d["goal"]:
+            raise ValueError("'goal' must be a non-empty list of predicates")
+        subgoals = (tuple(_predicate(p, f"goal[{j}]") for j, p in enumerate(d["goal"])),)
+        ordered = False
+    else:
+        raise ValueError("a task needs 'goal' (unordered) or 'subgoals' (ordered)")
+    return Task(
+        task_id=d["id"],
+        scene=d["scene"],
+        instruction=str(d.get("instruction", "")),
+        subgoals=subgoals,
+        ordered=ordered,
+        init=dict(d.get("init", {})),
+        task_type=str(d.get("task_type", "")),
+        source=str(d.get("source", "")),
+        reference_plan=tuple(d.get("reference_plan", ())),
+    )
+
+
+def task_to_json(t: Task) -> dict[str, Any]:
+    def pred(p: Predicate) -> dict[str, Any]:
+        out: dict[str, Any] = {"object": list(p.object_types)}
+        if p.in_types:
+            out["in"] = list(p.in_types)
+        if p.held:
+            out["held"] = True
+        if p.state:
+            out["state"] = dict(p.state)
+        if p.count != 1:
+            out["count"] = p.count
+        return out
+
+    d: dict[str, Any] = {"id": t.task_id, "scene": t.scene, "instruction": t.instruction}
+    if t.ordered:
+        d["subgoals"] = [[pred(p) for p in sg] for sg in t.subgoals]
+    else:
+        d["goal"] = [pred(p) for p in t.subgoals[0]]
+    for key, value in (
+        ("init", dict(t.init)),
+        ("task_type", t.task_type),
+        ("source", t.source),
+        ("reference_plan", list(t.reference_plan)),
+    ):
+        if value:
+            d[key] = value
+    return d
+
+
+def load_tasks(path: str | Path) -> list[Task]:
+    p = Path(path)
+    try:
+        lines = p.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise TaskFormatError(f"cannot read task file {p}: {exc}") from exc
+    tasks = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            tasks.append(parse_task(json.loads(line)))
+        except (json.JSONDecodeError, ValueError, TypeError) as exc:
+            raise TaskFormatError(f"{p}:{n}: {exc}") from exc
+    if not tasks:
+        raise TaskFormatError(f"{p}: no tasks")
+    return tasks
+
+
+def check_types_exist(task: Task, scene_types: Iterable[str]) -> None:
+    """A goal naming a type the scene cannot have is an error before the episode starts."""
+    have = set(scene_types)
+    for p in task.predicates:
+        if not any(t in have or (t.endswith("Sliced") and t[:-6] in have) for t in p.object_types):
+            raise TaskFormatError(
+                f"task {task.task_id}: no {'/'.join(p.object_types)} in scene {task.scene}"
+            )
+        if p.in_types and not any(t in have for t in p.in_types):
+            raise TaskFormatError(
+                f"task {task.task_id}: no {'/'.join(p.in_types)} in scene {task.scene}"
+            )
+
+
+class GoalChecker:
+    """Credits ordered subgoals as they are reached; scores unordered goals on the state."""
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self.credited = 0
+        self._units = [sum(p.count for p in sg) for sg in task.subgoals]
+
+    def update(self, world: World) -> None:
+        if not self.task.ordered:
+            return
+        while self.credited < len(self.task.subgoals) and all(
+            p.satisfied(world) == p.count for p in self.task.subgoals[self.credited]
+        ):
+            self.credited += 1
+
+    def success(self, world: World) -> bool:
+        if self.task.ordered:
+            self.update(world)
+            return self.credited == len(self.task.subgoals)
+        return all(p.satisfied(world) == p.count for p in self.task.subgoals[0])
+
+    def goal_conditions(self, world: World) -> float:
+        """Goal-condition success: the fraction of goal units met (ALFRED's GC)."""
+        if self.task.ordered:
+            self.update(world)
+            return self.credited / len(self.task.subgoals)
+        preds: Sequence[Predicate] = self.task.subgoals[0]
+        return sum(p.satisfied(world) for p in preds) / sum(p.count for p in preds)
