@@ -82,7 +82,7 @@ class SceneGraph:
             raise UnknownNodeError(f"no node with id {node_id!r}") from None
 
     def nodes(self, layer: Layer | None = None, include_gone: bool = False) -> list[SceneNode]:
-        ids: Iterable[str] = self._nodes if layer is None else self._by_layer[layer]
+        ids: Iterable[str] = self._nodes if layer is None else sorted(self._by_layer[layer])
         out = [self._nodes[i] for i in ids]
         return out if include_gone else [n for n in out if n.present]
 

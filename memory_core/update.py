@@ -189,7 +189,10 @@ def _merge(
     moved = dist > cfg.move_threshold_m
     if moved:
         position: Vec3 = obs.position
+        # Without a fresh box the old one moves along; it must not stay where the thing was.
         box = obs.box
+        if box is None and node.box is not None:
+            box = Box3D(position, node.box.size)
     else:
         w = min(node.n_obs, _MAX_AVERAGED_OBS)
         position = _avg(node.position, obs.position, w)

@@ -114,10 +114,8 @@ class Affordances:
 
     # ------------------------------------------------------------------ receptacle rules
     def can_place(self, obj_type: str, receptacle_type: str) -> bool:
-        obj_type = _RENAMED.get(obj_type, obj_type)
-        return self._can_place(obj_type, receptacle_type) or self._can_place(
-            obj_type, _RENAMED.get(receptacle_type, receptacle_type)
-        )
+        names = {obj_type, _RENAMED.get(obj_type, obj_type)}
+        return any(self._can_place(n, receptacle_type) for n in names)
 
     def _can_place(self, obj_type: str, receptacle_type: str) -> bool:
         """AI2-THOR's documented compatible receptacles of the object type, or ALFRED's

@@ -82,7 +82,7 @@ def _skills_for(
     if name == "GotoLocation":
         if nxt is None or nxt["action"] not in _TARGET_KEY:
             return []
-        key = _TARGET_KEY[nxt["action"]]
+        next_key = _TARGET_KEY[nxt["action"]]
         if nxt["action"] in ("CleanObject", "HeatObject", "CoolObject"):
             # The plan goes to the appliance: the sink basin, microwave or fridge.
             appliance = {
@@ -94,7 +94,7 @@ def _skills_for(
             if not near:
                 return []
             return [Skill("navigate", near[0].object_id)]
-        goal = resolve_object(world, nxt[key], placed if nxt["action"] == "PickupObject" else None)
+        goal = resolve_object(world, nxt[next_key], placed if nxt["action"] == "PickupObject" else None)
         return [Skill("navigate", goal)] if goal else []
     key = _TARGET_KEY.get(name)
     if key is None:
