@@ -94,7 +94,9 @@ def _skills_for(
             if not near:
                 return []
             return [Skill("navigate", near[0].object_id)]
-        goal = resolve_object(world, nxt[next_key], placed if nxt["action"] == "PickupObject" else None)
+        goal = resolve_object(
+            world, nxt[next_key], placed if nxt["action"] == "PickupObject" else None
+        )
         return [Skill("navigate", goal)] if goal else []
     key = _TARGET_KEY.get(name)
     if key is None:
