@@ -39,6 +39,7 @@ def turns_between(yaw_a: float, yaw_b: float) -> int:
 class GridNav:
     def __init__(self, cells: Iterable[tuple[float, float]], grid: float = 0.25) -> None:
         self.grid = grid
+        self._bfs: dict[Cell, dict[Cell, int]] = {}
         self._g: nx.Graph = nx.Graph()
         keys = {self.key(c) for c in cells}
         self._g.add_nodes_from(keys)
@@ -64,7 +65,11 @@ class GridNav:
         return self.xz(best)
 
     def distances_from(self, xz: tuple[float, float]) -> dict[Cell, int]:
-        return dict(nx.single_source_shortest_path_length(self._g, self.key(xz)))
+        """Grid steps to every reachable cell (cached: the grid never changes)."""
+        start = self.key(xz)
+        if start not in self._bfs:
+            self._bfs[start] = dict(nx.single_source_shortest_path_length(self._g, start))
+        return self._bfs[start]
 
     def path(
         self,

@@ -17,7 +17,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from shapely.geometry import Point, Polygon
+import shapely
+from shapely.geometry import Polygon
 
 from sim.affordances import Affordances
 from sim.navigation import GridNav
@@ -151,6 +152,10 @@ class World:
         self.config = config or SimConfig()
         self.nav = GridNav(spec.reachable, spec.grid_size)
         self._rooms = [(r.room_id, r.room_type, Polygon(r.polygon)) for r in spec.rooms]
+        for _rid, _t, poly in self._rooms:
+            shapely.prepare(poly)
+        # Point-in-room answers by 1 cm cell: objects and the agent revisit the same spots.
+        self._room_memo: dict[tuple[int, int], str | None] = {}
         self._interact = dict(spec.interact_poses)
         self._initial = self._build_objects()
         self.reset()
@@ -279,10 +284,12 @@ class World:
 
     # ------------------------------------------------------------------ geometry helpers
     def room_of_point(self, x: float, z: float) -> str | None:
-        for room_id, _t, poly in self._rooms:
-            if poly.covers(Point(x, z)):
-                return room_id
-        return None
+        key = (round(x * 100), round(z * 100))
+        if key not in self._room_memo:
+            self._room_memo[key] = next(
+                (rid for rid, _t, poly in self._rooms if shapely.intersects_xy(poly, x, z)), None
+            )
+        return self._room_memo[key]
 
     @property
     def agent_room(self) -> str | None:
@@ -389,7 +396,7 @@ class World:
         room = next((r for r in self._rooms if r[0] == target), None)
         dist = self.nav.distances_from(self.agent_xz)
         if room is not None:
-            cands = [c for c in dist if room[2].covers(Point(*self.nav.xz(c)))]
+            cands = [c for c in dist if self.room_of_point(*self.nav.xz(c)) == room[0]]
             face = None
         elif target in self.objects:
             o = self.objects[target]
