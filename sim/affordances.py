@@ -10,6 +10,7 @@ receptacle statistics (used as priors for where things usually are).
 from __future__ import annotations
 
 import json
+import statistics
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ class _Facts:
     receptacles: frozenset[str]
     priors: dict[str, dict[str, float]]
     compatible: dict[str, frozenset[str]]
+    recorded_sizes: dict[str, tuple[float, float, float]]
 
 
 class Affordances:
@@ -52,6 +54,9 @@ class Affordances:
             doc: dict[str, Any] = json.loads(
                 (data / "ai2thor_recorded/rl_thor_events/misc/object_types_data.json").read_text()
             )
+            recorded = _recorded_sizes(
+                data / "ai2thor_recorded/rl_thor_events/objects_metadata_samples"
+            )
         except (OSError, json.JSONDecodeError) as exc:
             raise SceneLoadError(f"cannot read AI2-THOR facts in {data}: {exc}") from exc
         aff = alfred["action_affordances"]
@@ -71,6 +76,7 @@ class Affordances:
             compatible={
                 t: frozenset(v.get("compatible_receptacles") or []) for t, v in doc.items()
             },
+            recorded_sizes=recorded,
         )
         return cls(catalog, facts)
 
@@ -149,8 +155,29 @@ class Affordances:
         return sorted(ok, key=lambda r: (-self.prior(obj_type, r), r))
 
     def median_size(self, t: str) -> tuple[float, float, float]:
+        """Typical box extents: the asset database's median, else the median over the
+        recorded AI2-THOR scenes (fixtures such as Cabinet, Drawer, CounterTop are not
+        ProcTHOR assets), else 0.2 m."""
         info = self.catalog.info(_base(t))
-        return info.median_size if info is not None else (0.2, 0.2, 0.2)
+        if info is not None:
+            return info.median_size
+        return self._f.recorded_sizes.get(_base(t), (0.2, 0.2, 0.2))
+
+
+def _recorded_sizes(folder: Path) -> dict[str, tuple[float, float, float]]:
+    sizes: dict[str, list[tuple[float, float, float]]] = {}
+    for path in sorted(folder.glob("*.json")):
+        for m in json.loads(path.read_text()).values():
+            s = m["axisAlignedBoundingBox"]["size"]
+            sizes.setdefault(m["objectType"], []).append((s["x"], s["y"], s["z"]))
+    return {
+        t: (
+            statistics.median(v[0] for v in vs),
+            statistics.median(v[1] for v in vs),
+            statistics.median(v[2] for v in vs),
+        )
+        for t, vs in sizes.items()
+    }
 
 
 # ALFRED ran on AI2-THOR 2.1, whose "Glassbottle" is AI2-THOR 5.0's "Bottle".

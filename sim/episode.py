@@ -12,23 +12,35 @@ from sim.scene import type_of_id
 from sim.tasks import GoalChecker, Task, check_types_exist
 from sim.world import Skill, StepResult, World
 
-__all__ = ["ReplayResult", "make_world", "replay_reference_plan", "resolve_object"]
+__all__ = ["ReplayResult", "apply_init", "make_world", "replay_reference_plan", "resolve_object"]
 
 
 def make_world(task: Task, registry: SceneRegistry) -> World:
     """The task's scene with the task's initial changes applied (validated first)."""
     spec = registry.load(task.scene)
     world = World(spec, registry.affordances)
+    apply_init(world, task)
+    return world
+
+
+def apply_init(world: World, task: Task) -> None:
+    """Apply a task's initial changes to a world (a fresh one, or the world a lifelong
+    sequence carries over from its previous task)."""
     init = task.init
     if init.get("object_poses"):
         world.set_object_poses(list(init["object_poses"]))
+    if init.get("moves"):
+        world.place_objects(list(init["moves"]))
     if init.get("object_toggles"):
         world.set_toggles(list(init["object_toggles"]))
+    for entry in init.get("openness") or []:
+        oid = resolve_object(world, str(entry["objectId"]))
+        if oid is not None and world.objects[oid].openable:
+            world.objects[oid].openness = float(entry["openness"])
     agent = init.get("agent")
     if isinstance(agent, Mapping):
         world.place_agent(float(agent["x"]), float(agent["z"]), float(agent.get("rotation", 0)))
     check_types_exist(task, {o.object_type for o in world.objects.values()})
-    return world
 
 
 def resolve_object(world: World, object_id: str, exclude: set[str] | None = None) -> str | None:

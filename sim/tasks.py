@@ -45,12 +45,17 @@ class Predicate:
 
     object_types: tuple[str, ...]
     in_types: tuple[str, ...] = ()
+    """Receptacle types, or (entries holding '|' or '_') one receptacle's id or name."""
     held: bool = False
     state: Mapping[str, Any] = field(default_factory=dict)
     count: int = 1
+    names: tuple[str, ...] = ()
+    """Restrict to these instances (AI2-THOR object names such as ``Mug_291e6e8a``, or ids)."""
 
     def matches(self, world: World, o: SimObject) -> bool:
         if o.object_type not in self.object_types:
+            return False
+        if self.names and o.name not in self.names and o.object_id not in self.names:
             return False
         for key, want in self.state.items():
             if _STATE_KEYS[key](o) != want:
@@ -59,10 +64,17 @@ class Predicate:
             return False
         if self.in_types:
             p = o.parent_id
+            if p is None and "Floor" in self.in_types and world.held != o.object_id:
+                return True  # lying free on the floor
             while p is not None:
-                if world.objects[p].object_type in self.in_types:
+                r = world.objects[p]
+                if (
+                    r.object_type in self.in_types
+                    or r.object_id in self.in_types
+                    or r.name in self.in_types
+                ):
                     return True
-                p = world.objects[p].parent_id
+                p = r.parent_id
             return False
         return True
 
@@ -72,7 +84,7 @@ class Predicate:
         return min(n, self.count)
 
     def describe(self) -> str:
-        parts = ["/".join(self.object_types)]
+        parts = ["/".join(self.object_types) + (f" {'/'.join(self.names)}" if self.names else "")]
         if self.state:
             parts.append(" ".join(f"{k}={v}" for k, v in self.state.items()))
         if self.in_types:
@@ -93,6 +105,9 @@ class Task:
     task_type: str = ""
     source: str = ""
     reference_plan: tuple[Mapping[str, Any], ...] = ()
+    sequence: str = ""
+    """Tasks sharing a sequence run one after another in one world (lifelong suites)."""
+    sequence_index: int = 0
 
     @property
     def predicates(self) -> tuple[Predicate, ...]:
@@ -116,7 +131,7 @@ def _strs(value: Any, where: str) -> tuple[str, ...]:
 def _predicate(d: Any, where: str) -> Predicate:
     if not isinstance(d, dict):
         raise ValueError(f"{where} must be an object")
-    unknown = set(d) - {"object", "in", "held", "state", "count"}
+    unknown = set(d) - {"object", "in", "held", "state", "count", "name"}
     if unknown:
         raise ValueError(f"{where} has unknown keys {sorted(unknown)}")
     state = d.get("state", {})
@@ -131,6 +146,7 @@ def _predicate(d: Any, where: str) -> Predicate:
         held=bool(d.get("held", False)),
         state=dict(state),
         count=count,
+        names=_strs(d["name"], f"{where}.name") if "name" in d else (),
     )
 
 
@@ -164,6 +180,8 @@ def parse_task(d: Mapping[str, Any]) -> Task:
         task_type=str(d.get("task_type", "")),
         source=str(d.get("source", "")),
         reference_plan=tuple(d.get("reference_plan", ())),
+        sequence=str(d.get("sequence", "")),
+        sequence_index=int(d.get("sequence_index", 0)),
     )
 
 
@@ -178,6 +196,8 @@ def task_to_json(t: Task) -> dict[str, Any]:
             out["state"] = dict(p.state)
         if p.count != 1:
             out["count"] = p.count
+        if p.names:
+            out["name"] = list(p.names)
         return out
 
     d: dict[str, Any] = {"id": t.task_id, "scene": t.scene, "instruction": t.instruction}
@@ -190,6 +210,8 @@ def task_to_json(t: Task) -> dict[str, Any]:
         ("task_type", t.task_type),
         ("source", t.source),
         ("reference_plan", list(t.reference_plan)),
+        ("sequence", t.sequence),
+        ("sequence_index", t.sequence_index),
     ):
         if value:
             d[key] = value
@@ -219,11 +241,13 @@ def check_types_exist(task: Task, scene_types: Iterable[str]) -> None:
     """A goal naming a type the scene cannot have is an error before the episode starts."""
     have = set(scene_types)
     for p in task.predicates:
+        if p.names:
+            continue  # instances named by the task's own initial poses
         if not any(t in have or (t.endswith("Sliced") and t[:-6] in have) for t in p.object_types):
             raise TaskFormatError(
                 f"task {task.task_id}: no {'/'.join(p.object_types)} in scene {task.scene}"
             )
-        if p.in_types and not any(t in have for t in p.in_types):
+        if p.in_types and not any(t in have or "|" in t or "_" in t for t in p.in_types):
             raise TaskFormatError(
                 f"task {task.task_id}: no {'/'.join(p.in_types)} in scene {task.scene}"
             )

@@ -214,6 +214,10 @@ class World:
     def set_object_poses(self, poses: list[dict[str, Any]]) -> None:
         """AI2-THOR's SetObjectPoses: listed objects (by name) move there, new names are
         spawned, listed twice is duplicated, and every pickupable not listed is removed."""
+        self.place_objects(poses, remove_unlisted=True)
+
+    def place_objects(self, poses: list[dict[str, Any]], remove_unlisted: bool = False) -> None:
+        """Move (or spawn) the named objects; with ``remove_unlisted``, SetObjectPoses."""
         by_name: dict[str, list[SimObject]] = {}
         for o in self.objects.values():
             by_name.setdefault(o.name, []).append(o)
@@ -259,13 +263,17 @@ class World:
             keep.add(o.object_id)
             placed.append(o)
         for o in list(self.objects.values()):
-            if o.pickupable and o.object_id not in keep:
+            if remove_unlisted and o.pickupable and o.object_id not in keep:
                 self._detach(o)
                 for child in list(o.children):
                     self.objects[child].parent_id = None
                 del self.objects[o.object_id]
         everything = list(self.objects.values())
         for o in placed:
+            self._detach(o)
+            if o.object_id == self.held:
+                self.held = None
+                o.is_picked_up = False
             parent = find_support(o, everything, self.aff)
             if parent is not None:
                 o.parent_id = parent

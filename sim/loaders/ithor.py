@@ -222,17 +222,22 @@ def _from_alfred(
         while oid in specs:  # two instances rounding to one id: nudge the later one
             pos = (pos[0] + 0.01, pos[1], pos[2])
             oid = ithor_object_id(otype, pos)
+        size = aff.median_size(otype)
+        # AI2-THOR furniture pivots sit at the base (ids of floor-standing furniture read
+        # y ≈ 0-0.1): a pivot below half the height means the box stands on it.
+        base_pivot = pos[1] < size[1] / 2 and not aff.pickupable(otype)
         specs[oid] = ObjectSpec(
             oid,
             otype,
             pos,
-            aff.median_size(otype),
+            size,
             parent_id=parent,
             openness=0.0 if aff.openable(otype) else None,
             toggled=False if aff.toggleable(otype) else None,
             inferred=inferred,
             source=source,
             name=name,
+            box_center=(pos[0], pos[1] + size[1] / 2, pos[2]) if base_pivot else None,
         )
 
     for oid in openable:

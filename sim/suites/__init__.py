@@ -7,12 +7,24 @@ from pathlib import Path
 
 from sim.errors import SimError
 from sim.suites.alfred import alfred_seen_tasks
+from sim.suites.household import household_tasks
+from sim.suites.rearrange import lifelong_tasks, rearrange_val_tasks
 from sim.tasks import Task
 
-__all__ = ["SUITES", "alfred_seen_tasks", "load_suite"]
+__all__ = [
+    "SUITES",
+    "alfred_seen_tasks",
+    "household_tasks",
+    "lifelong_tasks",
+    "load_suite",
+    "rearrange_val_tasks",
+]
 
 SUITES: dict[str, Callable[[Path], list[Task]]] = {
     "alfred-seen": alfred_seen_tasks,
+    "rearrange-val": rearrange_val_tasks,
+    "lifelong": lifelong_tasks,
+    "household": household_tasks,
 }
 
 
