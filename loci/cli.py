@@ -92,6 +92,35 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from planners.bench import print_progress, run_suite
+    from sim.suites import load_suite
+    from sim.tasks import load_tasks
+
+    data = _data(args)
+    tasks = load_tasks(args.tasks) if args.tasks else load_suite(args.suite, data)
+    if args.limit:
+        tasks = tasks[: args.limit]
+    report = run_suite(
+        tasks, data, args.memory, args.workers, None if args.quiet else print_progress
+    )
+    t = report["totals"]
+    _say(
+        f"{'suite':<14} {'memory':<6} {'tasks':>5} {'success':>8} {'GC':>6} {'steps':>7} "
+        f"{'dist m':>7} {'revisit steps':>13} {'STM hit':>7} {'wall s':>7}"
+    )
+    revisit = f"{t['revisit_mean_steps']:.1f}" if "revisit_mean_steps" in t else "-"
+    _say(
+        f"{args.suite or Path(args.tasks).name:<14} {t['memory']:<6} {t['tasks']:>5} "
+        f"{t['success_rate']:>8.1%} {t['gc_rate']:>6.1%} {t['mean_steps']:>7.1f} "
+        f"{t['mean_distance']:>7.1f} {revisit:>13} {t['stm_hit_rate']:>7.1%} {t['wall_s']:>7.1f}"
+    )
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1), encoding="utf-8")
+        _say(f"wrote {args.json}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="loci", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
@@ -113,6 +142,22 @@ def build_parser() -> argparse.ArgumentParser:
     tasks.add_argument("--json", action="store_true", help="print the tasks as JSONL")
     tasks.add_argument("--data-dir", help="real data folder (default: ../shared/data)")
     tasks.set_defaults(func=_cmd_tasks)
+    bench = sub.add_parser("bench", help="run a suite with the symbolic planner")
+    bsrc = bench.add_mutually_exclusive_group(required=True)
+    bsrc.add_argument("--suite", help="alfred-seen | rearrange-val | lifelong | household")
+    bsrc.add_argument("--tasks", help="a task file (JSONL, see docs/tasks.md)")
+    bench.add_argument(
+        "--memory",
+        default="full",
+        choices=["none", "ltm", "stm", "full"],
+        help="which memories carry over between the tasks of a sequence",
+    )
+    bench.add_argument("--workers", type=int, default=1, help="worker processes")
+    bench.add_argument("--json", help="write {tasks: [...], totals: {...}} here")
+    bench.add_argument("--limit", type=int, default=0, help="run only the first N tasks")
+    bench.add_argument("--quiet", action="store_true", help="no progress bar")
+    bench.add_argument("--data-dir", help="real data folder (default: ../shared/data)")
+    bench.set_defaults(func=_cmd_bench)
     return parser
 
 

@@ -82,7 +82,8 @@ class SimConfig:
 class Skill:
     name: str
     target: str | None = None
-    """Object id for object skills; room id or object id for ``navigate``."""
+    """Object id for object skills; for ``navigate`` an object id, a room id, or a
+    reachable grid point written ``point:x,z``."""
     force: bool = False
     """AI2-THOR's ``forceAction`` for ``put``: lifts the receptacle type restriction only."""
 
@@ -403,9 +404,16 @@ class World:
         target = skill.target
         room = next((r for r in self._rooms if r[0] == target), None)
         dist = self.nav.distances_from(self.agent_xz)
-        if room is not None:
+        face: tuple[float, float] | None = None
+        if target.startswith("point:"):
+            try:
+                px, pz = (float(v) for v in target.removeprefix("point:").split(","))
+            except ValueError:
+                return self._fail(skill, f"bad navigation point {target!r} (want point:x,z)")
+            goal_cell = self.nav.key((px, pz))
+            cands = [goal_cell] if goal_cell in dist else []
+        elif room is not None:
             cands = [c for c in dist if self.room_of_point(*self.nav.xz(c)) == room[0]]
-            face = None
         elif target in self.objects:
             o = self.objects[target]
             if o.object_id == self.held:

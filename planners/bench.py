@@ -1,0 +1,162 @@
+"""Run a task suite with the symbolic planner and one memory mode; rows and totals.
+
+Memory modes: ``none`` (fresh memory for every task), ``ltm`` (the scene graph
+carries over within a lifelong sequence, the STM does not), ``stm`` (only the
+short-term object states carry over), ``full`` (scene graph, STM and episodes
+carry over). Tasks outside sequences always start with a fresh memory. Groups
+(a sequence, or one task) run in worker processes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from memory_core import ObjectState, ShortTermMemory
+from planners.executive import Executive
+from planners.observe import MEMORY_MODES, new_memory
+from sim.episode import apply_init, make_world
+from sim.registry import SceneRegistry
+from sim.tasks import Task, parse_task, task_to_json
+from sim.world import World
+
+__all__ = ["run_suite", "totals"]
+
+
+@cache
+def _registry(data: str) -> SceneRegistry:
+    return SceneRegistry(Path(data))
+
+
+def _stm_probe(world: World, memory_stm: ShortTermMemory, task: Task) -> None:
+    """Score what the STM remembers about the task's objects against the world."""
+    wanted = task.object_types()
+    for state in memory_stm.recent():
+        if state.label not in wanted:
+            continue
+        o = world.objects.get(state.object_id)
+        truth = None
+        if o is not None:
+            truth = ObjectState(
+                o.object_id, o.object_type, o.center, o.parent_id, None, {}, state.t
+            )
+        if truth is not None:
+            memory_stm.lookup(state.object_id, truth)
+
+
+def _run_group(data: str, tasks: list[dict[str, Any]], mode: str) -> list[dict[str, Any]]:
+    registry = _registry(data)
+    rows = []
+    memory = new_memory()
+    world: World | None = None
+    for raw in tasks:
+        task = parse_task(raw)
+        if world is None or not task.sequence or task.sequence_index == 0:
+            world = make_world(task, registry)
+            memory = new_memory()
+        else:
+            apply_init(world, task)
+            fresh = new_memory()
+            if mode == "none":
+                memory = fresh
+            elif mode == "ltm":
+                memory.stm = fresh.stm
+            elif mode == "stm":
+                fresh.stm = memory.stm
+                memory = fresh
+        before = memory.stm.stats
+        _stm_probe(world, memory.stm, task)
+        after = memory.stm.stats
+        result = Executive(world, memory, registry.affordances).run(task)
+        row = dataclasses.asdict(result)
+        row.pop("summaries")
+        row.update(
+            sequence=task.sequence,
+            sequence_index=task.sequence_index,
+            task_type=task.task_type,
+            stm_lookups=after.lookups - before.lookups,
+            stm_hits=after.hits - before.hits,
+            llm_calls=0,
+            llm_tokens=0,
+        )
+        rows.append(row)
+    return rows
+
+
+def _groups(tasks: Sequence[Task]) -> list[list[Task]]:
+    groups: dict[str, list[Task]] = {}
+    for t in tasks:
+        groups.setdefault(t.sequence or t.task_id, []).append(t)
+    return [sorted(g, key=lambda t: t.sequence_index) for g in groups.values()]
+
+
+def run_suite(
+    tasks: Sequence[Task],
+    data: Path,
+    mode: str = "full",
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    if mode not in MEMORY_MODES:
+        raise ValueError(f"memory mode must be one of {MEMORY_MODES}, got {mode!r}")
+    start = time.perf_counter()
+    groups = [[task_to_json(t) for t in g] for g in _groups(tasks)]
+    rows: list[dict[str, Any]] = []
+    done = 0
+    if workers <= 1:
+        for g in groups:
+            rows.extend(_run_group(str(data), g, mode))
+            done += len(g)
+            if progress:
+                progress(done, len(tasks))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(_run_group, str(data), g, mode) for g in groups]
+            for fut in as_completed(futures):
+                part = fut.result()
+                rows.extend(part)
+                done += len(part)
+                if progress:
+                    progress(done, len(tasks))
+    order = {t.task_id: i for i, t in enumerate(tasks)}
+    rows.sort(key=lambda r: order[r["task_id"]])
+    return {"tasks": rows, "totals": totals(rows, time.perf_counter() - start, mode)}
+
+
+def totals(rows: list[dict[str, Any]], wall_s: float, mode: str) -> dict[str, Any]:
+    n = len(rows) or 1
+    lookups = sum(r["stm_lookups"] for r in rows)
+    revisits = [r["steps"] for r in rows if r["sequence"] and r["sequence_index"] > 0]
+    out: dict[str, Any] = {
+        "memory": mode,
+        "tasks": len(rows),
+        "success_rate": sum(r["success"] for r in rows) / n,
+        "gc_rate": sum(r["goal_conditions"] for r in rows) / n,
+        "mean_steps": statistics.fmean(r["steps"] for r in rows) if rows else 0.0,
+        "mean_distance": statistics.fmean(r["distance_m"] for r in rows) if rows else 0.0,
+        "mean_skills": statistics.fmean(r["skills"] for r in rows) if rows else 0.0,
+        "llm_calls": sum(r["llm_calls"] for r in rows),
+        "llm_tokens": sum(r["llm_tokens"] for r in rows),
+        "wall_s": wall_s,
+        "stm_hit_rate": sum(r["stm_hits"] for r in rows) / lookups if lookups else 0.0,
+        "stm_lookups": lookups,
+    }
+    if revisits:
+        out["revisit_mean_steps"] = statistics.fmean(revisits)
+    return out
+
+
+def print_progress(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()

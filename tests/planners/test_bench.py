@@ -1,0 +1,69 @@
+"""`loci bench`: rows, totals, memory modes and workers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from loci.cli import main
+from planners.bench import run_suite
+from sim import SceneRegistry
+from sim.suites import load_suite
+
+KEYS = {
+    "success_rate",
+    "gc_rate",
+    "mean_steps",
+    "mean_distance",
+    "llm_calls",
+    "llm_tokens",
+    "wall_s",
+    "stm_hit_rate",
+}
+
+
+def test_lifelong_with_memory_needs_fewer_steps_on_revisits(registry: SceneRegistry) -> None:
+    tasks = [
+        t
+        for t in load_suite("lifelong", registry.data)
+        if t.sequence
+        in (
+            "lifelong/FloorPlan21",
+            "lifelong/FloorPlan221",
+            "lifelong/FloorPlan321",
+            "lifelong/FloorPlan421",
+        )
+    ]
+    full = run_suite(tasks, registry.data, "full", workers=2)
+    none = run_suite(tasks, registry.data, "none", workers=1)
+    assert KEYS | {"revisit_mean_steps"} <= set(full["totals"])
+    assert [r["task_id"] for r in full["tasks"]] == [t.task_id for t in tasks]
+    ratio = none["totals"]["revisit_mean_steps"] / full["totals"]["revisit_mean_steps"]
+    print(
+        f"\nlifelong (4 sequences) revisit steps: none {none['totals']['revisit_mean_steps']:.1f}"
+        f" / full {full['totals']['revisit_mean_steps']:.1f} = {ratio:.2f}x"
+    )
+    assert ratio > 1.5
+
+
+def test_cli_writes_json_and_rejects_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r.json"
+    assert (
+        main(["bench", "--suite", "alfred-seen", "--limit", "3", "--quiet", "--json", str(out)])
+        == 0
+    )
+    report = json.loads(out.read_text())
+    assert len(report["tasks"]) == 3 and set(report["totals"]) >= KEYS
+    assert main(["bench", "--suite", "nope", "--quiet"]) == 2
+    assert "unknown suite" in capsys.readouterr().err
+    bad = tmp_path / "t.jsonl"
+    bad.write_text('{"id": "a", "scene": "FloorPlan1", "goal": [{"object": "Toilet"}]}\n')
+    assert main(["bench", "--tasks", str(bad), "--quiet"]) == 2
+    assert "no Toilet in scene FloorPlan1" in capsys.readouterr().err
+    bad.write_text('{"id": "a"}\n')
+    assert main(["bench", "--tasks", str(bad), "--quiet"]) == 2
+    assert "t.jsonl:1" in capsys.readouterr().err

@@ -1,0 +1,69 @@
+"""The closed loop with the symbolic planner, on real tasks."""
+
+from __future__ import annotations
+
+import pytest
+
+from memory_core import Layer
+from planners.executive import ExecConfig, Executive
+from planners.observe import new_memory
+from sim import SceneRegistry
+from sim.episode import make_world
+from sim.suites import load_suite
+from sim.tasks import parse_task
+
+
+@pytest.mark.parametrize(
+    "task_type",
+    [
+        "pick_and_place_simple",
+        "pick_two_obj_and_place",
+        "look_at_obj_in_light",
+        "pick_clean_then_place_in_recep",
+        "pick_heat_then_place_in_recep",
+        "pick_cool_then_place_in_recep",
+        "pick_and_place_with_movable_recep",
+    ],
+)
+def test_one_alfred_task_of_each_type(registry: SceneRegistry, task_type: str) -> None:
+    task = next(t for t in load_suite("alfred-seen", registry.data) if t.task_type == task_type)
+    world = make_world(task, registry)
+    memory = new_memory()
+    result = Executive(world, memory, registry.affordances).run(task)
+    assert result.success, (result.error, result.summaries)
+    assert result.steps >= result.skills > 0
+    # What the agent saw is in memory, and every skill left an event.
+    assert len(memory.graph.nodes(Layer.OBJECT)) > 0
+    assert len(memory.episodic) == result.skills
+
+
+def test_memory_from_a_first_task_shortens_the_second(registry: SceneRegistry) -> None:
+    first = parse_task(
+        {"id": "a", "scene": "FloorPlan1", "goal": [{"object": "Egg", "in": "CounterTop"}]}
+    )
+    second = parse_task(
+        {"id": "b", "scene": "FloorPlan1", "goal": [{"object": "Egg", "in": "Fridge"}]}
+    )
+    world = make_world(first, registry)
+    memory = new_memory()
+    r1 = Executive(world, memory, registry.affordances).run(first)
+    assert r1.success
+    with_memory = Executive(world, memory, registry.affordances).run(second)
+    fresh_world = make_world(first, registry)
+    Executive(fresh_world, new_memory(), registry.affordances).run(first)
+    without = Executive(fresh_world, new_memory(), registry.affordances).run(second)
+    assert with_memory.success and without.success
+    assert with_memory.memory_hits >= 1 and with_memory.searches == 0
+    assert with_memory.steps < without.steps
+
+
+def test_impossible_goal_ends_cleanly_within_bounds(registry: SceneRegistry) -> None:
+    task = parse_task(
+        {"id": "x", "scene": "FloorPlan1", "goal": [{"object": "Egg", "in": "CoffeeMachine"}]}
+    )
+    world = make_world(task, registry)
+    result = Executive(
+        world, new_memory(), registry.affordances, ExecConfig(max_skills=60, max_replans=1)
+    ).run(task)
+    assert not result.success and result.error
+    assert result.skills <= 60 and result.replans <= 1 + 1
