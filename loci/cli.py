@@ -17,19 +17,45 @@ from memory_core import LociError, MemoryConfig, load_config
 
 __all__ = ["main"]
 
+DEFAULT_SCENE = "procthor/houses_20/house_12"
+
 
 def _say(line: str) -> None:
     print(line, flush=True)  # noqa: T201 - the CLI talks to its user
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from loci.main_job import run_main_job
+    from sim import SceneRegistry
+
+    if args.planner == "llm":
+        raise LociError(
+            "the LLM planner is not available in this version (issue 4); use --planner symbolic"
+        )
+    registry = SceneRegistry(_data(args))
+    registry.load(args.scene)  # unknown scene: a clear error before anything runs
+    out = Path(args.out) if args.out else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    result = run_main_job(
+        registry,
+        args.scene,
+        out,
+        args.seed,
+        args.memory == "on",
+        Path(args.tasks) if args.tasks else None,
+        _say,
+    )
+    _say(f"report: {result.report}  memory: {result.store}")
+    return 0 if result.first.success and result.second.success else 1
+
+
+def _cmd_memory_demo(args: argparse.Namespace) -> int:
     data = _data(args)
     house = Path(args.house) if args.house else data / "procthor_houses/houses_20/house_0.json"
     if not house.is_file():
         raise LociError(f"house file {house} not found")
     config = load_config(args.config) if args.config else MemoryConfig()
     out = Path(args.out) if args.out else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
-    _say("loci: memory demo on a real ProcTHOR house (the planner episode arrives with issue 4)")
+    _say("loci: memory demo on a real ProcTHOR house")
     result = run_demo(house, data, out, config, _say)
     return 0 if result.reload_identical else 1
 
@@ -125,12 +151,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="loci", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run the main job on the embedded default")
-    run.add_argument("--house", help="ProcTHOR house JSON (default: houses_20/house_0.json)")
+    run = sub.add_parser("run", help="the main job: two tasks in one house, memory at work")
+    run.add_argument("--scene", default=DEFAULT_SCENE, help=f"scene (default {DEFAULT_SCENE})")
+    run.add_argument("--tasks", help="task file: its first task replaces the default task 1")
+    run.add_argument("--planner", default="symbolic", choices=["symbolic", "llm"])
+    run.add_argument(
+        "--memory",
+        default="on",
+        choices=["on", "off"],
+        help="off: task 2 starts with an empty memory",
+    )
+    run.add_argument("--seed", type=int, default=0, help="seed of the default task 1")
     run.add_argument("--data-dir", help="real data folder (default: ../shared/data)")
-    run.add_argument("--config", help="memory config YAML (default: built-in defaults)")
     run.add_argument("--out", help="run folder (default: runs/<timestamp>)")
     run.set_defaults(func=_cmd_run)
+    demo = sub.add_parser("memory-demo", help="the memory core alone on a ProcTHOR house")
+    demo.add_argument("--house", help="ProcTHOR house JSON (default: houses_20/house_0.json)")
+    demo.add_argument("--data-dir", help="real data folder (default: ../shared/data)")
+    demo.add_argument("--config", help="memory config YAML (default: built-in defaults)")
+    demo.add_argument("--out", help="run folder (default: runs/<timestamp>)")
+    demo.set_defaults(func=_cmd_memory_demo)
     scenes = sub.add_parser("scenes", help="list every loadable simulator scene")
     scenes.add_argument("--json", action="store_true", help="machine-readable output")
     scenes.add_argument("--data-dir", help="real data folder (default: ../shared/data)")

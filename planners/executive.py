@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from memory_core import Event, Memory, Pose
@@ -58,8 +59,10 @@ class Executive:
         memory: Memory,
         affordances: Affordances,
         config: ExecConfig | None = None,
+        on_step: Callable[[Skill, StepResult], None] | None = None,
     ) -> None:
         self.world, self.memory, self.aff = world, memory, affordances
+        self.on_step = on_step
         self.config = config or ExecConfig()
         self.clock = float(len(memory.episodic))
         self.working: list[tuple[Skill, StepResult]] = []
@@ -70,6 +73,8 @@ class Executive:
         self.clock += 1.0
         observe(self.world, self.memory, self.clock, list(result.seen))
         self.working.append((skill, result))
+        if self.on_step is not None:
+            self.on_step(skill, result)
         x, z = self.world.agent_xz
         self.memory.record(
             Event(

@@ -10,13 +10,16 @@ from memory_core import (
     Memory,
     MemoryConfig,
     ObjectObservation,
+    Relation,
     SceneGraphConfig,
+    SceneNode,
     ViewVolume,
 )
 from memory_core.types import StateValue
+from sim.scene import SceneSpec
 from sim.world import SimObject, World
 
-__all__ = ["MEMORY_MODES", "new_memory", "observe"]
+__all__ = ["MEMORY_MODES", "add_floor_plan", "new_memory", "observe"]
 
 MEMORY_MODES = ("none", "ltm", "stm", "full")
 
@@ -24,6 +27,26 @@ MEMORY_MODES = ("none", "ltm", "stm", "full")
 def new_memory() -> Memory:
     # Simulator worlds are AI2-THOR worlds: y is up.
     return Memory(MemoryConfig(scene_graph=SceneGraphConfig(up_axis="y")))
+
+
+def add_floor_plan(memory: Memory, spec: SceneSpec) -> None:
+    """The building and its rooms (with doors) as the map a robot starts with; objects
+    are only ever learned by seeing them."""
+    graph = memory.graph
+    building = f"building|{spec.name}"
+    if building in graph:
+        return
+    graph.add_node(SceneNode(building, Layer.BUILDING, "House", (0.0, 0.0, 0.0)))
+    for room in spec.rooms:
+        cx = sum(p[0] for p in room.polygon) / len(room.polygon)
+        cz = sum(p[1] for p in room.polygon) / len(room.polygon)
+        graph.add_node(
+            SceneNode(room.room_id, Layer.ROOM, room.room_type, (cx, 0.0, cz)), polygon=room.polygon
+        )
+        graph.add_edge(building, room.room_id, Relation.CONTAINS)
+    for door in spec.doors:
+        graph.add_edge(door.room_a, door.room_b, Relation.ADJACENT, door=door.door_id)
+        graph.add_edge(door.room_b, door.room_a, Relation.ADJACENT, door=door.door_id)
 
 
 def _state(o: SimObject) -> dict[str, StateValue]:
@@ -43,6 +66,7 @@ def _state(o: SimObject) -> dict[str, StateValue]:
 
 def observe(world: World, memory: Memory, t: float, ids: list[str] | None = None) -> list[str]:
     """Put what is visible now (or ``ids``) into memory; returns the ids seen."""
+    add_floor_plan(memory, world.spec)
     seen = ids if ids is not None else world.visible_objects()
     seen_set = set(seen)
     batch = []

@@ -238,9 +238,9 @@ class SymbolicPlanner:
                     result = yield Skill(verb, obj)
                     if not result.success:
                         raise PlanFailedError(result.error_message)
-            if pred.held:
-                self.done.add(obj)
-                return
+            if pred.held or not pred.in_types:
+                self.done.add(obj)  # treated (or to be held): nothing to put anywhere
+                continue
             for dest_types in self._destinations(pred):
                 if dest_types == ("Floor",):
                     yield Skill("drop")

@@ -207,6 +207,8 @@ class World:
         self.agent_xz: tuple[float, float] = cell
         self.agent_yaw: float = round(yaw / 90) * 90 % 360
         self.held: str | None = None
+        self.trajectory: list[tuple[float, float]] = [self.agent_xz]
+        """Every grid cell the agent has stood on, in order."""
         self.steps_taken = 0
         self.distance_m = 0.0
         self.last_error = ""
@@ -442,6 +444,7 @@ class World:
         goal = min(cands, key=lambda c: (dist[c], c))
         path = self.nav.path(self.agent_xz, self.agent_yaw, self.nav.xz(goal), face)
         assert path is not None
+        self.trajectory.extend(path.cells[1:])
         self.agent_xz = path.cells[-1]
         self.agent_yaw = path.final_yaw
         self._carry()

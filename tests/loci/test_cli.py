@@ -10,10 +10,35 @@ from loci.cli import main
 from memory_core import Memory, SQLiteStore
 
 
-def test_run_builds_queries_persists_and_reloads(
+def test_run_main_job_writes_a_report_and_memory_helps(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["run", "--out", str(tmp_path), "--config", "configs/memory.yaml"]) == 0
+    assert main(["run", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "task 1: success" in out and "task 2: success" in out
+    with_memory = int(out.split("task 2: success, ")[1].split(" steps")[0])
+    without = int(out.split("task 2 again with an empty memory: ")[1].split(" steps")[0])
+    assert with_memory < without
+    for name in ("index.html", "map.png", "subgraph.png", "memory.db"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert (tmp_path / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    mem = Memory()
+    with SQLiteStore(tmp_path / "memory.db") as store:
+        mem.load(store)
+    assert len(mem.episodic) > 0 and len(mem.graph) > 0
+
+
+def test_run_rejects_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--out", str(tmp_path), "--scene", "FloorPlan999"]) == 2
+    assert "unknown scene" in capsys.readouterr().err
+    assert main(["run", "--out", str(tmp_path), "--planner", "llm"]) == 2
+    assert "LLM planner is not available" in capsys.readouterr().err
+
+
+def test_memory_demo_builds_queries_persists_and_reloads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["memory-demo", "--out", str(tmp_path), "--config", "configs/memory.yaml"]) == 0
     out = capsys.readouterr().out
     assert "house house_0.json: 57 nodes" in out
     assert "reload identical: True" in out
@@ -33,14 +58,14 @@ def test_run_builds_queries_persists_and_reloads(
 def test_bad_arguments_exit_non_zero_with_a_message(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
-    assert main(["run", "--out", str(tmp_path), *args]) == 2
+    assert main(["memory-demo", "--out", str(tmp_path), *args]) == 2
     assert message in capsys.readouterr().err
 
 
 def test_bad_config_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = tmp_path / "bad.yaml"
     cfg.write_text("stm: {policy: 3}")
-    assert main(["run", "--out", str(tmp_path), "--config", str(cfg)]) == 2
+    assert main(["memory-demo", "--out", str(tmp_path), "--config", str(cfg)]) == 2
     assert "stm.policy" in capsys.readouterr().err
 
 

@@ -1,0 +1,187 @@
+"""``loci run``: one house, a multi-step task, then a second task that needs what the
+first one saw — so the user sees memory at work.
+
+The second task is chosen from memory after the first: a thing the agent saw
+but did not touch, to be put on a receptacle it also saw. It is run twice from
+the same state: with the memory of the first task, and with an empty memory,
+and both step counts are reported.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from loci.report import write_report
+from memory_core import Layer, Memory, SQLiteStore
+from planners.executive import EpisodeResult, Executive
+from planners.observe import new_memory
+from sim import SceneRegistry, Skill, StepResult, World
+from sim.episode import make_world
+from sim.suites.household import _write, _Writer
+from sim.tasks import Predicate, Task, load_tasks
+
+__all__ = ["MainJobResult", "run_main_job"]
+
+
+@dataclass(frozen=True, slots=True)
+class MainJobResult:
+    first: EpisodeResult
+    second: EpisodeResult
+    second_without_memory: EpisodeResult | None
+    store: Path
+    path_xz: tuple[tuple[float, float], ...]
+    report: Path
+
+
+def default_first_task(registry: SceneRegistry, scene: str, seed: int) -> Task:
+    spec = registry.load(scene)
+    rng = random.Random(f"loci-run:{scene}:{seed}")
+    steps = _write(_Writer(spec, registry.affordances, rng), 3, 4)
+    text = ", then ".join(t for t, _p in steps)
+    return Task(
+        task_id=f"run/{scene}/1",
+        scene=scene,
+        instruction=text[0].upper() + text[1:],
+        subgoals=tuple((p,) for _t, p in steps),
+        ordered=True,
+        task_type="household",
+    )
+
+
+def second_task(world: World, memory: Memory, first: Task, registry: SceneRegistry) -> Task | None:
+    """A thing seen but not touched in the first task → a receptacle also seen, far apart."""
+    aff = registry.affordances
+    used = first.object_types()
+    things = [
+        n
+        for n in memory.graph.nodes(Layer.OBJECT)
+        if n.label not in used
+        and aff.pickupable(n.label)
+        and n.id in world.objects
+        and world.objects[n.id].pickupable
+        and not n.label.endswith("Sliced")
+    ]
+    recs = [n for n in memory.graph.nodes(Layer.RECEPTACLE) if n.id in world.objects]
+    ax, az = world.agent_xz
+    things.sort(key=lambda n: (-math.hypot(n.position[0] - ax, n.position[2] - az), n.id))
+    for thing in things:
+        support = memory.graph.support_of(thing.id)
+        for rec in sorted(recs, key=lambda r: (-math.dist(r.position, thing.position), r.id)):
+            if support and support[0] == rec.id:
+                continue
+            if aff.can_place(thing.label, rec.label) and not aff.openable(rec.label):
+                words = f"put the {thing.label} on the {rec.label}"
+                return Task(
+                    task_id=f"run/{first.scene}/2",
+                    scene=first.scene,
+                    instruction=words[0].upper() + words[1:],
+                    subgoals=((Predicate((thing.label,), (rec.id,)),),),
+                    task_type="household",
+                )
+    return None
+
+
+def run_main_job(
+    registry: SceneRegistry,
+    scene: str,
+    out: Path,
+    seed: int,
+    use_memory: bool,
+    task_file: Path | None,
+    say: Callable[[str], None],
+) -> MainJobResult:
+    first = load_tasks(task_file)[0] if task_file else default_first_task(registry, scene, seed)
+    world = make_world(first, registry)
+    memory = new_memory()
+    path: list[tuple[float, float]] = [world.agent_xz]
+    log: list[str] = []
+
+    def tell(line: str) -> None:
+        log.append(line)
+        say(line)
+
+    def progress(skill: Skill, result: StepResult) -> None:
+        path.append(world.agent_xz)
+        mark = "ok " if result.success else "ERR"
+        tell(
+            f"  [{len(path) - 1:3d}] {mark} {skill.name:<11} {skill.target or ''}"
+            + (f"  ({result.error_message})" if result.error_message else "")
+        )
+
+    tell(f"task 1 in {scene}: {first.instruction}")
+    r1 = Executive(world, memory, registry.affordances, on_step=progress).run(first)
+    tell(
+        f"task 1: {'success' if r1.success else 'FAILED ' + r1.error}, {r1.steps} steps, "
+        f"{r1.distance_m:.1f} m; memory holds {len(memory.graph)} nodes"
+    )
+    second = second_task(world, memory, first, registry)
+    if second is None:
+        raise RuntimeError("memory holds no object that a second task could use")
+    snapshot_world = _clone(world, registry)
+    tell(f"task 2: {second.instruction} (needs things seen in task 1)")
+    r2 = Executive(
+        world, memory if use_memory else new_memory(), registry.affordances, on_step=progress
+    ).run(second)
+    tell(
+        f"task 2: {'success' if r2.success else 'FAILED ' + r2.error}, {r2.steps} steps; "
+        f"found {r2.memory_hits} thing(s) in memory, searched {r2.searches} time(s)"
+    )
+    baseline = None
+    if use_memory:
+        baseline = Executive(snapshot_world, new_memory(), registry.affordances).run(second)
+        tell(
+            f"task 2 again with an empty memory: {baseline.steps} steps "
+            f"({'success' if baseline.success else 'failed'})"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    store = out / "memory.db"
+    if store.exists():
+        store.unlink()
+    with SQLiteStore(store) as s:
+        memory.save(s)
+    lines = [
+        ("scene", scene),
+        ("task 1", first.instruction),
+        (
+            "task 1 result",
+            f"{'success' if r1.success else 'failed'}; {r1.steps} steps; "
+            f"{r1.distance_m:.1f} m; {r1.replans} replans",
+        ),
+        ("task 2", second.instruction),
+        (
+            "task 2 result",
+            f"{'success' if r2.success else 'failed'}; {r2.steps} steps; "
+            f"{r2.memory_hits} found in memory",
+        ),
+        (
+            "task 2 with empty memory",
+            f"{baseline.steps} steps" if baseline is not None else "not run (--memory off)",
+        ),
+        (
+            "memory",
+            f"{len(memory.graph)} scene-graph nodes, {len(memory.stm)} short-term "
+            f"entries, {len(memory.episodic)} events",
+        ),
+    ]
+    focus = [
+        n.id
+        for t in (first, second)
+        for p in t.predicates
+        for ty in p.object_types
+        for n in memory.graph.find_by_label(ty)
+    ]
+    report = write_report(out, world, memory, world.trajectory, focus, lines, log)
+    return MainJobResult(r1, r2, baseline, store, tuple(path), report)
+
+
+def _clone(world: World, registry: SceneRegistry) -> World:
+    import copy
+
+    twin = World(world.spec, registry.affordances, world.config)
+    twin.objects = copy.deepcopy(world.objects)
+    twin.agent_xz, twin.agent_yaw, twin.held = world.agent_xz, world.agent_yaw, world.held
+    return twin
