@@ -26,12 +26,17 @@ def _say(line: str) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from loci.main_job import run_main_job
+    from planners.llm import LLMConfig
     from sim import SceneRegistry
 
-    if args.planner == "llm":
-        raise LociError(
-            "the LLM planner is not available in this version (issue 4); use --planner symbolic"
-        )
+    llm = None
+    if args.planner == "llm" or (args.planner == "auto" and os.environ.get("LOCI_LLM_BASE_URL")):
+        llm = LLMConfig.from_env()
+        if not llm.base_url or not llm.model:
+            raise LociError(
+                "--planner llm needs an endpoint: set LOCI_LLM_BASE_URL and "
+                "LOCI_LLM_MODEL (any OpenAI-compatible server)"
+            )
     registry = SceneRegistry(_data(args))
     registry.load(args.scene)  # unknown scene: a clear error before anything runs
     out = Path(args.out) if args.out else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
@@ -43,6 +48,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         args.memory == "on",
         Path(args.tasks) if args.tasks else None,
         _say,
+        llm,
     )
     _say(f"report: {result.report}  memory: {result.store}")
     return 0 if result.first.success and result.second.success else 1
@@ -154,7 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="the main job: two tasks in one house, memory at work")
     run.add_argument("--scene", default=DEFAULT_SCENE, help=f"scene (default {DEFAULT_SCENE})")
     run.add_argument("--tasks", help="task file: its first task replaces the default task 1")
-    run.add_argument("--planner", default="symbolic", choices=["symbolic", "llm"])
+    run.add_argument(
+        "--planner",
+        default="auto",
+        choices=["auto", "symbolic", "llm"],
+        help="auto: the LLM planner when LOCI_LLM_BASE_URL is set, else symbolic",
+    )
     run.add_argument(
         "--memory",
         default="on",

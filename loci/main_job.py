@@ -18,6 +18,7 @@ from pathlib import Path
 from loci.report import write_report
 from memory_core import Layer, Memory, SQLiteStore
 from planners.executive import EpisodeResult, Executive
+from planners.llm import LLMConfig, LLMPlanner
 from planners.observe import new_memory
 from sim import SceneRegistry, Skill, StepResult, World
 from sim.episode import make_world
@@ -93,7 +94,9 @@ def run_main_job(
     use_memory: bool,
     task_file: Path | None,
     say: Callable[[str], None],
+    llm: LLMConfig | None = None,
 ) -> MainJobResult:
+    """Run the two tasks; with ``llm`` the LLM planner acts, else the symbolic one."""
     first = load_tasks(task_file)[0] if task_file else default_first_task(registry, scene, seed)
     world = make_world(first, registry)
     memory = new_memory()
@@ -113,7 +116,15 @@ def run_main_job(
         )
 
     tell(f"task 1 in {scene}: {first.instruction}")
-    r1 = Executive(world, memory, registry.affordances, on_step=progress).run(first)
+
+    def episode(
+        w: World, m: Memory, task: Task, on_step: Callable[[Skill, StepResult], None] | None
+    ) -> EpisodeResult:
+        if llm is not None:
+            return LLMPlanner(w, m, llm, on_step).run(task)
+        return Executive(w, m, registry.affordances, on_step=on_step).run(task)
+
+    r1 = episode(world, memory, first, progress)
     tell(
         f"task 1: {'success' if r1.success else 'FAILED ' + r1.error}, {r1.steps} steps, "
         f"{r1.distance_m:.1f} m; memory holds {len(memory.graph)} nodes"
@@ -123,16 +134,14 @@ def run_main_job(
         raise RuntimeError("memory holds no object that a second task could use")
     snapshot_world = _clone(world, registry)
     tell(f"task 2: {second.instruction} (needs things seen in task 1)")
-    r2 = Executive(
-        world, memory if use_memory else new_memory(), registry.affordances, on_step=progress
-    ).run(second)
+    r2 = episode(world, memory if use_memory else new_memory(), second, progress)
     tell(
         f"task 2: {'success' if r2.success else 'FAILED ' + r2.error}, {r2.steps} steps; "
         f"found {r2.memory_hits} thing(s) in memory, searched {r2.searches} time(s)"
     )
     baseline = None
     if use_memory:
-        baseline = Executive(snapshot_world, new_memory(), registry.affordances).run(second)
+        baseline = episode(snapshot_world, new_memory(), second, None)
         tell(
             f"task 2 again with an empty memory: {baseline.steps} steps "
             f"({'success' if baseline.success else 'failed'})"

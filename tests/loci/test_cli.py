@@ -28,11 +28,18 @@ def test_run_main_job_writes_a_report_and_memory_helps(
     assert len(mem.episodic) > 0 and len(mem.graph) > 0
 
 
-def test_run_rejects_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_rejects_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert main(["run", "--out", str(tmp_path), "--scene", "FloorPlan999"]) == 2
     assert "unknown scene" in capsys.readouterr().err
+    monkeypatch.delenv("LOCI_LLM_BASE_URL", raising=False)
     assert main(["run", "--out", str(tmp_path), "--planner", "llm"]) == 2
-    assert "LLM planner is not available" in capsys.readouterr().err
+    assert "needs an endpoint" in capsys.readouterr().err
+    monkeypatch.setenv("LOCI_LLM_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens there
+    monkeypatch.setenv("LOCI_LLM_MODEL", "m")
+    assert main(["run", "--out", str(tmp_path / "x"), "--planner", "llm"]) == 2
+    assert "unreachable" in capsys.readouterr().err
 
 
 def test_memory_demo_builds_queries_persists_and_reloads(

@@ -1,0 +1,233 @@
+"""LLM planner: an OpenAI-compatible chat-completions server picks the next skill.
+
+Works with vLLM, Ollama, llama.cpp's server and OpenAI (base URL, model and key
+from the config or ``LOCI_LLM_BASE_URL`` / ``LOCI_LLM_MODEL`` / ``LOCI_LLM_API_KEY``).
+The prompt is a data file (``planners/prompts/step.txt``) filled with the
+instruction, the memory context from ``memory_core`` retrieval (not a dump of
+the world), the finished skills and the ids the answer may name. Answers are
+JSON validated against a schema (skill from a fixed list, target from the
+known ids); with ``constrain`` the schema is also sent to the server
+(llama.cpp's ``{"type": "json_object", "schema": ...}``) so small models can only
+produce valid JSON. LLM text is data: it is parsed, validated and mapped onto
+skills, never executed. Calls and tokens are counted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+from memory_core import Event, Layer, LociError, Memory, Pose
+from planners.executive import EpisodeResult
+from planners.observe import observe
+from sim.tasks import GoalChecker, Task
+from sim.world import SKILLS, Skill, StepResult, World
+
+__all__ = ["LLMConfig", "LLMError", "LLMPlanner"]
+
+log = logging.getLogger(__name__)
+_NO_TARGET = ("drop", "look_around", "done")
+
+
+class LLMError(LociError):
+    """The LLM endpoint cannot be used (unreachable, misconfigured)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LLMConfig:
+    base_url: str = ""
+    model: str = ""
+    api_key: str = "none"
+    timeout_s: float = 30.0
+    max_steps: int = 40
+    max_invalid: int = 6
+    """Invalid answers (bad JSON, unknown ids, refusals, errors) before the episode ends."""
+    max_tokens: int = 48
+    constrain: bool = True
+    context_budget_tokens: int = 300
+    max_targets: int = 30
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> LLMConfig:
+        values: dict[str, Any] = {
+            "base_url": os.environ.get("LOCI_LLM_BASE_URL", ""),
+            "model": os.environ.get("LOCI_LLM_MODEL", ""),
+            "api_key": os.environ.get("LOCI_LLM_API_KEY", "none"),
+        }
+        values.update(overrides)
+        return cls(**values)
+
+
+def _prompt_template() -> str:
+    return resources.files("planners").joinpath("prompts/step.txt").read_text(encoding="utf-8")
+
+
+def answer_schema(targets: list[str]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "skill": {"type": "string", "enum": [*SKILLS, "done"]},
+            "target": {"type": "string", "enum": [*targets, ""]},
+        },
+        "required": ["skill", "target"],
+    }
+
+
+class LLMPlanner:
+    def __init__(
+        self,
+        world: World,
+        memory: Memory,
+        config: LLMConfig,
+        on_step: Callable[[Skill, StepResult], None] | None = None,
+    ) -> None:
+        if not config.base_url or not config.model:
+            raise LLMError("no LLM endpoint configured: set LOCI_LLM_BASE_URL and LOCI_LLM_MODEL")
+        try:
+            from openai import OpenAI
+        except ImportError as exc:
+            raise LLMError("the 'llm' extra is not installed (pip install 'loci[llm]')") from exc
+        self.world, self.memory, self.config, self.on_step = world, memory, config, on_step
+        self.client = OpenAI(
+            base_url=config.base_url,
+            api_key=config.api_key,
+            timeout=config.timeout_s,
+            max_retries=0,
+        )
+        self.template = _prompt_template()
+        self.calls = 0
+        self.tokens = 0
+        self.invalid = 0
+
+    def _targets(self, context_ids: tuple[str, ...]) -> list[str]:
+        """Ids the answer may name: what the memory context mentions, what was seen last,
+        and the rooms — a short list, so small models with short contexts can use it."""
+        g = self.memory.graph
+        recent = [s.object_id for s in self.memory.stm.recent(self.config.max_targets)]
+        ids = list(dict.fromkeys([*context_ids, *recent, *(n.id for n in g.nodes(Layer.ROOM))]))
+        return ids[: self.config.max_targets]
+
+    def _ask(self, prompt: str, targets: list[str]) -> dict[str, Any] | None:
+        kwargs: dict[str, Any] = {}
+        if self.config.constrain:
+            kwargs["response_format"] = {"type": "json_object", "schema": answer_schema(targets)}
+        self.calls += 1
+        try:
+            reply = self.client.chat.completions.create(
+                model=self.config.model,
+                messages=[{"role": "user", "content": prompt}],
+                max_tokens=self.config.max_tokens,
+                temperature=0.0,
+                **kwargs,
+            )
+        except Exception as exc:
+            log.warning("LLM call failed: %s", exc)
+            name = type(exc).__name__
+            if name in ("APIConnectionError",) and self.calls == 1:
+                raise LLMError(f"LLM endpoint {self.config.base_url} unreachable: {exc}") from exc
+            return None
+        if reply.usage is not None:
+            self.tokens += int(reply.usage.total_tokens or 0)
+        text = (reply.choices[0].message.content or "").strip() if reply.choices else ""
+        try:
+            data = json.loads(text)
+            jsonschema.validate(data, answer_schema(targets))
+        except (json.JSONDecodeError, jsonschema.ValidationError) as exc:
+            log.info("rejected LLM answer %r: %s", text[:80], str(exc).splitlines()[0])
+            return None
+        assert isinstance(data, dict)
+        return data
+
+    def run(self, task: Task) -> EpisodeResult:
+        start_wall = time.perf_counter()
+        w, mem = self.world, self.memory
+        start_steps, start_dist = w.steps_taken, w.distance_m
+        episode = f"{task.task_id}@llm{len(mem.episodic)}"
+        clock = float(len(mem.episodic))
+        mem.episodic.begin_episode(episode, task.instruction, clock, task.scene)
+        observe(w, mem, clock)
+        checker = GoalChecker(task)
+        history: list[str] = []
+        skills = failed = 0
+        error = ""
+        for _ in range(self.config.max_steps):
+            if checker.success(w):
+                break
+            ctx = mem.context(task.instruction, w.agent_room, self.config.context_budget_tokens)
+            targets = self._targets(ctx.object_ids)
+            prompt = self.template.format(
+                instruction=task.instruction,
+                context=ctx.text or "(nothing yet)",
+                history="\n".join(history[-8:]) or "(nothing)",
+                targets=", ".join(targets),
+                holding=w.held or "nothing",
+            )
+            answer = self._ask(prompt, targets)
+            if answer is None:
+                self.invalid += 1
+                history.append("(your last answer was not valid JSON for the schema)")
+                if self.invalid >= self.config.max_invalid:
+                    error = "too many invalid LLM answers"
+                    break
+                continue
+            if answer["skill"] == "done":
+                break
+            target = answer["target"] or None
+            if answer["skill"] not in _NO_TARGET and target is None:
+                self.invalid += 1
+                history.append(f"{answer['skill']} needs a target")
+                continue
+            skill = Skill(answer["skill"], target if answer["skill"] not in _NO_TARGET else None)
+            result = w.step(skill)
+            skills += 1
+            clock += 1
+            observe(w, mem, clock, list(result.seen))
+            mem.record(
+                Event(
+                    clock,
+                    episode,
+                    skill.name,
+                    "success" if result.success else "failure",
+                    (target,) if target else (),
+                    w.agent_room,
+                    Pose((w.agent_xz[0], w.spec.agent_height, w.agent_xz[1])),
+                    result.error_message,
+                )
+            )
+            if self.on_step:
+                self.on_step(skill, result)
+            history.append(
+                f"{skill.name}({target or ''}) -> "
+                + ("ok" if result.success else f"failed: {result.error_message}")
+            )
+            if not result.success:
+                failed += 1
+            checker.update(w)
+        else:
+            error = "step budget exhausted"
+        success = checker.success(w)
+        mem.episodic.end_episode(episode, clock, "success" if success else "failure")
+        return EpisodeResult(
+            task_id=task.task_id,
+            scene=task.scene,
+            success=success,
+            goal_conditions=checker.goal_conditions(w),
+            steps=w.steps_taken - start_steps,
+            skills=skills,
+            distance_m=w.distance_m - start_dist,
+            replans=0,
+            failed_skills=failed,
+            memory_hits=0,
+            searches=0,
+            wall_s=time.perf_counter() - start_wall,
+            error="" if success else error,
+            summaries=tuple(history),
+        )

@@ -1,0 +1,104 @@
+"""LLM planner against a real chat-completions HTTP server on 127.0.0.1 with a scripted policy."""
+
+from __future__ import annotations
+
+import re
+import socket
+from typing import Any
+
+import pytest
+
+from planners.llm import LLMConfig, LLMError, LLMPlanner
+from planners.observe import new_memory
+from sim import SceneRegistry
+from sim.episode import make_world
+from sim.tasks import parse_task
+from tests.planners.chat_server import ChatServer
+
+TASK = parse_task(
+    {
+        "id": "hold-apple",
+        "scene": "FloorPlan1",
+        "instruction": "Pick up the apple",
+        "goal": [{"object": "Apple", "held": True}],
+    }
+)
+
+
+def _targets(prompt: str) -> list[str]:
+    line = re.search(r"one of these ids: (.*)", prompt)
+    return line.group(1).split(", ") if line else []
+
+
+def good_policy(prompt: str) -> dict[str, Any]:
+    """Navigate to the apple, pick it up; look around while it is unknown."""
+    apples = [t for t in _targets(prompt) if t.startswith("Apple|")]
+    if not apples:
+        return {"skill": "look_around", "target": ""}
+    if "navigate(" + apples[0] + ") -> ok" in prompt:
+        return {"skill": "pickup", "target": apples[0]}
+    return {"skill": "navigate", "target": apples[0]}
+
+
+def _run(registry: SceneRegistry, script: list[tuple[str, Any]], **cfg: Any):  # type: ignore[no-untyped-def]
+    world = make_world(TASK, registry)
+    with ChatServer(script, good_policy) as server:
+        config = LLMConfig(base_url=server.base_url, model="scripted", timeout_s=1.0, **cfg)
+        planner = LLMPlanner(world, new_memory(), config)
+        result = planner.run(TASK)
+    return result, planner, server
+
+
+@pytest.fixture(scope="module")
+def registry() -> SceneRegistry:
+    from tests.conftest import DATA
+
+    return SceneRegistry(DATA)
+
+
+def test_scripted_policy_succeeds_and_counts(registry: SceneRegistry) -> None:
+    result, planner, server = _run(registry, [])
+    assert result.success and result.skills >= 2
+    assert planner.calls == len(server.requests) and planner.tokens > 0
+    prompt = server.requests[0]["messages"][-1]["content"]
+    assert "What the robot remembers" in prompt and "Pick up the apple" in prompt
+    # The schema travels with the request so servers can constrain decoding.
+    assert server.requests[0]["response_format"]["schema"]["properties"]["skill"]["enum"]
+
+
+def test_recovers_from_faults(registry: SceneRegistry) -> None:
+    script = [
+        ("text", "Sure! First I will walk to the apple."),  # not JSON
+        ("json", {"skill": "pickup", "target": "Unicorn|1|2|3"}),  # hallucinated object
+        ("json", {"skill": "teleport", "target": ""}),  # invalid skill
+        ("text", "I'm sorry, I can't help with that."),  # refusal
+        ("status", 500),  # server error
+        ("sleep", 1.5),  # timeout (client waits 1 s)
+    ]
+    result, planner, _server = _run(registry, script, max_invalid=10)
+    assert result.success
+    assert planner.invalid == len(script)
+    assert result.failed_skills == 0  # nothing invalid ever reached the world
+
+
+def test_gives_up_cleanly_within_bounds(registry: SceneRegistry) -> None:
+    script = [("text", "no")] * 10
+    result, planner, _server = _run(registry, script, max_invalid=4)
+    assert not result.success and result.error == "too many invalid LLM answers"
+    assert planner.invalid == 4 and result.skills == 0
+
+
+def test_unreachable_endpoint_is_a_clear_error(registry: SceneRegistry) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    world = make_world(TASK, registry)
+    planner = LLMPlanner(
+        world,
+        new_memory(),
+        LLMConfig(base_url=f"http://127.0.0.1:{port}/v1", model="m", timeout_s=1),
+    )
+    with pytest.raises(LLMError, match="unreachable"):
+        planner.run(TASK)
+    with pytest.raises(LLMError, match="no LLM endpoint"):
+        LLMPlanner(world, new_memory(), LLMConfig())
