@@ -28,6 +28,7 @@ import jsonschema
 from memory_core import Event, Layer, LociError, Memory, Pose
 from planners.executive import EpisodeResult
 from planners.observe import observe
+from planners.validate import validate
 from sim.tasks import GoalChecker, Task
 from sim.world import SKILLS, Skill, StepResult, World
 
@@ -94,7 +95,7 @@ class LLMPlanner:
         try:
             from openai import OpenAI
         except ImportError as exc:
-            raise LLMError("the 'llm' extra is not installed (pip install 'loci[llm]')") from exc
+            raise LLMError("the openai client is not installed (pip install -e .)") from exc
         self.world, self.memory, self.config, self.on_step = world, memory, config, on_step
         self.client = OpenAI(
             base_url=config.base_url,
@@ -106,6 +107,9 @@ class LLMPlanner:
         self.calls = 0
         self.tokens = 0
         self.invalid = 0
+        self.rejected = 0
+        """Well-formed answers that validation stopped before they reached the world."""
+        self.aff = world.aff
 
     def _targets(self, context_ids: tuple[str, ...]) -> list[str]:
         """Ids the answer may name: what the memory context mentions, what was seen last,
@@ -186,6 +190,19 @@ class LLMPlanner:
                 history.append(f"{answer['skill']} needs a target")
                 continue
             skill = Skill(answer["skill"], target if answer["skill"] not in _NO_TARGET else None)
+            held_type = w.objects[w.held].object_type if w.held else None
+            verdict = validate(skill, mem, w.held, held_type, self.aff)
+            if not verdict.ok:
+                self.rejected += 1
+                history.append(f"{skill.name}({target or ''}) rejected: {verdict.reason}")
+                if self.rejected >= self.config.max_invalid:
+                    error = "too many rejected skills"
+                    break
+                continue
+            for fix in verdict.repair:
+                w.step(fix)
+                skills += 1
+                history.append(f"{fix.name}({fix.target}) (repair: {verdict.reason})")
             result = w.step(skill)
             skills += 1
             clock += 1

@@ -102,3 +102,45 @@ def test_unreachable_endpoint_is_a_clear_error(registry: SceneRegistry) -> None:
         planner.run(TASK)
     with pytest.raises(LLMError, match="no LLM endpoint"):
         LLMPlanner(world, new_memory(), LLMConfig())
+
+
+def test_validation_stops_bad_skills_before_the_world(registry: SceneRegistry) -> None:
+    """Well-formed but wrong answers: put with empty hands, into a closed fridge (repaired)."""
+    fridge = "Fridge|-02.10|+00.00|+01.07"
+    script = [
+        ("json", {"skill": "look_around", "target": ""}),
+        ("json", {"skill": "put", "target": fridge}),  # holding nothing: rejected
+        ("json", {"skill": "heat", "target": fridge}),  # not held: rejected
+    ]
+    result, planner, _server = _run(registry, script)
+    assert result.success
+    assert planner.rejected == 2 and result.failed_skills == 0
+    assert any("rejected: not holding anything to put" in h for h in result.summaries)
+
+
+def test_closed_container_is_opened_first() -> None:
+    from memory_core import Layer, ObjectObservation
+    from planners.validate import validate
+    from tests.conftest import DATA
+
+    reg = SceneRegistry(DATA)
+    memory = new_memory()
+    memory.observe(
+        [
+            ObjectObservation(
+                "Fridge",
+                (0, 0.9, 0),
+                object_id="F",
+                layer=Layer.RECEPTACLE,
+                state={"isOpen": False},
+            )
+        ]
+    )
+    from sim.world import Skill
+
+    v = validate(Skill("put", "F"), memory, "Egg|1", "Egg", reg.affordances)
+    assert v.ok and [s.name for s in v.repair] == ["open"]
+    v = validate(Skill("put", "F"), memory, "Book|1", "Book", reg.affordances)
+    assert not v.ok and "cannot take" in v.reason
+    v = validate(Skill("pickup", "Ghost|1"), memory, None, None, reg.affordances)
+    assert not v.ok and "has seen" in v.reason
