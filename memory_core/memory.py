@@ -96,10 +96,22 @@ class Memory:
         with paused_gc():
             return self._snapshot()
 
-    def _snapshot(self) -> MemorySnapshot:
+    def _snapshot(self, canonical: bool = True) -> MemorySnapshot:
+        """All records; ``canonical`` sorts them so snapshots compare equal (a store
+        does not need the order, so saving skips the sort)."""
         nodes, edges, meta = self.graph.to_records()
         stm_entries, stm_meta = self.stm.to_records()
         episodes, events = self.episodic.to_records()
+        if not canonical:
+            return MemorySnapshot(
+                tuple(nodes),
+                tuple(edges),
+                meta,
+                tuple(stm_entries),
+                stm_meta,
+                tuple(episodes),
+                tuple(events),
+            )
         return MemorySnapshot(
             nodes=tuple(sorted(nodes, key=lambda n: n.id)),
             edges=tuple(sorted(edges, key=lambda e: (e.src, e.relation.value, e.dst))),
@@ -132,7 +144,8 @@ class Memory:
         self._committed_events = len(episodic)
 
     def save(self, store: MemoryStore) -> None:
-        store.save(self.snapshot())
+        with paused_gc():
+            store.save(self._snapshot(canonical=False))
         self._dirty_nodes.clear()
         self._committed_events = len(self.episodic)
 

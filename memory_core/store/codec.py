@@ -15,7 +15,17 @@ import orjson
 
 from memory_core.policies import EntryMeta
 from memory_core.stm import ObjectState
-from memory_core.types import Box3D, Episode, Event, Layer, Pose, Relation, SceneEdge, SceneNode
+from memory_core.types import (
+    Box3D,
+    Episode,
+    Event,
+    Layer,
+    Pose,
+    Relation,
+    SceneEdge,
+    SceneNode,
+    trusted,
+)
 
 __all__ = [
     "decode_embedding",
@@ -105,8 +115,11 @@ def node_from(
     d: Mapping[str, Any],
     emb: tuple[float, ...] | None,
 ) -> SceneNode:
-    box = Box3D(tuple(d["b"][0]), tuple(d["b"][1])) if "b" in d else None
-    return SceneNode(
+    # Records come from this store, validated when they were written: no re-validation.
+    b = d.get("b")
+    box = trusted(Box3D, center=tuple(b[0]), size=tuple(b[1])) if b is not None else None
+    return trusted(
+        SceneNode,
         id=node_id,
         layer=_LAYERS[layer],
         label=label,
