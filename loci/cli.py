@@ -126,6 +126,7 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     from planners.bench import print_progress, run_suite
+    from planners.llm import LLMConfig
     from sim.suites import load_suite
     from sim.tasks import load_tasks
 
@@ -133,22 +134,38 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     tasks = load_tasks(args.tasks) if args.tasks else load_suite(args.suite, data)
     if args.limit:
         tasks = tasks[: args.limit]
-    report = run_suite(
-        tasks, data, args.memory, args.workers, None if args.quiet else print_progress
-    )
-    t = report["totals"]
+    modes = [m.strip() for m in args.memory.split(",")]
+    for m in modes:
+        if m not in ("none", "ltm", "stm", "full"):
+            raise LociError(f"--memory takes none, ltm, stm, full (comma-separated), not {m!r}")
+    llm = None
+    if args.planner == "llm":
+        llm = LLMConfig.from_env()
+        if not llm.base_url or not llm.model:
+            raise LociError("--planner llm needs LOCI_LLM_BASE_URL and LOCI_LLM_MODEL")
+    progress = None if args.quiet else print_progress
+    reports = {m: run_suite(tasks, data, m, args.workers, progress, llm) for m in modes}
     _say(
         f"{'suite':<14} {'memory':<6} {'tasks':>5} {'success':>8} {'GC':>6} {'steps':>7} "
-        f"{'dist m':>7} {'revisit steps':>13} {'STM hit':>7} {'wall s':>7}"
+        f"{'dist m':>7} {'revisit steps':>13} {'STM hit':>7} {'LLM calls':>9} {'wall s':>7}"
     )
-    revisit = f"{t['revisit_mean_steps']:.1f}" if "revisit_mean_steps" in t else "-"
-    _say(
-        f"{args.suite or Path(args.tasks).name:<14} {t['memory']:<6} {t['tasks']:>5} "
-        f"{t['success_rate']:>8.1%} {t['gc_rate']:>6.1%} {t['mean_steps']:>7.1f} "
-        f"{t['mean_distance']:>7.1f} {revisit:>13} {t['stm_hit_rate']:>7.1%} {t['wall_s']:>7.1f}"
-    )
+    for report in reports.values():
+        t = report["totals"]
+        revisit = f"{t['revisit_mean_steps']:.1f}" if "revisit_mean_steps" in t else "-"
+        _say(
+            f"{args.suite or Path(args.tasks).name:<14} {t['memory']:<6} {t['tasks']:>5} "
+            f"{t['success_rate']:>8.1%} {t['gc_rate']:>6.1%} {t['mean_steps']:>7.1f} "
+            f"{t['mean_distance']:>7.1f} {revisit:>13} {t['stm_hit_rate']:>7.1%} "
+            f"{t['llm_calls']:>9} {t['wall_s']:>7.1f}"
+        )
+    if len(reports) > 1 and all("revisit_mean_steps" in r["totals"] for r in reports.values()):
+        base = reports[modes[-1]]["totals"]["revisit_mean_steps"]
+        for m in modes[:-1]:
+            ratio = base / reports[m]["totals"]["revisit_mean_steps"]
+            _say(f"revisit steps, {modes[-1]} / {m}: {ratio:.2f}x")
     if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=1), encoding="utf-8")
+        out = reports[modes[0]] if len(modes) == 1 else {"runs": reports}
+        Path(args.json).write_text(json.dumps(out, indent=1), encoding="utf-8")
         _say(f"wrote {args.json}")
     return 0
 
@@ -200,8 +217,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--memory",
         default="full",
-        choices=["none", "ltm", "stm", "full"],
-        help="which memories carry over between the tasks of a sequence",
+        help="none|ltm|stm|full, or several comma-separated to compare in one run (full,none)",
+    )
+    bench.add_argument(
+        "--planner",
+        default="symbolic",
+        choices=["symbolic", "llm"],
+        help="llm: the OpenAI-compatible endpoint in LOCI_LLM_BASE_URL / LOCI_LLM_MODEL",
     )
     bench.add_argument("--workers", type=int, default=1, help="worker processes")
     bench.add_argument("--json", help="write {tasks: [...], totals: {...}} here")

@@ -21,6 +21,7 @@ from typing import Any
 
 from memory_core import ObjectState, ShortTermMemory
 from planners.executive import Executive
+from planners.llm import LLMConfig, LLMPlanner
 from planners.observe import MEMORY_MODES, new_memory
 from sim.episode import apply_init, make_world
 from sim.registry import SceneRegistry
@@ -51,7 +52,9 @@ def _stm_probe(world: World, memory_stm: ShortTermMemory, task: Task) -> None:
             memory_stm.lookup(state.object_id, truth)
 
 
-def _run_group(data: str, tasks: list[dict[str, Any]], mode: str) -> list[dict[str, Any]]:
+def _run_group(
+    data: str, tasks: list[dict[str, Any]], mode: str, llm: LLMConfig | None = None
+) -> list[dict[str, Any]]:
     registry = _registry(data)
     rows = []
     memory = new_memory()
@@ -74,7 +77,13 @@ def _run_group(data: str, tasks: list[dict[str, Any]], mode: str) -> list[dict[s
         before = memory.stm.stats
         _stm_probe(world, memory.stm, task)
         after = memory.stm.stats
-        result = Executive(world, memory, registry.affordances).run(task)
+        calls = tokens = 0
+        if llm is not None:
+            planner = LLMPlanner(world, memory, llm)
+            result = planner.run(task)
+            calls, tokens = planner.calls, planner.tokens
+        else:
+            result = Executive(world, memory, registry.affordances).run(task)
         row = dataclasses.asdict(result)
         row.pop("summaries")
         row.update(
@@ -83,8 +92,8 @@ def _run_group(data: str, tasks: list[dict[str, Any]], mode: str) -> list[dict[s
             task_type=task.task_type,
             stm_lookups=after.lookups - before.lookups,
             stm_hits=after.hits - before.hits,
-            llm_calls=0,
-            llm_tokens=0,
+            llm_calls=calls,
+            llm_tokens=tokens,
         )
         rows.append(row)
     return rows
@@ -103,7 +112,9 @@ def run_suite(
     mode: str = "full",
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    llm: LLMConfig | None = None,
 ) -> dict[str, Any]:
+    """Run ``tasks``; with ``llm`` the LLM planner acts instead of the symbolic one."""
     if mode not in MEMORY_MODES:
         raise ValueError(f"memory mode must be one of {MEMORY_MODES}, got {mode!r}")
     start = time.perf_counter()
@@ -112,13 +123,13 @@ def run_suite(
     done = 0
     if workers <= 1:
         for g in groups:
-            rows.extend(_run_group(str(data), g, mode))
+            rows.extend(_run_group(str(data), g, mode, llm))
             done += len(g)
             if progress:
                 progress(done, len(tasks))
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_run_group, str(data), g, mode) for g in groups]
+            futures = [pool.submit(_run_group, str(data), g, mode, llm) for g in groups]
             for fut in as_completed(futures):
                 part = fut.result()
                 rows.extend(part)

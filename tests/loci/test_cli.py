@@ -38,8 +38,13 @@ def test_run_rejects_bad_input(
     assert "needs an endpoint" in capsys.readouterr().err
     monkeypatch.setenv("LOCI_LLM_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens there
     monkeypatch.setenv("LOCI_LLM_MODEL", "m")
-    assert main(["run", "--out", str(tmp_path / "x"), "--planner", "llm"]) == 2
+    # A run folder that already holds a memory keeps it when the run fails.
+    kept = tmp_path / "x"
+    kept.mkdir()
+    (kept / "memory.db").write_bytes(b"earlier memory")
+    assert main(["run", "--out", str(kept), "--planner", "llm"]) == 2
     assert "unreachable" in capsys.readouterr().err
+    assert (kept / "memory.db").read_bytes() == b"earlier memory"
 
 
 def test_memory_demo_builds_queries_persists_and_reloads(

@@ -144,3 +144,19 @@ def test_closed_container_is_opened_first() -> None:
     assert not v.ok and "cannot take" in v.reason
     v = validate(Skill("pickup", "Ghost|1"), memory, None, None, reg.affordances)
     assert not v.ok and "has seen" in v.reason
+
+
+def test_bench_counts_llm_calls_and_tokens(registry: SceneRegistry) -> None:
+    from planners.bench import run_suite
+
+    with ChatServer([], good_policy) as server:
+        report = run_suite(
+            [TASK],
+            registry.data,
+            "full",
+            1,
+            llm=LLMConfig(base_url=server.base_url, model="scripted"),
+        )
+    totals = report["totals"]
+    assert totals["success_rate"] == 1.0
+    assert totals["llm_calls"] == len(server.requests) > 0 and totals["llm_tokens"] > 0
