@@ -38,6 +38,7 @@ bench: $(VENV)/.stamp-run
 	$(BIN)/python benchmarks/memory_bench.py
 	$(BIN)/python benchmarks/sim_bench.py
 	$(BIN)/python benchmarks/prompt_bench.py
+	$(BIN)/python benchmarks/perception_bench.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,21 @@
-"""Loci perception package — not implemented yet (see the open issues); kept so the layout is fixed.
+"""Perception preprocessing: RGB-D + instance masks + pose → object observations.
 
-Pure Python: nothing in this package may import ROS.
+Pure Python (numpy); nothing in this package may import ROS. Depends on
+``memory_core`` only. Bag replay and MCAP recording are not written yet (issue 5).
 """
 
-__all__: list[str] = []
+from perception.camera import PinholeIntrinsics, backproject, decode_depth, transform
+from perception.errors import DepthScaleError, FrameError
+from perception.instances import FrameResult, PerceptionConfig, observations_from_frame
+
+__all__ = [
+    "DepthScaleError",
+    "FrameError",
+    "FrameResult",
+    "PerceptionConfig",
+    "PinholeIntrinsics",
+    "backproject",
+    "decode_depth",
+    "observations_from_frame",
+    "transform",
+]

@@ -1,0 +1,92 @@
+"""Pinhole intrinsics, depth decoding and back-projection (vectorised numpy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from perception.errors import DepthScaleError, FrameError
+
+__all__ = ["PinholeIntrinsics", "backproject", "decode_depth", "transform"]
+
+
+@dataclass(frozen=True, slots=True)
+class PinholeIntrinsics:
+    width: int
+    height: int
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+
+    def __post_init__(self) -> None:
+        if self.width <= 0 or self.height <= 0 or self.fx == 0 or self.fy == 0:
+            raise FrameError(f"invalid intrinsics {self}")
+
+
+def decode_depth(
+    raw: NDArray[np.generic],
+    encoding: str,
+    scale: float = 1000.0,
+    min_m: float = 0.1,
+    max_m: float = 10.0,
+    check_scale: bool = True,
+) -> NDArray[np.float32]:
+    """Depth in metres with invalid pixels (0, NaN, out of range) as NaN.
+
+    ``32FC1`` is metres; ``16UC1`` is an integer image divided by ``scale`` (1000 for
+    millimetres as Redwood/PrimeSense, 5000 for TUM and ICL-NUIM). With ``check_scale``
+    a median valid depth outside a room-sized range raises :class:`DepthScaleError`.
+    """
+    if raw.ndim != 2:
+        raise FrameError(f"depth must be a 2-D image, got shape {raw.shape}")
+    if encoding == "32FC1":
+        depth = raw.astype(np.float32, copy=True)
+    elif encoding == "16UC1":
+        if not np.issubdtype(raw.dtype, np.integer):
+            raise FrameError(f"16UC1 depth must be integers, got {raw.dtype}")
+        if scale <= 0:
+            raise FrameError(f"depth scale must be > 0, got {scale}")
+        depth = raw.astype(np.float32) / np.float32(scale)
+    else:
+        raise FrameError(f"unsupported depth encoding {encoding!r} (want 32FC1 or 16UC1)")
+    valid_raw = np.isfinite(depth) & (depth > 0)
+    if check_scale and valid_raw.any():
+        sample = depth[::8, ::8]  # a plausibility check needs no more than 1 pixel in 64
+        sample = sample[np.isfinite(sample) & (sample > 0)]
+        median = float(np.median(sample if sample.size else depth[valid_raw]))
+        if not 0.2 <= median <= 20.0:
+            raise DepthScaleError(
+                f"median depth {median:.3g} m is implausible: wrong encoding or scale "
+                f"(encoding {encoding}, scale {scale})"
+            )
+    depth[~valid_raw | (depth < min_m) | (depth > max_m)] = np.nan
+    return depth
+
+
+def backproject(
+    depth: NDArray[np.float32], k: PinholeIntrinsics, mask: NDArray[np.bool_] | None = None
+) -> NDArray[np.float64]:
+    """Camera-frame 3-D points (OpenCV axes) of the valid pixels under ``mask``."""
+    if depth.shape != (k.height, k.width):
+        raise FrameError(
+            f"depth is {depth.shape[1]}x{depth.shape[0]} but the camera is {k.width}x{k.height}"
+        )
+    sel = np.isfinite(depth)
+    if mask is not None:
+        sel &= mask
+    v, u = np.nonzero(sel)
+    z = depth[v, u].astype(np.float64)
+    return np.stack([(u - k.cx) / k.fx * z, (v - k.cy) / k.fy * z, z], axis=1)
+
+
+def transform(
+    points: NDArray[np.float64], world_from_camera: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    pose = np.asarray(world_from_camera, dtype=np.float64)
+    if pose.shape != (4, 4) or not np.all(np.isfinite(pose)):
+        raise FrameError("camera pose must be a finite 4x4 matrix")
+    out: NDArray[np.float64] = points @ pose[:3, :3].T + pose[:3, 3]
+    return out

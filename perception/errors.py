@@ -1,0 +1,15 @@
+"""Errors of the perception package (all are :class:`memory_core.LociError`)."""
+
+from __future__ import annotations
+
+from memory_core.errors import InvalidInputError
+
+__all__ = ["DepthScaleError", "FrameError"]
+
+
+class FrameError(InvalidInputError):
+    """A frame cannot be used: unknown encoding, size mismatch, missing intrinsics."""
+
+
+class DepthScaleError(FrameError):
+    """Depth values are implausible for the stated scale (e.g. millimetres read as metres)."""
