@@ -170,6 +170,55 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from memory_core import SQLiteStore
+    from perception.replay import replay_bag
+    from planners.observe import new_memory
+
+    memory = new_memory()
+    store = SQLiteStore(args.memory) if args.memory else None
+    try:
+        if store is not None:
+            memory.load(store)
+        summary = replay_bag(args.bag, memory, args.pose_topic)
+        for topic, (kind, n) in sorted(summary.topics.items()):
+            _say(f"  {topic:<24} {kind:<46} {n:6d}")
+        _say(
+            f"poses from {summary.pose_topic}: {summary.poses} ({summary.from_tf} resolved "
+            f"through TF, {summary.tf_gaps} TF gaps); {summary.frames} TF frames; "
+            f"{summary.skipped_images} image messages skipped (not replayed yet)"
+        )
+        if store is not None:
+            memory.commit(store)
+            _say(
+                f"episode {summary.episode_id} added to {args.memory} "
+                f"({len(memory.episodic)} events in memory)"
+            )
+    finally:
+        if store is not None:
+            store.close()
+    if args.report:
+        out = Path(args.report)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "summary.json").write_text(
+            json.dumps(
+                {
+                    "bag": summary.bag,
+                    "pose_topic": summary.pose_topic,
+                    "poses": summary.poses,
+                    "from_tf": summary.from_tf,
+                    "tf_gaps": summary.tf_gaps,
+                    "frames": summary.frames,
+                    "skipped_images": summary.skipped_images,
+                    "topics": {k: list(v) for k, v in summary.topics.items()},
+                },
+                indent=1,
+            )
+        )
+        _say(f"wrote {out / 'summary.json'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="loci", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
@@ -231,6 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quiet", action="store_true", help="no progress bar")
     bench.add_argument("--data-dir", help="real data folder (default: ../shared/data)")
     bench.set_defaults(func=_cmd_bench)
+    replay = sub.add_parser("replay", help="replay a recorded bag into memory (no ROS needed)")
+    replay.add_argument("bag", help="ROS 2 bag (MCAP or sqlite3 folder/file) or ROS 1 .bag")
+    replay.add_argument("--memory", help="SQLite memory store to load and extend")
+    replay.add_argument("--report", help="folder for summary.json")
+    replay.add_argument("--pose-topic", help="pose source (default: discovered)")
+    replay.set_defaults(func=_cmd_replay)
     return parser
 
 
