@@ -1,0 +1,137 @@
+"""sensor_msgs Image / CameraInfo ↔ numpy, and writing RGB-D frames as a ROS 2 bag.
+
+Decoding covers rgb8, bgr8, mono8, 16UC1 and 32FC1 (with row padding and byte
+order); a depth image whose size disagrees with its camera_info is an error, as
+is an unknown encoding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from rosbags.rosbag2 import StoragePlugin, Writer
+from rosbags.typesys import Stores, get_typestore
+from scipy.spatial.transform import Rotation
+
+from perception.camera import PinholeIntrinsics
+from perception.errors import FrameError
+
+__all__ = ["decode_image", "intrinsics_from_camera_info", "write_rgbd_bag"]
+
+_DTYPES = {
+    "rgb8": (np.uint8, 3),
+    "bgr8": (np.uint8, 3),
+    "mono8": (np.uint8, 1),
+    "16UC1": (np.uint16, 1),
+    "32FC1": (np.float32, 1),
+}
+
+
+def decode_image(msg: Any) -> NDArray[Any]:
+    enc = str(msg.encoding)
+    if enc not in _DTYPES:
+        raise FrameError(f"unsupported image encoding {enc!r} (supported: {sorted(_DTYPES)})")
+    dtype, channels = _DTYPES[enc]
+    item = np.dtype(dtype).itemsize
+    h, w, step = int(msg.height), int(msg.width), int(msg.step)
+    data = np.asarray(msg.data, dtype=np.uint8)
+    if step < w * channels * item or len(data) < h * step:
+        raise FrameError(f"{enc} image {w}x{h}: {len(data)} bytes with step {step} is too short")
+    rows = data[: h * step].reshape(h, step)[:, : w * channels * item]
+    arr = np.ascontiguousarray(rows).view(
+        np.dtype(dtype).newbyteorder(">" if msg.is_bigendian else "<")
+    )
+    arr = arr.reshape(h, w, channels) if channels > 1 else arr.reshape(h, w)
+    if enc == "bgr8":
+        arr = arr[..., ::-1]
+    return arr.astype(arr.dtype.newbyteorder("="))
+
+
+def intrinsics_from_camera_info(
+    msg: Any, image_shape: tuple[int, ...] | None = None
+) -> PinholeIntrinsics:
+    k = [float(v) for v in msg.k]
+    intr = PinholeIntrinsics(int(msg.width), int(msg.height), k[0], k[4], k[2], k[5])
+    if image_shape is not None and tuple(image_shape[:2]) != (intr.height, intr.width):
+        raise FrameError(
+            f"image is {image_shape[1]}x{image_shape[0]} but camera_info says "
+            f"{intr.width}x{intr.height}"
+        )
+    return intr
+
+
+def write_rgbd_bag(
+    path: str | Path,
+    depth_frames: Sequence[NDArray[np.uint16]],
+    poses: Sequence[NDArray[np.float64]],
+    k: PinholeIntrinsics,
+    stamps: Sequence[float],
+    frame_id: str = "camera_optical",
+    world: str = "map",
+) -> None:
+    """Write 16UC1 depth images, camera_info and the camera's TF as a ROS 2 MCAP bag."""
+    ts = get_typestore(Stores.ROS2_JAZZY)
+    t_ = ts.types
+    header = t_["std_msgs/msg/Header"]
+    stamp_t = t_["builtin_interfaces/msg/Time"]
+    with Writer(Path(path), version=9, storage_plugin=StoragePlugin.MCAP) as writer:
+        c_img = writer.add_connection(
+            "/camera/depth/image_raw", "sensor_msgs/msg/Image", typestore=ts
+        )
+        c_info = writer.add_connection(
+            "/camera/depth/camera_info", "sensor_msgs/msg/CameraInfo", typestore=ts
+        )
+        c_tf = writer.add_connection("/tf", "tf2_msgs/msg/TFMessage", typestore=ts)
+        for depth, pose, t in zip(depth_frames, poses, stamps, strict=True):
+            sec = int(t)
+            st = stamp_t(sec=sec, nanosec=round((t - sec) * 1e9))
+            hdr = header(stamp=st, frame_id=frame_id)
+            img = t_["sensor_msgs/msg/Image"](
+                header=hdr,
+                height=depth.shape[0],
+                width=depth.shape[1],
+                encoding="16UC1",
+                is_bigendian=0,
+                step=depth.shape[1] * 2,
+                data=np.frombuffer(depth.astype("<u2").tobytes(), dtype=np.uint8),
+            )
+            info = t_["sensor_msgs/msg/CameraInfo"](
+                header=hdr,
+                height=k.height,
+                width=k.width,
+                distortion_model="plumb_bob",
+                d=np.zeros(5),
+                k=np.array([k.fx, 0, k.cx, 0, k.fy, k.cy, 0, 0, 1.0]),
+                r=np.eye(3).ravel(),
+                p=np.array([k.fx, 0, k.cx, 0, 0, k.fy, k.cy, 0, 0, 0, 1, 0.0]),
+                binning_x=0,
+                binning_y=0,
+                roi=t_["sensor_msgs/msg/RegionOfInterest"](
+                    x_offset=0, y_offset=0, height=0, width=0, do_rectify=False
+                ),
+            )
+            q = Rotation.from_matrix(pose[:3, :3]).as_quat()
+            tr = t_["geometry_msgs/msg/TransformStamped"](
+                header=header(stamp=st, frame_id=world),
+                child_frame_id=frame_id,
+                transform=t_["geometry_msgs/msg/Transform"](
+                    translation=t_["geometry_msgs/msg/Vector3"](
+                        x=pose[0, 3], y=pose[1, 3], z=pose[2, 3]
+                    ),
+                    rotation=t_["geometry_msgs/msg/Quaternion"](x=q[0], y=q[1], z=q[2], w=q[3]),
+                ),
+            )
+            ns = round(t * 1e9)
+            writer.write(c_img, ns, ts.serialize_cdr(img, "sensor_msgs/msg/Image"))
+            writer.write(c_info, ns, ts.serialize_cdr(info, "sensor_msgs/msg/CameraInfo"))
+            writer.write(
+                c_tf,
+                ns,
+                ts.serialize_cdr(
+                    t_["tf2_msgs/msg/TFMessage"](transforms=[tr]), "tf2_msgs/msg/TFMessage"
+                ),
+            )
