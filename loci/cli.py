@@ -49,6 +49,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         Path(args.tasks) if args.tasks else None,
         _say,
         llm,
+        Path(args.record) if args.record else None,
     )
     _say(f"report: {result.report}  memory: {result.store}")
     return 0 if result.first.success and result.second.success else 1
@@ -239,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="off: task 2 starts with an empty memory",
     )
     run.add_argument("--seed", type=int, default=0, help="seed of the default task 1")
+    run.add_argument("--record", help="write the episode as a ROS 2 MCAP bag (Foxglove, ros2 bag)")
     run.add_argument("--data-dir", help="real data folder (default: ../shared/data)")
     run.add_argument("--out", help="run folder (default: runs/<timestamp>)")
     run.set_defaults(func=_cmd_run)

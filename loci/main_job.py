@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from loci.record import EpisodeRecorder
 from loci.report import write_report
 from memory_core import Layer, Memory, SQLiteStore
 from planners.executive import EpisodeResult, Executive
@@ -22,6 +23,7 @@ from planners.llm import LLMConfig, LLMPlanner
 from planners.observe import new_memory
 from sim import SceneRegistry, Skill, StepResult, World
 from sim.episode import make_world
+from sim.render import render
 from sim.suites.household import _write, _Writer
 from sim.tasks import Predicate, Task, load_tasks
 
@@ -95,6 +97,7 @@ def run_main_job(
     task_file: Path | None,
     say: Callable[[str], None],
     llm: LLMConfig | None = None,
+    record: Path | None = None,
 ) -> MainJobResult:
     """Run the two tasks; with ``llm`` the LLM planner acts, else the symbolic one."""
     first = load_tasks(task_file)[0] if task_file else default_first_task(registry, scene, seed)
@@ -107,8 +110,12 @@ def run_main_job(
         log.append(line)
         say(line)
 
+    recorder = EpisodeRecorder(record) if record is not None else None
+
     def progress(skill: Skill, result: StepResult) -> None:
         path.append(world.agent_xz)
+        if recorder is not None:
+            recorder.record(float(len(path)), world, render(world), memory)
         mark = "ok " if result.success else "ERR"
         tell(
             f"  [{len(path) - 1:3d}] {mark} {skill.name:<11} {skill.target or ''}"
@@ -139,6 +146,10 @@ def run_main_job(
         f"task 2: {'success' if r2.success else 'FAILED ' + r2.error}, {r2.steps} steps; "
         f"found {r2.memory_hits} thing(s) in memory, searched {r2.searches} time(s)"
     )
+    if recorder is not None:
+        recorder.close()
+        tell(f"recorded {recorder.frames} frames to {record}")
+        recorder = None
     baseline = None
     if use_memory:
         baseline = episode(snapshot_world, new_memory(), second, None)
