@@ -172,11 +172,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
-    from memory_core import SQLiteStore
+    from memory_core import Memory, MemoryConfig, SceneGraphConfig, SQLiteStore
     from perception.replay import replay_bag
-    from planners.observe import new_memory
 
-    memory = new_memory()
+    # ROS bags are in ROS frames: z is up (a loaded store keeps the axis it was saved with).
+    memory = Memory(MemoryConfig(scene_graph=SceneGraphConfig(up_axis="z")))
     store = SQLiteStore(args.memory) if args.memory else None
     try:
         if store is not None:
@@ -184,6 +184,11 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         summary = replay_bag(args.bag, memory, args.pose_topic)
         for topic, (kind, n) in sorted(summary.topics.items()):
             _say(f"  {topic:<24} {kind:<46} {n:6d}")
+        if summary.observation_messages:
+            _say(
+                f"observations: {summary.observations} in {summary.observation_messages} "
+                f"messages fused into the scene graph ({len(memory.graph)} nodes)"
+            )
         _say(
             f"poses from {summary.pose_topic}: {summary.poses} ({summary.from_tf} resolved "
             f"through TF, {summary.tf_gaps} TF gaps); {summary.frames} TF frames; "

@@ -10,13 +10,15 @@ skipped.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scipy.spatial.transform import Rotation
 
-from memory_core import Event, Memory, Pose
-from perception.bag import BagError, PoseSample, read_poses, read_tf, topics
+from memory_core import Box3D, Event, Memory, ObjectObservation, Pose
+from perception.bag import BagError, PoseSample, open_bag, read_poses, read_tf, topics
 from perception.tf import TFBuffer, TFError
 
 __all__ = ["ReplaySummary", "replay_bag"]
@@ -26,6 +28,45 @@ _POSE_PREFERENCE = (
     "nav_msgs/msg/Odometry",
     "geometry_msgs/msg/PoseStamped",
 )
+
+
+def replay_observations(
+    path: str | Path, memory: Memory, topic: str = "/loci/observations"
+) -> tuple[int, int]:
+    """Fuse the project's own observation messages into the scene graph; returns
+    (messages, observations). Bad observations (NaN, empty labels) are skipped and
+    counted by the caller through the difference."""
+    reader = open_bag(path)
+    n_msgs = n_obs = 0
+    try:
+        conns = [c for c in reader.connections if c.topic == topic]
+        for conn, _t, raw in reader.messages(connections=conns):
+            msg: Any = reader.deserialize(raw, conn.msgtype)
+            batch = []
+            for o in msg.observations:
+                p, c, s = o.position, o.box_center, o.box_size
+                try:
+                    state = json.loads(o.state_json) if o.state_json else {}
+                    batch.append(
+                        ObjectObservation(
+                            label=o.label,
+                            position=(p.x, p.y, p.z),
+                            box=Box3D((c.x, c.y, c.z), (s.x, s.y, s.z)),
+                            state=state,
+                            confidence=float(o.confidence),
+                            object_id=o.object_id or None,
+                            timestamp=o.header.stamp.sec + o.header.stamp.nanosec * 1e-9,
+                            source_frame=o.header.frame_id,
+                        )
+                    )
+                except (ValueError, TypeError):
+                    continue
+            memory.observe(batch)
+            n_msgs += 1
+            n_obs += len(batch)
+    finally:
+        reader.close()
+    return n_msgs, n_obs
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +80,8 @@ class ReplaySummary:
     frames: int
     skipped_images: int
     episode_id: str
+    observation_messages: int = 0
+    observations: int = 0
 
 
 def _pick_pose_topic(found: dict[str, tuple[str, int]]) -> str:
@@ -83,10 +126,27 @@ def replay_bag(
     found = topics(path)
     has_tf = "/tf" in found or "/tf_static" in found
     tf = read_tf(path) if has_tf else None
+    n_obs_msgs = n_obs = 0
+    if "/loci/observations" in found:
+        n_obs_msgs, n_obs = replay_observations(path, memory)
     try:
         topic = pose_topic or _pick_pose_topic(found)
         samples = read_poses(path, topic)
     except BagError:
+        if n_obs_msgs and tf is None and not pose_topic:  # observations only, no trajectory
+            return ReplaySummary(
+                str(path),
+                found,
+                "",
+                0,
+                0,
+                0,
+                len(tf.frames) if tf else 0,
+                _images(found),
+                "",
+                n_obs_msgs,
+                n_obs,
+            )
         if tf is None or pose_topic:
             raise
         # A TF-only bag: the robot's pose is its base frame in the tree's root frame.
@@ -124,7 +184,6 @@ def replay_bag(
         )
         last_t = t
     memory.episodic.end_episode(episode, last_t if samples else start, "replayed")
-    images = sum(n for (kind, n) in found.values() if kind.startswith("sensor_msgs/msg/Image"))
     return ReplaySummary(
         str(path),
         found,
@@ -133,6 +192,12 @@ def replay_bag(
         from_tf,
         gaps,
         len(tf.frames) if tf else 0,
-        images,
+        _images(found),
         episode,
+        n_obs_msgs,
+        n_obs,
     )
+
+
+def _images(found: dict[str, tuple[str, int]]) -> int:
+    return sum(n for (kind, n) in found.values() if kind == "sensor_msgs/msg/Image")

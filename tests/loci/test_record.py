@@ -67,3 +67,19 @@ def test_recorded_episode_reads_back(tmp_path: Path, capsys: pytest.CaptureFixtu
         assert k.fx == pytest.approx(160.0) and k.cx == pytest.approx(159.5)
     finally:
         reader.close()
+
+
+def test_recorded_episode_replays_into_a_scene_graph(tmp_path: Path) -> None:
+    from memory_core import Layer, Memory, SQLiteStore
+
+    bag = tmp_path / "episode.mcap"
+    assert main(["run", "--out", str(tmp_path / "run"), "--record", str(bag)]) == 0
+    db = tmp_path / "replayed.db"
+    assert main(["replay", str(bag), "--memory", str(db)]) == 0
+    memory = Memory()
+    with SQLiteStore(db) as store:
+        memory.load(store)
+    assert memory.graph.up_axis == "z"
+    objects = memory.graph.nodes(Layer.OBJECT) + memory.graph.nodes(Layer.RECEPTACLE)
+    assert len(objects) > 10
+    assert len(memory.episodic) > 10  # the camera trajectory from /tf
