@@ -22,6 +22,8 @@ from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from scipy.spatial.transform import Rotation
 
 from memory_core import Layer, Memory
+from perception import PinholeIntrinsics
+from perception.bag_images import camera_info_msg
 from sim.render import CameraFrame
 from sim.world import World
 
@@ -101,21 +103,7 @@ class EpisodeRecorder:
             data=np.frombuffer(frame.depth.astype("<f4").tobytes(), dtype=np.uint8),
         )
         k = frame.intrinsics
-        info = T["sensor_msgs/msg/CameraInfo"](
-            header=hdr,
-            height=h,
-            width=w,
-            distortion_model="plumb_bob",
-            d=np.zeros(5),
-            k=np.array([k.fx, 0, k.cx, 0, k.fy, k.cy, 0, 0, 1.0]),
-            r=np.eye(3).ravel(),
-            p=np.array([k.fx, 0, k.cx, 0, 0, k.fy, k.cy, 0, 0, 0, 1, 0.0]),
-            binning_x=0,
-            binning_y=0,
-            roi=T["sensor_msgs/msg/RegionOfInterest"](
-                x_offset=0, y_offset=0, height=0, width=0, do_rectify=False
-            ),
-        )
+        info = camera_info_msg(T, hdr, PinholeIntrinsics(k.width, k.height, k.fx, k.fy, k.cx, k.cy))
         pose = frame.world_from_camera
         rot = _M @ pose[:3, :3]  # camera axes (OpenCV) expressed in the ROS map frame
         q = Rotation.from_matrix(rot).as_quat()

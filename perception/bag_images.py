@@ -20,7 +20,7 @@ from scipy.spatial.transform import Rotation
 from perception.camera import PinholeIntrinsics
 from perception.errors import FrameError
 
-__all__ = ["decode_image", "intrinsics_from_camera_info", "write_rgbd_bag"]
+__all__ = ["camera_info_msg", "decode_image", "intrinsics_from_camera_info", "write_rgbd_bag"]
 
 _DTYPES = {
     "rgb8": (np.uint8, 3),
@@ -64,6 +64,25 @@ def intrinsics_from_camera_info(
     return intr
 
 
+def camera_info_msg(types: Any, header: Any, k: PinholeIntrinsics) -> Any:
+    """A sensor_msgs/CameraInfo for an undistorted pinhole camera."""
+    return types["sensor_msgs/msg/CameraInfo"](
+        header=header,
+        height=k.height,
+        width=k.width,
+        distortion_model="plumb_bob",
+        d=np.zeros(5),
+        k=np.array([k.fx, 0, k.cx, 0, k.fy, k.cy, 0, 0, 1.0]),
+        r=np.eye(3).ravel(),
+        p=np.array([k.fx, 0, k.cx, 0, 0, k.fy, k.cy, 0, 0, 0, 1, 0.0]),
+        binning_x=0,
+        binning_y=0,
+        roi=types["sensor_msgs/msg/RegionOfInterest"](
+            x_offset=0, y_offset=0, height=0, width=0, do_rectify=False
+        ),
+    )
+
+
 def write_rgbd_bag(
     path: str | Path,
     depth_frames: Sequence[NDArray[np.uint16]],
@@ -99,21 +118,7 @@ def write_rgbd_bag(
                 step=depth.shape[1] * 2,
                 data=np.frombuffer(depth.astype("<u2").tobytes(), dtype=np.uint8),
             )
-            info = t_["sensor_msgs/msg/CameraInfo"](
-                header=hdr,
-                height=k.height,
-                width=k.width,
-                distortion_model="plumb_bob",
-                d=np.zeros(5),
-                k=np.array([k.fx, 0, k.cx, 0, k.fy, k.cy, 0, 0, 1.0]),
-                r=np.eye(3).ravel(),
-                p=np.array([k.fx, 0, k.cx, 0, 0, k.fy, k.cy, 0, 0, 0, 1, 0.0]),
-                binning_x=0,
-                binning_y=0,
-                roi=t_["sensor_msgs/msg/RegionOfInterest"](
-                    x_offset=0, y_offset=0, height=0, width=0, do_rectify=False
-                ),
-            )
+            info = camera_info_msg(t_, hdr, k)
             q = Rotation.from_matrix(pose[:3, :3]).as_quat()
             tr = t_["geometry_msgs/msg/TransformStamped"](
                 header=header(stamp=st, frame_id=world),
