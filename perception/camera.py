@@ -9,7 +9,7 @@ from numpy.typing import NDArray
 
 from perception.errors import DepthScaleError, FrameError
 
-__all__ = ["PinholeIntrinsics", "backproject", "decode_depth", "transform"]
+__all__ = ["PinholeIntrinsics", "backproject", "decode_depth", "sun_rgbd_depth", "transform"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,13 @@ def decode_depth(
             )
     depth[~valid_raw | (depth < min_m) | (depth > max_m)] = np.nan
     return depth
+
+
+def sun_rgbd_depth(raw: NDArray[np.uint16]) -> NDArray[np.uint16]:
+    """SUN RGB-D stores millimetres rotated by 3 bits: ``(d >> 3) | (d << 13)`` restores them."""
+    r = raw.astype(np.uint16)
+    out = ((r >> np.uint16(3)) | (r << np.uint16(13))).astype(np.uint16)
+    return out
 
 
 def backproject(

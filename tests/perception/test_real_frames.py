@@ -135,3 +135,27 @@ def test_bad_frames_are_named() -> None:
         np.array([[0, 1000, 65535]], np.uint16), "16UC1", 1000.0, check_scale=False
     )
     assert np.isnan(depth[0, 0]) and depth[0, 1] == 1.0 and np.isnan(depth[0, 2])
+
+
+SINGLE = DATA / "rgbd_frames/open3d_single_frames"
+
+
+def test_single_frames_tum_sun_nyu() -> None:
+    from perception.camera import sun_rgbd_depth
+
+    tum = np.asarray(Image.open(SINGLE / "TUM_depth.png"))
+    assert Image.open(SINGLE / "TUM_color.png").size == (tum.shape[1], tum.shape[0])
+    depth = decode_depth(tum, "16UC1", 5000.0)  # TUM: 5000 units per metre
+    assert 0.5 < float(np.nanmedian(depth)) < 5.0
+    k = PinholeIntrinsics(640, 480, 525.0, 525.0, 319.5, 239.5)  # TUM's default camera
+    pts = backproject(depth, k)
+    assert len(pts) > 100_000 and np.all(pts[:, 2] > 0)
+    sun = np.asarray(Image.open(SINGLE / "SUN_depth.png"))
+    with pytest.raises(DepthScaleError):
+        decode_depth(sun, "16UC1", 1000.0)  # forgot SUN's bit rotation: tens of metres
+    assert 1.0 < float(np.nanmedian(decode_depth(sun_rgbd_depth(sun), "16UC1", 1000.0))) < 5.0
+    nyu = np.asarray(Image.open(SINGLE / "NYU_depth.pgm")).astype(np.uint16)
+    # NYU's raw Kinect units are not metric: read as millimetres they are implausible, which
+    # is what the check is for (converting them is not implemented).
+    with pytest.raises(DepthScaleError):
+        decode_depth(nyu, "16UC1", 1000.0)
