@@ -24,7 +24,7 @@ from planners.observe import new_memory
 from sim import SceneRegistry, Skill, StepResult, World
 from sim.episode import make_world
 from sim.render import render
-from sim.suites.household import _write, _Writer
+from sim.suites.household import StepWriter, write_steps
 from sim.tasks import Predicate, Task, load_tasks
 
 __all__ = ["MainJobResult", "run_main_job"]
@@ -43,7 +43,7 @@ class MainJobResult:
 def default_first_task(registry: SceneRegistry, scene: str, seed: int) -> Task:
     spec = registry.load(scene)
     rng = random.Random(f"loci-run:{scene}:{seed}")
-    steps = _write(_Writer(spec, registry.affordances, rng), 3, 4)
+    steps = write_steps(StepWriter(spec, registry.affordances, rng), 3, 4)
     text = ", then ".join(t for t, _p in steps)
     return Task(
         task_id=f"run/{scene}/1",

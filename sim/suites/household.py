@@ -28,7 +28,7 @@ from sim.registry import SceneRegistry
 from sim.scene import SceneSpec
 from sim.tasks import Predicate, Task
 
-__all__ = ["household_tasks"]
+__all__ = ["StepWriter", "household_tasks", "write_steps"]
 
 SIZES = {"simple": (1, 2), "composite": (3, 4), "complex": (5, 6)}
 TABLES = ("DiningTable", "CoffeeTable", "SideTable")
@@ -44,7 +44,7 @@ def _words(t: str) -> str:
     return "table" if t in TABLES else out
 
 
-class _Writer:
+class StepWriter:
     def __init__(self, spec: SceneSpec, aff: Affordances, rng: random.Random) -> None:
         self.aff, self.rng = aff, rng
         self.types = sorted({o.object_type for o in spec.objects})
@@ -122,7 +122,7 @@ class _Writer:
         return self._treat(used, "CounterTop", self.aff.sliceable, "slice", "isSliced")
 
 
-def _throw_away(w: _Writer, steps: list[Step]) -> Step | None:
+def _throw_away(w: StepWriter, steps: list[Step]) -> Step | None:
     placed = [p for _t, p in steps if p.in_types and not p.state]
     if not w.has("GarbageCan") or not placed:
         return None
@@ -132,7 +132,7 @@ def _throw_away(w: _Writer, steps: list[Step]) -> Step | None:
     return (f"throw the {_words(obj)} away", Predicate((obj,), ("GarbageCan",)))
 
 
-def _write(w: _Writer, lo: int, hi: int) -> list[Step]:
+def write_steps(w: StepWriter, lo: int, hi: int) -> list[Step]:
     target = w.rng.randint(lo, hi)
     makers = [w.place, w.toggle, w.open_close, w.heat, w.cool, w.clean, w.slice, w.place]
     steps: list[Step] = []
@@ -165,7 +165,7 @@ def household_tasks(data: Path) -> list[Task]:
         spec = registry.load(scene)
         for size, (lo, hi) in SIZES.items():
             rng = random.Random(f"{SEED}:{scene}:{size}")
-            steps = _write(_Writer(spec, aff, rng), lo, hi)
+            steps = write_steps(StepWriter(spec, aff, rng), lo, hi)
             if len(steps) < lo:
                 continue
             text = ", then ".join(t for t, _p in steps)
