@@ -118,7 +118,7 @@ def _skills_for(
         return [Skill(name, action[key])]  # fails with AI2-THOR's unknown-id message
     # ALFRED's high-level actions open (and afterwards close) the closed containers
     # around their target, and a put into a closed receptacle opens it first.
-    closed = [p for p in _ancestors(world, target) if _closed(world, p)]
+    closed = [p for p in world.ancestors(target) if _closed(world, p)]
     if name == "PutObject" and _closed(world, target):
         closed.insert(0, target)
     opens = [Skill("open", p) for p in reversed(closed)]
@@ -136,15 +136,6 @@ def _skills_for(
         held = world.held or target
         return [Skill(name.removesuffix("Object").lower(), held)]
     return [Skill(name.removesuffix("Object").lower(), target)]
-
-
-def _ancestors(world: World, object_id: str) -> list[str]:
-    out = []
-    p = world.objects[object_id].parent_id
-    while p is not None:
-        out.append(p)
-        p = world.objects[p].parent_id
-    return out
 
 
 def _closed(world: World, object_id: str) -> bool:

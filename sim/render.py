@@ -96,13 +96,6 @@ def _rays(
     return dirs32, inv
 
 
-def _depth_in_tree(world: World, object_id: str) -> int:
-    n, p = 0, world.objects[object_id].parent_id
-    while p is not None:
-        n, p = n + 1, world.objects[p].parent_id
-    return n
-
-
 def _color(key: str) -> NDArray[np.float64]:
     h = zlib.crc32(key.encode())
     return np.array([(h >> 16) & 255, (h >> 8) & 255, h & 255], dtype=np.float64) * 0.6 + 60
@@ -189,7 +182,7 @@ def render(
     # Objects: slab test against their boxes, only inside their screen rectangles. Open
     # containers are drawn before their contents, which show through them (a solid box
     # would otherwise hide what an opened fridge holds).
-    order = sorted(world.objects.values(), key=lambda o: _depth_in_tree(world, o.object_id))
+    order = sorted(world.objects.values(), key=lambda o: len(world.ancestors(o.object_id)))
     index_of: dict[str, int] = {}
     for o in order:
         if world.enclosed(o.object_id) and o.object_id != world.held:

@@ -63,19 +63,14 @@ class Predicate:
         if self.held and world.held != o.object_id:
             return False
         if self.in_types:
-            p = o.parent_id
-            if p is None and "Floor" in self.in_types and world.held != o.object_id:
+            if o.parent_id is None and "Floor" in self.in_types and world.held != o.object_id:
                 return True  # lying free on the floor
-            while p is not None:
-                r = world.objects[p]
-                if (
-                    r.object_type in self.in_types
-                    or r.object_id in self.in_types
-                    or r.name in self.in_types
-                ):
-                    return True
-                p = r.parent_id
-            return False
+            return any(
+                r.object_type in self.in_types
+                or r.object_id in self.in_types
+                or r.name in self.in_types
+                for r in (world.objects[p] for p in world.ancestors(o.object_id))
+            )
         return True
 
     def satisfied(self, world: World) -> int:

@@ -322,15 +322,21 @@ class World:
         half = math.degrees(math.atan2(max(o.size[0], o.size[2]) / 2, math.hypot(dx, dz)))
         return off <= self.config.field_of_view_deg / 2 + half
 
+    def ancestors(self, object_id: str) -> list[str]:
+        """The receptacles holding an object, innermost first."""
+        out = []
+        p = self.objects[object_id].parent_id
+        while p is not None:
+            out.append(p)
+            p = self.objects[p].parent_id
+        return out
+
     def enclosed(self, object_id: str) -> bool:
         """True when some closed container up the parent chain hides the object."""
-        o = self.objects[object_id]
-        while o.parent_id is not None:
-            parent = self.objects[o.parent_id]
-            if parent.openable and not parent.is_open and parent.object_type in _INSIDE:
-                return True
-            o = parent
-        return False
+        return any(
+            (a := self.objects[p]).openable and not a.is_open and a.object_type in _INSIDE
+            for p in self.ancestors(object_id)
+        )
 
     def is_visible(self, object_id: str) -> bool:
         o = self.objects[object_id]
