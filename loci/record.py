@@ -22,7 +22,6 @@ from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from scipy.spatial.transform import Rotation
 
 from memory_core import Layer, Memory
-from perception import PinholeIntrinsics
 from perception.bag_images import camera_info_msg
 from sim.render import CameraFrame
 from sim.world import World
@@ -102,8 +101,7 @@ class EpisodeRecorder:
             step=w * 4,
             data=np.frombuffer(frame.depth.astype("<f4").tobytes(), dtype=np.uint8),
         )
-        k = frame.intrinsics
-        info = camera_info_msg(T, hdr, PinholeIntrinsics(k.width, k.height, k.fx, k.fy, k.cx, k.cy))
+        info = camera_info_msg(T, hdr, frame.intrinsics)
         pose = frame.world_from_camera
         rot = _M @ pose[:3, :3]  # camera axes (OpenCV) expressed in the ROS map frame
         q = Rotation.from_matrix(rot).as_quat()

@@ -22,6 +22,7 @@ __all__ = [
     "Event",
     "Layer",
     "ObjectObservation",
+    "PinholeIntrinsics",
     "Pose",
     "Relation",
     "SceneEdge",
@@ -204,6 +205,32 @@ class ObjectObservation:
             )
         if self.embedding is not None:
             object.__setattr__(self, "embedding", check_finite("embedding", self.embedding))
+
+
+@dataclass(frozen=True, slots=True)
+class PinholeIntrinsics:
+    """A pinhole camera: image size, focal lengths and principal point, in pixels.
+
+    One type for the simulator's renderer and for perception, so frames pass between
+    them without conversion. A negative focal length (ICL-NUIM's flipped y) is allowed.
+    """
+
+    width: int
+    height: int
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+
+    def __post_init__(self) -> None:
+        if self.width <= 0 or self.height <= 0 or self.fx == 0 or self.fy == 0:
+            raise InvalidInputError(f"invalid intrinsics {self}")
+        check_finite("intrinsics", (self.fx, self.fy, self.cx, self.cy))
+
+    @classmethod
+    def from_fov(cls, width: int, height: int, hfov_deg: float) -> PinholeIntrinsics:
+        f = (width / 2) / math.tan(math.radians(hfov_deg) / 2)
+        return cls(width, height, f, f, width / 2 - 0.5, height / 2 - 0.5)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numpy.typing import NDArray
 
+from memory_core.types import PinholeIntrinsics
 from perception.errors import DepthScaleError, FrameError
 
 __all__ = ["PinholeIntrinsics", "backproject", "decode_depth", "sun_rgbd_depth", "transform"]
-
-
-@dataclass(frozen=True, slots=True)
-class PinholeIntrinsics:
-    width: int
-    height: int
-    fx: float
-    fy: float
-    cx: float
-    cy: float
-
-    def __post_init__(self) -> None:
-        if self.width <= 0 or self.height <= 0 or self.fx == 0 or self.fy == 0:
-            raise FrameError(f"invalid intrinsics {self}")
 
 
 def decode_depth(

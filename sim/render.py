@@ -21,27 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from memory_core.types import PinholeIntrinsics
 from sim.world import World
 
-__all__ = ["CameraFrame", "Intrinsics", "render"]
-
-
-@dataclass(frozen=True, slots=True)
-class Intrinsics:
-    width: int
-    height: int
-    fx: float
-    fy: float
-    cx: float
-    cy: float
-
-    @classmethod
-    def from_fov(cls, width: int, height: int, hfov_deg: float) -> Intrinsics:
-        f = (width / 2) / math.tan(math.radians(hfov_deg) / 2)
-        return cls(width, height, f, f, width / 2 - 0.5, height / 2 - 0.5)
-
-    def matrix(self) -> NDArray[np.float64]:
-        return np.array([[self.fx, 0, self.cx], [0, self.fy, self.cy], [0, 0, 1.0]])
+__all__ = ["CameraFrame", "render"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +34,7 @@ class CameraFrame:
     instance: NDArray[np.int32]
     """Index into ``instance_ids`` per pixel; -1 where nothing was hit."""
     instance_ids: tuple[str, ...]
-    intrinsics: Intrinsics
+    intrinsics: PinholeIntrinsics
     world_from_camera: NDArray[np.float64]
     """4x4 pose of the camera (OpenCV axes) in the world."""
 
@@ -83,7 +66,7 @@ def _rays(
 
     They depend only on the image size and the camera's orientation, which takes few
     values (90° yaw steps), so they are computed once per orientation."""
-    intr = Intrinsics.from_fov(width, height, hfov)
+    intr = PinholeIntrinsics.from_fov(width, height, hfov)
     u, v = np.meshgrid(np.arange(width), np.arange(height))
     cam = np.stack([(u - intr.cx) / intr.fx, (v - intr.cy) / intr.fy, np.ones_like(u, float)], -1)
     dirs = cam @ _rotation(yaw, horizon).T
@@ -109,7 +92,7 @@ def render(
     max_depth_m: float = 10.0,
     wall_height_m: float = 2.5,
 ) -> CameraFrame:
-    intr = Intrinsics.from_fov(width, height, world.config.field_of_view_deg)
+    intr = PinholeIntrinsics.from_fov(width, height, world.config.field_of_view_deg)
     pose = camera_pose(world, horizon_deg)
     rot, origin = pose[:3, :3], pose[:3, 3]
     dirs, inv = _rays(width, height, world.config.field_of_view_deg, world.agent_yaw, horizon_deg)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from memory_core import Layer
-from perception import PinholeIntrinsics, observations_from_frame
+from perception import observations_from_frame
 from planners.observe import new_memory
 from sim import SceneRegistry, Skill, World
 from sim.render import render
@@ -33,8 +33,6 @@ def _run(registry: SceneRegistry, scene: str) -> tuple[int, int, int, int]:
         for _ in range(4):
             world.agent_yaw = (world.agent_yaw + 90) % 360
             frame = render(world, 320, 240)
-            i = frame.intrinsics
-            k = PinholeIntrinsics(i.width, i.height, i.fx, i.fy, i.cx, i.cy)
             labels = {
                 idx: world.objects[oid].object_type
                 for idx, oid in enumerate(frame.instance_ids)
@@ -42,7 +40,12 @@ def _run(registry: SceneRegistry, scene: str) -> tuple[int, int, int, int]:
             }
             # No ids: the memory must associate observations across frames by itself.
             result = observations_from_frame(
-                frame.depth.copy(), frame.instance, labels, k, frame.world_from_camera, t
+                frame.depth.copy(),
+                frame.instance,
+                labels,
+                frame.intrinsics,
+                frame.world_from_camera,
+                t,
             )
             for idx in np.unique(frame.instance):
                 if idx in labels and (frame.instance == idx).sum() >= 20:
