@@ -57,7 +57,6 @@ def _run_group(
 ) -> list[dict[str, Any]]:
     registry = _registry(data)
     rows = []
-    memory = new_memory()
     world: World | None = None
     for raw in tasks:
         task = parse_task(raw)
@@ -65,15 +64,16 @@ def _run_group(
             world = make_world(task, registry)
             memory = new_memory()
         else:
+            # Within a sequence only what the mode carries over survives; "full" keeps all.
             apply_init(world, task)
-            fresh = new_memory()
             if mode == "none":
-                memory = fresh
+                memory = new_memory()
             elif mode == "ltm":
-                memory.stm = fresh.stm
+                memory.stm = ShortTermMemory(memory.config.stm)
             elif mode == "stm":
-                fresh.stm = memory.stm
-                memory = fresh
+                carried = memory.stm
+                memory = new_memory()
+                memory.stm = carried
         before = memory.stm.stats
         _stm_probe(world, memory.stm, task)
         after = memory.stm.stats
