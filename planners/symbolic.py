@@ -63,12 +63,24 @@ class SymbolicPlanner:
         ids = [t for t in types if "|" in t and t in graph]
         out = [n for t in labels for n in graph.find_by_label(t)]
         out += [graph.node(i) for i in ids if graph.node(i).present]
-        # Short-term memory also remembers where recently seen things are.
+        # Short-term memory also remembers where recently seen things are, including things
+        # the scene graph does not hold (with --memory stm the graph starts empty).
+        known_ids = {n.id for n in out}
         for state in self.memory.stm.recent():
-            if state.label in labels and state.object_id in graph:
-                node = graph.node(state.object_id)
-                if node not in out:
-                    out.append(node)
+            if state.label in labels and state.object_id not in known_ids:
+                known_ids.add(state.object_id)
+                out.append(
+                    graph.node(state.object_id)
+                    if state.object_id in graph
+                    else SceneNode(
+                        state.object_id,
+                        Layer.OBJECT,
+                        state.label,
+                        state.position,
+                        state=dict(state.state),
+                        last_seen=state.t,
+                    )
+                )
         out = [n for n in out if n.id not in exclude and n.id != self.world.held]
         if names:
             out = [
