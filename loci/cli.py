@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -173,33 +174,49 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 def _cmd_replay(args: argparse.Namespace) -> int:
     from memory_core import Memory, MemoryConfig, SceneGraphConfig, SQLiteStore
-    from perception.replay import replay_bag
+    from perception.replay import ReplayConfig, replay_bag
 
+    config = ReplayConfig(
+        pose_topic=args.pose_topic,
+        observations_topic=args.observations_topic,
+        depth_topic=args.depth_topic,
+        camera_info_topic=args.camera_info_topic,
+        masks_topic=args.masks_topic,
+        fixed_frame=args.fixed_frame,
+        base_frame=args.base_frame,
+        depth_scale=args.depth_scale,
+    )
     # ROS bags are in ROS frames: z is up (a loaded store keeps the axis it was saved with).
     memory = Memory(MemoryConfig(scene_graph=SceneGraphConfig(up_axis="z")))
     store = SQLiteStore(args.memory) if args.memory else None
     try:
         if store is not None:
             memory.load(store)
-        summary = replay_bag(args.bag, memory, args.pose_topic)
+        summary = replay_bag(args.bag, memory, config)
         for topic, (kind, n) in sorted(summary.topics.items()):
             _say(f"  {topic:<24} {kind:<46} {n:6d}")
         if summary.observation_messages:
             _say(
                 f"observations: {summary.observations} in {summary.observation_messages} "
-                f"messages fused into the scene graph ({len(memory.graph)} nodes)"
+                f"messages fused into the scene graph"
             )
-        _say(
-            f"poses from {summary.pose_topic}: {summary.poses} ({summary.from_tf} resolved "
-            f"through TF, {summary.tf_gaps} TF gaps); {summary.frames} TF frames; "
-            f"{summary.skipped_images} image messages skipped (not replayed yet)"
-        )
+        frames, ft = summary.frames, summary.frame_topics
+        if ft is not None:
+            skipped = ", ".join(f"{n} {reason}" for reason, n in frames.skipped) or "none"
+            _say(
+                f"frames from {ft.depth} (camera_info {ft.camera_info or '-'}, masks "
+                f"{ft.masks or '-'}): {frames.depth_frames}, perceived {frames.perceived} "
+                f"({frames.observations} observations), skipped: {skipped}"
+            )
+        _say(f"scene graph: {len(memory.graph)} nodes")
+        if summary.pose_topic:
+            _say(
+                f"poses from {summary.pose_topic}: {summary.poses} ({summary.from_tf} resolved "
+                f"through TF, {summary.tf_gaps} TF gaps); {summary.tf_frames} TF frames"
+            )
         if store is not None:
             memory.commit(store)
-            _say(
-                f"episode {summary.episode_id} added to {args.memory} "
-                f"({len(memory.episodic)} events in memory)"
-            )
+            _say(f"{args.memory}: {len(memory.episodic)} events, {len(memory.graph)} nodes")
     finally:
         if store is not None:
             store.close()
@@ -214,8 +231,18 @@ def _cmd_replay(args: argparse.Namespace) -> int:
                     "poses": summary.poses,
                     "from_tf": summary.from_tf,
                     "tf_gaps": summary.tf_gaps,
-                    "frames": summary.frames,
-                    "skipped_images": summary.skipped_images,
+                    "tf_frames": summary.tf_frames,
+                    "episode": summary.episode_id,
+                    "observation_messages": summary.observation_messages,
+                    "observations": summary.observations,
+                    "frame_topics": dataclasses.asdict(ft) if ft else None,
+                    "frames": {
+                        "depth_frames": frames.depth_frames,
+                        "perceived": frames.perceived,
+                        "observations": frames.observations,
+                        "skipped": dict(frames.skipped),
+                    },
+                    "scene_graph_nodes": len(memory.graph),
                     "topics": {k: list(v) for k, v in summary.topics.items()},
                 },
                 indent=1,
@@ -292,6 +319,24 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--memory", help="SQLite memory store to load and extend")
     replay.add_argument("--report", help="folder for summary.json")
     replay.add_argument("--pose-topic", help="pose source (default: discovered)")
+    replay.add_argument(
+        "--observations-topic",
+        default="/loci/observations",
+        help="loci_msgs/ObjectObservationArray topic ('' to ignore; default %(default)s)",
+    )
+    replay.add_argument("--depth-topic", help="depth Image topic ('' for none)")
+    replay.add_argument("--camera-info-topic", help="CameraInfo topic (default: discovered)")
+    replay.add_argument(
+        "--masks-topic", help="loci_msgs/InstanceMasks topic ('' for none; default: discovered)"
+    )
+    replay.add_argument("--fixed-frame", default="map", help="world frame (default %(default)s)")
+    replay.add_argument("--base-frame", default="base_link", help="robot frame (%(default)s)")
+    replay.add_argument(
+        "--depth-scale",
+        type=float,
+        default=1000.0,
+        help="16UC1 depth units per metre (1000 RealSense/Redwood, 5000 TUM; default %(default)s)",
+    )
     replay.set_defaults(func=_cmd_replay)
     return parser
 

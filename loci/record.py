@@ -4,7 +4,9 @@ Topics: ``/camera/color/image_raw`` (rgb8), ``/camera/depth/image_raw`` (32FC1),
 ``/camera/camera_info``, ``/tf`` (map → camera_optical), ``/scene_graph/markers``
 (visualization_msgs/MarkerArray: a cube and a label per node memory holds) and
 ``/loci/observations`` (loci_msgs/ObjectObservationArray, from the .msg files in
-``ros_ws/src/loci_msgs/msg``). AI2-THOR's world is left-handed (y up); ROS frames are
+``ros_ws/src/loci_msgs/msg``), the simulator's ground-truth segmentation as
+``/camera/instances`` (loci_msgs/InstanceMasks), so a replay can run perception on the
+frames. AI2-THOR's world is left-handed (y up); ROS frames are
 right-handed (z up), so positions and poses are converted: x_ros = z, y_ros = -x,
 z_ros = y.
 """
@@ -42,9 +44,9 @@ def loci_typestore() -> Any:
     """ROS 2 Jazzy types plus the project's own messages, read from their .msg files."""
     ts = get_typestore(Stores.ROS2_JAZZY)
     types: dict[str, Any] = {}
-    for name in ("ObjectObservation", "ObjectObservationArray"):
-        text = (MSG_DIR / f"{name}.msg").read_text(encoding="utf-8")
-        types.update(get_types_from_msg(text, f"loci_msgs/msg/{name}"))
+    for msg in sorted(MSG_DIR.glob("*.msg")):
+        text = msg.read_text(encoding="utf-8")
+        types.update(get_types_from_msg(text, f"loci_msgs/msg/{msg.stem}"))
     ts.register(types)
     return ts
 
@@ -66,6 +68,7 @@ class EpisodeRecorder:
         self.c_obs = add(
             "/loci/observations", "loci_msgs/msg/ObjectObservationArray", typestore=self.ts
         )
+        self.c_masks = add("/camera/instances", "loci_msgs/msg/InstanceMasks", typestore=self.ts)
         self.frames = 0
 
     def close(self) -> None:
@@ -131,6 +134,7 @@ class EpisodeRecorder:
             self._observations(t, world, frame),
             "loci_msgs/msg/ObjectObservationArray",
         )
+        self._write(self.c_masks, t, self._masks(hdr, world, frame), "loci_msgs/msg/InstanceMasks")
         self.frames += 1
 
     def _point(self, p: Any) -> Any:
@@ -217,4 +221,34 @@ class EpisodeRecorder:
             )
         return T["loci_msgs/msg/ObjectObservationArray"](
             header=self._header(t, "map"), observations=obs
+        )
+
+    def _masks(self, hdr: Any, world: World, frame: CameraFrame) -> Any:
+        """The simulator's instance segmentation with the object types as labels (what a
+        perfect segmenter would output); walls, floors and receptacles the world does
+        not list as objects stay 0."""
+        T = self.t  # noqa: N806
+        present = sorted(set(np.unique(frame.instance).tolist()) - {-1})
+        kept = [i for i in present if frame.instance_ids[i] in world.objects]
+        lut = np.zeros(len(frame.instance_ids) + 1, dtype=np.uint16)
+        for n, idx in enumerate(kept, start=1):
+            lut[idx + 1] = n
+        mask = lut[frame.instance + 1]
+        h, w = mask.shape
+        image = T["sensor_msgs/msg/Image"](
+            header=hdr,
+            height=h,
+            width=w,
+            encoding="mono16",
+            is_bigendian=0,
+            step=w * 2,
+            data=np.frombuffer(mask.astype("<u2").tobytes(), dtype=np.uint8),
+        )
+        ids = [frame.instance_ids[i] for i in kept]
+        return T["loci_msgs/msg/InstanceMasks"](
+            header=hdr,
+            mask=image,
+            labels=[world.objects[o].object_type for o in ids],
+            object_ids=ids,
+            scores=np.ones(len(ids), dtype=np.float32),
         )

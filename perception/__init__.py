@@ -1,7 +1,7 @@
 """Perception preprocessing: RGB-D + instance masks + pose → object observations.
 
 Pure Python (numpy); nothing in this package may import ROS. Depends on
-``memory_core`` only. Bag replay and MCAP recording are not written yet (issue 5).
+``memory_core`` only. Bags are read through ``rosbags`` (:mod:`perception.replay`).
 """
 
 from perception.camera import PinholeIntrinsics, backproject, decode_depth, transform

@@ -2,7 +2,7 @@
 
 Provides TF (``/tf`` + ``/tf_static`` into a :class:`TFBuffer`, stamped by the
 message headers) and pose streams (PoseStamped, PoseWithCovarianceStamped,
-Odometry). Image topics (sensor_msgs/Image, CameraInfo) are not decoded yet.
+Odometry). Images are decoded in :mod:`perception.bag_images`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """sensor_msgs Image / CameraInfo ↔ numpy, and writing RGB-D frames as a ROS 2 bag.
 
-Decoding covers rgb8, bgr8, mono8, 16UC1 and 32FC1 (with row padding and byte
+Decoding covers rgb8, bgr8, mono8, mono16, 16UC1 and 32FC1 (with row padding and byte
 order); a depth image whose size disagrees with its camera_info is an error, as
 is an unknown encoding.
 """
@@ -18,7 +18,7 @@ from rosbags.typesys import Stores, get_typestore
 from scipy.spatial.transform import Rotation
 
 from perception.camera import PinholeIntrinsics
-from perception.errors import FrameError
+from perception.errors import FrameError, SizeMismatchError
 
 __all__ = ["camera_info_msg", "decode_image", "intrinsics_from_camera_info", "write_rgbd_bag"]
 
@@ -26,6 +26,7 @@ _DTYPES = {
     "rgb8": (np.uint8, 3),
     "bgr8": (np.uint8, 3),
     "mono8": (np.uint8, 1),
+    "mono16": (np.uint16, 1),
     "16UC1": (np.uint16, 1),
     "32FC1": (np.float32, 1),
 }
@@ -57,7 +58,7 @@ def intrinsics_from_camera_info(
     k = [float(v) for v in msg.k]
     intr = PinholeIntrinsics(int(msg.width), int(msg.height), k[0], k[4], k[2], k[5])
     if image_shape is not None and tuple(image_shape[:2]) != (intr.height, intr.width):
-        raise FrameError(
+        raise SizeMismatchError(
             f"image is {image_shape[1]}x{image_shape[0]} but camera_info says "
             f"{intr.width}x{intr.height}"
         )

@@ -6,9 +6,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from memory_core.types import PinholeIntrinsics
-from perception.errors import DepthScaleError, FrameError
+from perception.errors import DepthScaleError, FrameError, SizeMismatchError
 
-__all__ = ["PinholeIntrinsics", "backproject", "decode_depth", "sun_rgbd_depth", "transform"]
+__all__ = [
+    "PinholeIntrinsics",
+    "backproject",
+    "decode_depth",
+    "nyu_kinect_depth",
+    "sun_rgbd_depth",
+    "transform",
+]
 
 
 def decode_depth(
@@ -58,12 +65,29 @@ def sun_rgbd_depth(raw: NDArray[np.uint16]) -> NDArray[np.uint16]:
     return out
 
 
+def nyu_kinect_depth(raw: NDArray[np.integer], max_m: float = 7.0) -> NDArray[np.float32]:
+    """Metric depth (32FC1, NaN where invalid) from NYU Depth v2's raw Kinect disparity.
+
+    The NYU toolbox's ``.pgm`` files hold the 11-bit disparity little-endian inside a
+    big-endian format, so a reader that follows the PGM spec (PIL) sees byte-swapped
+    values; they are swapped back here. Depth is ``351.3 / (1092.5 - d)`` m (the toolbox's
+    constants); 2047 marks no return, and beyond ``max_m`` the Kinect's depth is noise.
+    """
+    if raw.ndim != 2 or not np.issubdtype(raw.dtype, np.integer):
+        raise FrameError(f"NYU raw depth must be a 2-D integer image, got {raw.dtype} {raw.shape}")
+    d = raw.astype(np.uint16).byteswap().astype(np.float32)
+    with np.errstate(divide="ignore"):
+        depth = np.float32(351.3) / (np.float32(1092.5) - d)
+    depth[(d >= 2047) | (depth <= 0) | (depth > max_m)] = np.nan
+    return depth
+
+
 def backproject(
     depth: NDArray[np.float32], k: PinholeIntrinsics, mask: NDArray[np.bool_] | None = None
 ) -> NDArray[np.float64]:
     """Camera-frame 3-D points (OpenCV axes) of the valid pixels under ``mask``."""
     if depth.shape != (k.height, k.width):
-        raise FrameError(
+        raise SizeMismatchError(
             f"depth is {depth.shape[1]}x{depth.shape[0]} but the camera is {k.width}x{k.height}"
         )
     sel = np.isfinite(depth)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from memory_core.errors import InvalidInputError
 
-__all__ = ["DepthScaleError", "FrameError"]
+__all__ = ["DepthScaleError", "FrameError", "SizeMismatchError"]
 
 
 class FrameError(InvalidInputError):
@@ -13,3 +13,7 @@ class FrameError(InvalidInputError):
 
 class DepthScaleError(FrameError):
     """Depth values are implausible for the stated scale (e.g. millimetres read as metres)."""
+
+
+class SizeMismatchError(FrameError):
+    """Two inputs of one frame disagree in size (depth vs camera_info, mask vs depth)."""

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from memory_core import Box3D, ObjectObservation
 from perception.camera import PinholeIntrinsics
-from perception.errors import FrameError
+from perception.errors import FrameError, SizeMismatchError
 
 __all__ = ["FrameResult", "PerceptionConfig", "observations_from_frame"]
 
@@ -54,9 +54,9 @@ def observations_from_frame(
     tracker or simulator ids as association hints."""
     cfg = config or PerceptionConfig()
     if instance.shape != depth.shape:
-        raise FrameError(f"mask is {instance.shape} but depth is {depth.shape}")
+        raise SizeMismatchError(f"mask is {instance.shape} but depth is {depth.shape}")
     if depth.shape != (k.height, k.width):
-        raise FrameError(
+        raise SizeMismatchError(
             f"depth is {depth.shape[1]}x{depth.shape[0]} but the camera is {k.width}x{k.height}"
         )
     pose = np.asarray(world_from_camera, dtype=np.float64)

@@ -4,14 +4,16 @@ Pose source (discovered unless given): ``/amcl_pose``, else an Odometry topic, e
 the first PoseStamped topic. Each pose becomes a ``move`` event in one episode named
 after the bag; where TF can resolve ``fixed_frame`` → ``base_frame`` at the pose's
 time, that pose is used, otherwise the message's own pose is kept and the TF gap is
-counted. Camera images are not replayed yet (issue 5): image topics are counted as
-skipped.
+counted. Depth images with instance masks (``loci_msgs/InstanceMasks``) go through
+perception into the scene graph (see :mod:`perception.frames`), as do the project's own
+observation messages.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +21,11 @@ from scipy.spatial.transform import Rotation
 
 from memory_core import Box3D, Event, Memory, ObjectObservation, Pose
 from perception.bag import BagError, PoseSample, open_bag, read_poses, read_tf, topics
+from perception.frames import FrameStats, FrameTopics, discover_frame_topics, replay_frames
+from perception.instances import PerceptionConfig
 from perception.tf import TFBuffer, TFError
 
-__all__ = ["ReplaySummary", "replay_bag"]
+__all__ = ["ReplayConfig", "ReplaySummary", "replay_bag", "replay_observations"]
 
 _POSE_PREFERENCE = (
     "geometry_msgs/msg/PoseWithCovarianceStamped",
@@ -70,6 +74,23 @@ def replay_observations(
 
 
 @dataclass(frozen=True, slots=True)
+class ReplayConfig:
+    """Which topics and frames a replay uses; ``None`` topics are discovered, an empty
+    string switches that input off."""
+
+    pose_topic: str | None = None
+    observations_topic: str = "/loci/observations"
+    depth_topic: str | None = None
+    camera_info_topic: str | None = None
+    masks_topic: str | None = None
+    fixed_frame: str = "map"
+    base_frame: str = "base_link"
+    depth_scale: float = 1000.0
+    """Units per metre of 16UC1 depth (Redwood/RealSense 1000, TUM/ICL-NUIM 5000)."""
+    perception: PerceptionConfig = field(default_factory=PerceptionConfig)
+
+
+@dataclass(frozen=True, slots=True)
 class ReplaySummary:
     bag: str
     topics: dict[str, tuple[str, int]]
@@ -77,11 +98,12 @@ class ReplaySummary:
     poses: int
     from_tf: int
     tf_gaps: int
-    frames: int
-    skipped_images: int
+    tf_frames: int
     episode_id: str
     observation_messages: int = 0
     observations: int = 0
+    frame_topics: FrameTopics | None = None
+    frames: FrameStats = field(default_factory=FrameStats)
 
 
 def _pick_pose_topic(found: dict[str, tuple[str, int]]) -> str:
@@ -117,37 +139,47 @@ def _poses_from_tf(tf: TFBuffer, base_frame: str) -> tuple[str, list[PoseSample]
 
 
 def replay_bag(
-    path: str | Path,
-    memory: Memory,
-    pose_topic: str | None = None,
-    fixed_frame: str = "map",
-    base_frame: str = "base_link",
+    path: str | Path, memory: Memory, config: ReplayConfig | None = None
 ) -> ReplaySummary:
+    cfg = config or ReplayConfig()
     found = topics(path)
     has_tf = "/tf" in found or "/tf_static" in found
     tf = read_tf(path) if has_tf else None
     n_obs_msgs = n_obs = 0
-    if "/loci/observations" in found:
-        n_obs_msgs, n_obs = replay_observations(path, memory)
+    if cfg.observations_topic and cfg.observations_topic in found:
+        n_obs_msgs, n_obs = replay_observations(path, memory, cfg.observations_topic)
+    frame_topics = None
+    if cfg.depth_topic != "":
+        frame_topics = discover_frame_topics(
+            found, cfg.depth_topic, cfg.camera_info_topic or None, cfg.masks_topic or None
+        )
+    frames = FrameStats()
+    if frame_topics is not None:
+        if cfg.masks_topic == "":
+            frame_topics = FrameTopics(frame_topics.depth, frame_topics.camera_info, None)
+        frames = replay_frames(
+            path, memory, frame_topics, tf, cfg.fixed_frame, cfg.depth_scale, cfg.perception
+        )
+    fixed_frame, base_frame = cfg.fixed_frame, cfg.base_frame
+    summary = partial(
+        ReplaySummary,
+        str(path),
+        found,
+        tf_frames=len(tf.frames) if tf else 0,
+        observation_messages=n_obs_msgs,
+        observations=n_obs,
+        frame_topics=frame_topics,
+        frames=frames,
+    )
     try:
-        topic = pose_topic or _pick_pose_topic(found)
+        topic = cfg.pose_topic or _pick_pose_topic(found)
         samples = read_poses(path, topic)
     except BagError:
-        if n_obs_msgs and tf is None and not pose_topic:  # observations only, no trajectory
-            return ReplaySummary(
-                str(path),
-                found,
-                "",
-                0,
-                0,
-                0,
-                len(tf.frames) if tf else 0,
-                _images(found),
-                "",
-                n_obs_msgs,
-                n_obs,
-            )
-        if tf is None or pose_topic:
+        if cfg.pose_topic:
+            raise
+        if tf is None or not tf.dynamic_edges():
+            if n_obs_msgs or frames.perceived:  # what was seen, without a trajectory
+                return summary("", 0, 0, 0, episode_id="")
             raise
         # A TF-only bag: the robot's pose is its base frame in the tree's root frame.
         topic, samples, fixed_frame, base_frame = _poses_from_tf(tf, base_frame)
@@ -184,20 +216,4 @@ def replay_bag(
         )
         last_t = t
     memory.episodic.end_episode(episode, last_t if samples else start, "replayed")
-    return ReplaySummary(
-        str(path),
-        found,
-        topic,
-        len(samples),
-        from_tf,
-        gaps,
-        len(tf.frames) if tf else 0,
-        _images(found),
-        episode,
-        n_obs_msgs,
-        n_obs,
-    )
-
-
-def _images(found: dict[str, tuple[str, int]]) -> int:
-    return sum(n for (kind, n) in found.values() if kind == "sensor_msgs/msg/Image")
+    return summary(topic, len(samples), from_tf, gaps, episode_id=episode)

@@ -107,6 +107,10 @@ class TFBuffer:
         i = bisect.bisect_right(times, t)
         t0, t1 = times[i - 1], times[i]
         if t1 - t0 > self.max_gap_s:
+            # A sample at (or within extrapolation reach of) t still holds across a gap.
+            if min(t - t0, t1 - t) <= self.max_extrapolation_s:
+                j = i - 1 if t - t0 <= t1 - t else i
+                return make_transform(e.trans[j], e.quats[j])
             raise TFError(f"{parent} -> {child}: gap of {t1 - t0:.2f} s around t={t:.3f}")
         a = (t - t0) / (t1 - t0) if t1 > t0 else 0.0
         trans = (1 - a) * np.asarray(e.trans[i - 1]) + a * np.asarray(e.trans[i])

@@ -23,3 +23,18 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def catalog() -> ObjectCatalog:
     return ObjectCatalog.from_ai2thor_metadata(DATA / "ai2thor_object_metadata")
+
+
+@pytest.fixture(scope="session")
+def recorded_episode(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """`loci run --record`: the default episode as an MCAP bag, and what the run printed."""
+    import contextlib
+    import io
+
+    from loci.cli import main
+
+    out = tmp_path_factory.mktemp("recorded")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["run", "--out", str(out / "run"), "--record", str(out / "episode.mcap")]) == 0
+    return out / "episode.mcap", printed.getvalue()

@@ -19,13 +19,13 @@ TOPICS = {
     "/tf": "tf2_msgs/msg/TFMessage",
     "/scene_graph/markers": "visualization_msgs/msg/MarkerArray",
     "/loci/observations": "loci_msgs/msg/ObjectObservationArray",
+    "/camera/instances": "loci_msgs/msg/InstanceMasks",
 }
 
 
-def test_recorded_episode_reads_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    bag = tmp_path / "episode.mcap"
-    assert main(["run", "--out", str(tmp_path / "run"), "--record", str(bag)]) == 0
-    frames = int(capsys.readouterr().out.split("recorded ")[1].split(" frames")[0])
+def test_recorded_episode_reads_back(recorded_episode: tuple[Path, str]) -> None:
+    bag, printed = recorded_episode
+    frames = int(printed.split("recorded ")[1].split(" frames")[0])
     assert frames > 10
     reader = open_bag(bag)
     try:
@@ -57,6 +57,14 @@ def test_recorded_episode_reads_back(tmp_path: Path, capsys: pytest.CaptureFixtu
                     json.loads(o.state_json)
             elif conn.topic == "/scene_graph/markers":
                 assert len(msg.markers) % 2 == 0
+            elif conn.topic == "/camera/instances":
+                mask = decode_image(msg.mask)
+                assert mask.dtype == np.uint16 and mask.shape == (240, 320)
+                assert int(mask.max()) == len(msg.labels) == len(msg.object_ids)
+                assert (msg.header.stamp.sec, msg.header.frame_id) == (
+                    msg.mask.header.stamp.sec,
+                    "camera_optical",
+                )
         # One message per topic per frame, stamps strictly increasing and shared across topics.
         for topic, values in stamps.items():
             assert values == sorted(values) and len(set(values)) == len(values), topic
@@ -69,11 +77,12 @@ def test_recorded_episode_reads_back(tmp_path: Path, capsys: pytest.CaptureFixtu
         reader.close()
 
 
-def test_recorded_episode_replays_into_a_scene_graph(tmp_path: Path) -> None:
+def test_recorded_episode_replays_into_a_scene_graph(
+    recorded_episode: tuple[Path, str], tmp_path: Path
+) -> None:
     from memory_core import Layer, Memory, SQLiteStore
 
-    bag = tmp_path / "episode.mcap"
-    assert main(["run", "--out", str(tmp_path / "run"), "--record", str(bag)]) == 0
+    bag = recorded_episode[0]
     db = tmp_path / "replayed.db"
     assert main(["replay", str(bag), "--memory", str(db)]) == 0
     memory = Memory()

@@ -119,6 +119,11 @@ def test_bad_bags_and_tf_gaps(tmp_path: Path) -> None:
     tf.add("map", "odom", 2.0, (2, 0, 0), (0, 0, 0, 1))
     with pytest.raises(TFError, match="gap"):
         tf.lookup("map", "odom", 1.0)
+    # At a sample the transform is known, however long the gap after it.
+    assert tf.lookup("map", "odom", 2.0)[0, 3] == 2.0
+    tf.add("map", "odom", 5.0, (5, 0, 0), (0, 0, 0, 1))
+    assert tf.lookup("map", "odom", 2.0)[0, 3] == 2.0
+    assert tf.lookup("map", "odom", 2.01)[0, 3] == 2.0  # within extrapolation reach
     with pytest.raises(TFError, match="unknown frame"):
         tf.lookup("map", "camera", 1.0)
     with pytest.raises(TFError, match="two parents"):

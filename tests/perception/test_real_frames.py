@@ -141,7 +141,7 @@ SINGLE = DATA / "rgbd_frames/open3d_single_frames"
 
 
 def test_single_frames_tum_sun_nyu() -> None:
-    from perception.camera import sun_rgbd_depth
+    from perception.camera import nyu_kinect_depth, sun_rgbd_depth
 
     tum = np.asarray(Image.open(SINGLE / "TUM_depth.png"))
     assert Image.open(SINGLE / "TUM_color.png").size == (tum.shape[1], tum.shape[0])
@@ -156,6 +156,14 @@ def test_single_frames_tum_sun_nyu() -> None:
     assert 1.0 < float(np.nanmedian(decode_depth(sun_rgbd_depth(sun), "16UC1", 1000.0))) < 5.0
     nyu = np.asarray(Image.open(SINGLE / "NYU_depth.pgm")).astype(np.uint16)
     # NYU's raw Kinect units are not metric: read as millimetres they are implausible, which
-    # is what the check is for (converting them is not implemented).
+    # is what the check is for; converted they are a room 1.5-6.5 m deep.
     with pytest.raises(DepthScaleError):
         decode_depth(nyu, "16UC1", 1000.0)
+    metric = decode_depth(nyu_kinect_depth(nyu), "32FC1")
+    valid = metric[np.isfinite(metric)]
+    assert valid.size > 0.9 * nyu.size
+    assert 2.0 < float(np.median(valid)) < 5.0
+    assert float(np.percentile(valid, 1)) > 1.0 and float(np.percentile(valid, 99)) < 7.0
+    # Depth is smooth along the image: neighbouring valid pixels differ by centimetres.
+    step = np.abs(np.diff(metric, axis=1))
+    assert float(np.nanmedian(step)) < 0.02
