@@ -199,9 +199,7 @@ def run_main_job(
 
 
 def _clone(world: World, registry: SceneRegistry) -> World:
-    import copy
-
     twin = World(world.spec, registry.affordances, world.config)
-    twin.objects = copy.deepcopy(world.objects)
-    twin.agent_xz, twin.agent_yaw, twin.held = world.agent_xz, world.agent_yaw, world.held
+    twin.set_state(world.state())
+    twin.steps_taken, twin.distance_m = 0, 0.0
     return twin

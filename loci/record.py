@@ -212,11 +212,15 @@ class EpisodeRecorder:
                     label=o.object_type,
                     object_id=oid,
                     position=self._point(o.center),
+                    has_box=True,
                     box_center=self._point(o.center),
                     box_size=T["geometry_msgs/msg/Vector3"](*np.abs(thor_to_ros(o.size))),
                     confidence=1.0,
                     parent_id=o.parent_id or "",
+                    relation="",
+                    layer="object" if o.pickupable else "receptacle",
                     state_json=json.dumps(state),
+                    embedding=np.zeros(0, dtype=np.float64),
                 )
             )
         return T["loci_msgs/msg/ObjectObservationArray"](

@@ -40,6 +40,9 @@ class Memory:
         self.episodic = EpisodicMemory(self.config.episodic, embedder)
         self._dirty_nodes: set[str] = set()
         self._committed_events = 0
+        self._committed_ids: set[str] = set()
+        """Node ids as of the last save/commit: nodes added or removed by other paths
+        than :meth:`observe` (floor plans, importers) are found by comparing with it."""
 
     # ------------------------------------------------------------------ updates
     def observe(
@@ -142,20 +145,24 @@ class Memory:
         self.graph, self.stm, self.episodic = graph, stm, episodic
         self._dirty_nodes.clear()
         self._committed_events = len(episodic)
+        self._committed_ids = {n.id for n in graph.iter_nodes()}
 
     def save(self, store: MemoryStore) -> None:
         with paused_gc():
             store.save(self._snapshot(canonical=False))
         self._dirty_nodes.clear()
         self._committed_events = len(self.episodic)
+        self._committed_ids = {n.id for n in self.graph.iter_nodes()}
 
     def load(self, store: MemoryStore) -> None:
         with paused_gc():
             self.restore(store.load())
 
-    def commit(self, store: MemoryStore) -> ChangeSet:
-        """Write what changed since the last save/commit as one atomic batch."""
-        dirty = sorted(i for i in self._dirty_nodes if i in self.graph)
+    def pending_changes(self) -> ChangeSet:
+        """What changed since the last save/commit/take, as one change set."""
+        ids = {n.id for n in self.graph.iter_nodes()}
+        dirty = sorted((self._dirty_nodes & ids) | (ids - self._committed_ids))
+        removed = sorted((self._dirty_nodes | self._committed_ids) - ids)
         nodes = tuple(self.graph.node(i) for i in dirty)
         edges = tuple(
             {
@@ -164,18 +171,29 @@ class Memory:
         )
         _nodes, _edges, meta = self.graph.to_records()
         stm_entries, stm_meta = self.stm.to_records()
-        events = tuple(self.episodic.events()[self._committed_events :])
-        changes = ChangeSet(
+        return ChangeSet(
             nodes=nodes,
+            removed_nodes=tuple(removed),
             edge_nodes=tuple(dirty),
             edges=edges,
             episodes=tuple(self.episodic.episodes),
-            events=events,
+            events=tuple(self.episodic.events()[self._committed_events :]),
             graph_meta=meta,
             stm_entries=tuple(stm_entries),
             stm_meta=stm_meta,
         )
+
+    def mark_committed(self, changes: ChangeSet) -> None:
+        """``changes`` (from :meth:`pending_changes`) has been written elsewhere."""
+        self._dirty_nodes.difference_update(changes.edge_nodes)
+        self._dirty_nodes.difference_update(changes.removed_nodes)
+        self._committed_ids.update(changes.edge_nodes)
+        self._committed_ids.difference_update(changes.removed_nodes)
+        self._committed_events += len(changes.events)
+
+    def commit(self, store: MemoryStore) -> ChangeSet:
+        """Write what changed since the last save/commit as one atomic batch."""
+        changes = self.pending_changes()
         store.write(changes)
-        self._dirty_nodes.clear()
-        self._committed_events += len(events)
+        self.mark_committed(changes)
         return changes

@@ -19,7 +19,7 @@ from typing import Any
 
 from scipy.spatial.transform import Rotation
 
-from memory_core import Box3D, Event, Memory, ObjectObservation, Pose
+from memory_core import Box3D, Event, Layer, LociError, Memory, ObjectObservation, Pose, Relation
 from perception.bag import BagError, PoseSample, open_bag, read_poses, read_tf, topics
 from perception.frames import FrameStats, FrameTopics, discover_frame_topics, replay_frames
 from perception.instances import PerceptionConfig
@@ -55,15 +55,19 @@ def replay_observations(
                         ObjectObservation(
                             label=o.label,
                             position=(p.x, p.y, p.z),
-                            box=Box3D((c.x, c.y, c.z), (s.x, s.y, s.z)),
+                            box=Box3D((c.x, c.y, c.z), (s.x, s.y, s.z)) if o.has_box else None,
                             state=state,
                             confidence=float(o.confidence),
                             object_id=o.object_id or None,
                             timestamp=o.header.stamp.sec + o.header.stamp.nanosec * 1e-9,
                             source_frame=o.header.frame_id,
+                            parent_id=o.parent_id or None,
+                            relation=Relation(o.relation) if o.relation else None,
+                            layer=Layer(o.layer) if o.layer else None,
+                            embedding=tuple(float(v) for v in o.embedding) or None,
                         )
                     )
-                except (ValueError, TypeError):
+                except (ValueError, TypeError, LociError):
                     continue
             memory.observe(batch)
             n_msgs += 1

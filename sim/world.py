@@ -13,7 +13,9 @@ Occlusion by other objects is not modelled.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +23,7 @@ import shapely
 from shapely.geometry import Polygon
 
 from sim.affordances import Affordances
+from sim.errors import SimError
 from sim.navigation import GridNav
 from sim.scene import SceneSpec, ithor_object_id
 from sim.support import find_support
@@ -144,6 +147,11 @@ class SimObject:
         return (p[0] + d[0], p[1] + d[1], p[2] + d[2])
 
 
+def _vec(v: Any) -> tuple[float, float, float]:
+    x, y, z = v
+    return (float(x), float(y), float(z))
+
+
 class World:
     def __init__(
         self, spec: SceneSpec, affordances: Affordances, config: SimConfig | None = None
@@ -212,6 +220,47 @@ class World:
         self.steps_taken = 0
         self.distance_m = 0.0
         self.last_error = ""
+
+    def state(self) -> dict[str, Any]:
+        """The dynamic state (objects, agent, counters) as JSON-able data: what a process
+        that mirrors this world needs after every step. The trajectory is left out (it
+        only grows; mirrors keep their own)."""
+        return {
+            "objects": [dataclasses.asdict(o) for o in self.objects.values()],
+            "agent": [self.agent_xz[0], self.agent_xz[1], self.agent_yaw],
+            "held": self.held,
+            "steps_taken": self.steps_taken,
+            "distance_m": self.distance_m,
+            "last_error": self.last_error,
+        }
+
+    def set_state(self, state: Mapping[str, Any]) -> None:
+        """Adopt a :meth:`state` of a world on the same scene; on bad input nothing changes."""
+        try:
+            objects = {}
+            for d in state["objects"]:
+                o = SimObject(**d)
+                o.position, o.size, o.offset = (
+                    _vec(o.position),
+                    _vec(o.size),
+                    _vec(o.offset),
+                )
+                o.children = list(o.children)
+                objects[o.object_id] = o
+            x, z, yaw = (float(v) for v in state["agent"])
+            held = state["held"]
+            counters = (int(state["steps_taken"]), float(state["distance_m"]))
+            last_error = str(state["last_error"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SimError(f"malformed world state: {type(exc).__name__}: {exc}") from exc
+        if held is not None and held not in objects:
+            raise SimError(f"malformed world state: held object {held!r} is not in it")
+        self.objects = objects
+        self.agent_xz, self.agent_yaw, self.held = (x, z), yaw, held
+        if self.trajectory[-1] != self.agent_xz:
+            self.trajectory.append(self.agent_xz)
+        self.steps_taken, self.distance_m = counters
+        self.last_error = last_error
 
     # ------------------------------------------------------------------ task initialisation
     def set_object_poses(self, poses: list[dict[str, Any]]) -> None:

@@ -140,3 +140,27 @@ def test_navigation_counts_steps_and_is_deterministic(registry: SceneRegistry) -
         assert all(r.primitive_steps >= r.distance_m / 0.25 for r in moved)
         assert w.steps_taken == sum(max(r.primitive_steps, 1) for r in results)
     assert runs[0] == runs[1]
+
+
+def test_state_round_trips_through_json_and_bad_state_changes_nothing(
+    registry: SceneRegistry,
+) -> None:
+    from sim.errors import SimError
+
+    world = World(registry.load("FloorPlan1"), registry.affordances)
+    apple = next(o for o, so in world.objects.items() if so.object_type == "Apple")
+    assert world.step(Skill("navigate", apple)).success
+    assert world.step(Skill("pickup", apple)).success
+    twin = World(registry.load("FloorPlan1"), registry.affordances)
+    twin.set_state(json.loads(json.dumps(world.state())))
+    assert twin.metadata() == world.metadata()
+    assert twin.visible_objects() == world.visible_objects()
+    assert twin.held == apple and twin.steps_taken == world.steps_taken
+    before = twin.metadata()
+    broken = world.state()
+    broken["held"] = "NoSuchObject|1|2|3"
+    with pytest.raises(SimError, match="held object"):
+        twin.set_state(broken)
+    with pytest.raises(SimError, match="malformed world state"):
+        twin.set_state({"objects": [{"object_id": "x"}]})
+    assert twin.metadata() == before

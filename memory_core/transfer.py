@@ -1,0 +1,168 @@
+"""Memory snapshots and change sets as JSON between processes, and merging a change set
+into a snapshot.
+
+A planner works on a copy of the memory node's memory for one task and sends back what
+it changed. The memory may have changed meanwhile (perception keeps observing), so the
+change set is merged rather than replayed: per node the change set wins, edges of the
+nodes it lists are replaced, its events are appended after the memory's own. Records
+that arrive as JSON are validated as they are rebuilt (unlike a store's own records).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from memory_core.errors import InvalidInputError
+from memory_core.snapshot import ChangeSet, MemorySnapshot
+from memory_core.store import codec
+from memory_core.types import Event, SceneNode
+
+__all__ = [
+    "changes_from_json",
+    "changes_to_json",
+    "merge_changes",
+    "snapshot_from_json",
+    "snapshot_to_json",
+]
+
+
+def _node_row(n: SceneNode) -> list[Any]:
+    return [n.id, n.layer.value, n.label, list(n.position), codec.node_to(n), n.embedding]
+
+
+def _encode(c: ChangeSet) -> str:
+    return codec.dumps(
+        {
+            "nodes": [_node_row(n) for n in c.nodes],
+            "removed_nodes": list(c.removed_nodes),
+            "edge_nodes": list(c.edge_nodes),
+            "edges": [codec.edge_to(e) for e in c.edges],
+            "episodes": [[e.episode_id, codec.episode_to(e)] for e in c.episodes],
+            "events": [[e.seq, e.t, e.episode_id, codec.event_to(e)] for e in c.events],
+            "graph_meta": c.graph_meta,
+            "stm": None
+            if c.stm_entries is None
+            else [[s.object_id, codec.stm_to(s, m)] for s, m in c.stm_entries],
+            "stm_meta": c.stm_meta,
+        }
+    )
+
+
+def _decode(text: str | bytes, what: str) -> ChangeSet:
+    try:
+        d = codec.loads(text)
+        nodes = tuple(
+            # replace() re-runs validation that the store's trusted reader skips.
+            dataclasses.replace(
+                codec.node_from(r[0], r[1], r[2], tuple(r[3]), r[4], tuple(r[5]) if r[5] else None)
+            )
+            for r in d["nodes"]
+        )
+        stm = d["stm"]
+        return ChangeSet(
+            nodes=nodes,
+            removed_nodes=tuple(str(i) for i in d["removed_nodes"]),
+            edge_nodes=tuple(str(i) for i in d["edge_nodes"]),
+            edges=tuple(codec.edge_from(tuple(r)) for r in d["edges"]),
+            episodes=tuple(codec.episode_from(r[0], r[1]) for r in d["episodes"]),
+            events=tuple(codec.event_from(r[0], r[1], r[2], r[3]) for r in d["events"]),
+            graph_meta=d["graph_meta"],
+            stm_entries=None if stm is None else tuple(codec.stm_from(r[0], r[1]) for r in stm),
+            stm_meta=d["stm_meta"],
+        )
+    except InvalidInputError:
+        raise
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+        raise InvalidInputError(f"malformed {what}: {type(exc).__name__}: {exc}") from exc
+
+
+def changes_to_json(changes: ChangeSet) -> str:
+    return _encode(changes)
+
+
+def changes_from_json(text: str | bytes) -> ChangeSet:
+    return _decode(text, "memory change set")
+
+
+def snapshot_to_json(s: MemorySnapshot) -> str:
+    return _encode(
+        ChangeSet(
+            nodes=s.nodes,
+            edges=s.edges,
+            episodes=s.episodes,
+            events=s.events,
+            graph_meta=s.graph_meta,
+            stm_entries=s.stm_entries,
+            stm_meta=s.stm_meta,
+        )
+    )
+
+
+def snapshot_from_json(text: str | bytes) -> MemorySnapshot:
+    c = _decode(text, "memory snapshot")
+    return MemorySnapshot(
+        nodes=c.nodes,
+        edges=c.edges,
+        graph_meta=c.graph_meta or {},
+        stm_entries=c.stm_entries or (),
+        stm_meta=c.stm_meta or {},
+        episodes=c.episodes,
+        events=c.events,
+    )
+
+
+def _merge_meta(base: Mapping[str, Any], new: Mapping[str, Any] | None) -> dict[str, Any]:
+    if new is None:
+        return dict(base)
+    merged = {**base, **new}
+    # Both sides mint node ids from this counter: never hand one out twice.
+    merged["id_counter"] = max(int(base.get("id_counter", 0)), int(new.get("id_counter", 0)))
+    merged["room_polygons"] = {**base.get("room_polygons", {}), **new.get("room_polygons", {})}
+    return merged
+
+
+def merge_changes(base: MemorySnapshot, changes: ChangeSet) -> MemorySnapshot:
+    """``base`` with ``changes`` applied; raises :class:`InvalidInputError` (and changes
+    nothing) when the change set does not fit: an edge to an unknown node, an event for
+    an unknown episode, or events older than the memory's newest."""
+    nodes = {n.id: n for n in base.nodes}
+    for n in changes.nodes:
+        nodes[n.id] = n
+    removed = set(changes.removed_nodes)
+    for node_id in removed:
+        nodes.pop(node_id, None)
+    touched = set(changes.edge_nodes) | removed
+    edges = {
+        (e.src, e.relation, e.dst): e
+        for e in base.edges
+        if e.src not in touched and e.dst not in touched and e.src in nodes and e.dst in nodes
+    }
+    for e in changes.edges:
+        if e.src not in nodes or e.dst not in nodes:
+            raise InvalidInputError(f"change set edge {e.src!r} -{e.relation}-> {e.dst!r} dangles")
+        edges[(e.src, e.relation, e.dst)] = e
+    episodes = {e.episode_id: e for e in base.episodes}
+    for ep in changes.episodes:
+        episodes[ep.episode_id] = ep
+    events: list[Event] = list(base.events)
+    last_t = events[-1].t if events else float("-inf")
+    for ev in sorted(changes.events, key=lambda e: e.seq):
+        if ev.episode_id not in episodes:
+            raise InvalidInputError(f"change set event for unknown episode {ev.episode_id!r}")
+        if ev.t < last_t:
+            raise InvalidInputError(
+                f"change set event at t={ev.t} is older than the memory's newest ({last_t})"
+            )
+        events.append(dataclasses.replace(ev, seq=len(events)))
+        last_t = ev.t
+    return MemorySnapshot(
+        nodes=tuple(nodes.values()),
+        edges=tuple(edges.values()),
+        graph_meta=_merge_meta(base.graph_meta, changes.graph_meta),
+        stm_entries=base.stm_entries if changes.stm_entries is None else changes.stm_entries,
+        stm_meta=dict(base.stm_meta) if changes.stm_meta is None else dict(changes.stm_meta),
+        episodes=tuple(episodes.values()),
+        events=tuple(events),
+    )

@@ -1,0 +1,45 @@
+"""Planning against a world that lives in another process.
+
+:class:`MirrorWorld` is a :class:`World` on the same scene (the static map: rooms,
+navigable grid, furniture) whose :meth:`step` is sent to the real world — a simulator
+bridge over ROS — and whose dynamic state is replaced by the state the real world
+returns. Everything the planner and the critic read is then the mirror's, in step with
+the real world after every skill, so the executive runs unchanged.
+
+On a robot no world state comes back; a mirror then knows only its map, and the
+executive's critic (which reads world state) cannot judge goals: not supported here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sim.affordances import Affordances
+from sim.errors import SimError
+from sim.scene import SceneSpec
+from sim.world import SimConfig, Skill, StepResult, World
+
+__all__ = ["MirrorWorld", "RemoteStep"]
+
+RemoteStep = Callable[[Skill], tuple[StepResult, Mapping[str, Any]]]
+"""Runs a skill on the real world; returns its result and the world's state after it."""
+
+
+class MirrorWorld(World):
+    def __init__(
+        self,
+        spec: SceneSpec,
+        affordances: Affordances,
+        remote: RemoteStep,
+        config: SimConfig | None = None,
+    ) -> None:
+        super().__init__(spec, affordances, config)
+        self.remote = remote
+
+    def step(self, skill: Skill) -> StepResult:
+        result, state = self.remote(skill)
+        if not state:
+            raise SimError("the remote world returned no state: a mirror cannot follow it")
+        self.set_state(state)
+        return result
