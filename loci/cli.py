@@ -41,6 +41,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     registry = SceneRegistry(_data(args))
     registry.load(args.scene)  # unknown scene: a clear error before anything runs
     out = Path(args.out) if args.out else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    if args.ros:
+        if llm is not None or args.tasks or args.record or args.memory != "on":
+            raise LociError("--ros runs the default episode with the symbolic planner only")
+        from loci.ros_run import run_through_ros
+
+        ros = run_through_ros(registry, args.scene, out, args.seed, _say)
+        _say(f"memory (the memory node's store): {ros.store}")
+        return 0 if ros.first_success and ros.second_success else 1
     result = run_main_job(
         registry,
         args.scene,
@@ -259,6 +267,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="the main job: two tasks in one house, memory at work")
     run.add_argument("--scene", default=DEFAULT_SCENE, help=f"scene (default {DEFAULT_SCENE})")
     run.add_argument("--tasks", help="task file: its first task replaces the default task 1")
+    run.add_argument(
+        "--ros",
+        action="store_true",
+        help="run through the ROS 2 nodes (needs `source ros_ws/env.sh`; make run ROS=1)",
+    )
     run.add_argument(
         "--planner",
         default="auto",

@@ -1,7 +1,8 @@
 """Record a simulator episode as a ROS 2 MCAP bag that Foxglove and ``ros2 bag play`` open.
 
 Topics: ``/camera/color/image_raw`` (rgb8), ``/camera/depth/image_raw`` (32FC1),
-``/camera/camera_info``, ``/tf`` (map → camera_optical), ``/scene_graph/markers``
+``/camera/camera_info``, ``/tf`` (map → camera_optical) and the same pose as
+``/camera/pose`` (PoseStamped), ``/scene_graph/markers``
 (visualization_msgs/MarkerArray: a cube and a label per node memory holds) and
 ``/loci/observations`` (loci_msgs/ObjectObservationArray, from the .msg files in
 ``ros_ws/src/loci_msgs/msg``), the simulator's ground-truth segmentation as
@@ -18,26 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
-from scipy.spatial.transform import Rotation
 
 from memory_core import Layer, Memory
+from memory_core.convention import camera_to_ros, size_to_ros, to_ros
 from perception.bag_images import camera_info_msg
-from sim.render import CameraFrame
+from sim.render import CameraFrame, segmentation
 from sim.world import World
 
-__all__ = ["MSG_DIR", "EpisodeRecorder", "loci_typestore", "thor_to_ros"]
+__all__ = ["MSG_DIR", "EpisodeRecorder", "loci_typestore"]
 
 MSG_DIR = Path(__file__).resolve().parents[1] / "ros_ws" / "src" / "loci_msgs" / "msg"
-# x_ros = z_thor, y_ros = -x_thor, z_ros = y_thor (a reflection: AI2-THOR is left-handed).
-_M = np.array([[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-
-
-def thor_to_ros(p: Any) -> NDArray[np.float64]:
-    out: NDArray[np.float64] = _M @ np.asarray(p, dtype=np.float64)
-    return out
 
 
 def loci_typestore() -> Any:
@@ -62,6 +55,8 @@ class EpisodeRecorder:
         self.c_depth = add("/camera/depth/image_raw", "sensor_msgs/msg/Image", typestore=self.ts)
         self.c_info = add("/camera/camera_info", "sensor_msgs/msg/CameraInfo", typestore=self.ts)
         self.c_tf = add("/tf", "tf2_msgs/msg/TFMessage", typestore=self.ts)
+        # The same pose as PoseStamped: what perception_node takes (tf2 has no PyPI wheel).
+        self.c_pose = add("/camera/pose", "geometry_msgs/msg/PoseStamped", typestore=self.ts)
         self.c_markers = add(
             "/scene_graph/markers", "visualization_msgs/msg/MarkerArray", typestore=self.ts
         )
@@ -105,10 +100,7 @@ class EpisodeRecorder:
             data=np.frombuffer(frame.depth.astype("<f4").tobytes(), dtype=np.uint8),
         )
         info = camera_info_msg(T, hdr, frame.intrinsics)
-        pose = frame.world_from_camera
-        rot = _M @ pose[:3, :3]  # camera axes (OpenCV) expressed in the ROS map frame
-        q = Rotation.from_matrix(rot).as_quat()
-        pos = thor_to_ros(pose[:3, 3])
+        pos, q = camera_to_ros(frame.world_from_camera)
         tf = T["tf2_msgs/msg/TFMessage"](
             transforms=[
                 T["geometry_msgs/msg/TransformStamped"](
@@ -125,6 +117,14 @@ class EpisodeRecorder:
         self._write(self.c_depth, t, depth, "sensor_msgs/msg/Image")
         self._write(self.c_info, t, info, "sensor_msgs/msg/CameraInfo")
         self._write(self.c_tf, t, tf, "tf2_msgs/msg/TFMessage")
+        cam_pose = T["geometry_msgs/msg/PoseStamped"](
+            header=self._header(t, "map"),
+            pose=T["geometry_msgs/msg/Pose"](
+                position=T["geometry_msgs/msg/Point"](x=pos[0], y=pos[1], z=pos[2]),
+                orientation=T["geometry_msgs/msg/Quaternion"](x=q[0], y=q[1], z=q[2], w=q[3]),
+            ),
+        )
+        self._write(self.c_pose, t, cam_pose, "geometry_msgs/msg/PoseStamped")
         self._write(
             self.c_markers, t, self._markers(t, memory), "visualization_msgs/msg/MarkerArray"
         )
@@ -138,7 +138,7 @@ class EpisodeRecorder:
         self.frames += 1
 
     def _point(self, p: Any) -> Any:
-        x, y, z = thor_to_ros(p)
+        x, y, z = to_ros(p, "y")
         return self.t["geometry_msgs/msg/Point"](x=x, y=y, z=z)
 
     def _markers(self, t: float, memory: Memory) -> Any:
@@ -147,7 +147,7 @@ class EpisodeRecorder:
         nodes = memory.graph.nodes(Layer.OBJECT) + memory.graph.nodes(Layer.RECEPTACLE)
         for i, n in enumerate(nodes):
             size = n.box.size if n.box is not None else (0.1, 0.1, 0.1)
-            sx, sy, sz = np.abs(thor_to_ros(size))
+            sx, sy, sz = size_to_ros(size, "y")
             color = (
                 T["std_msgs/msg/ColorRGBA"](r=0.2, g=0.5, b=0.9, a=0.6)
                 if n.layer == Layer.OBJECT
@@ -214,7 +214,7 @@ class EpisodeRecorder:
                     position=self._point(o.center),
                     has_box=True,
                     box_center=self._point(o.center),
-                    box_size=T["geometry_msgs/msg/Vector3"](*np.abs(thor_to_ros(o.size))),
+                    box_size=T["geometry_msgs/msg/Vector3"](*size_to_ros(o.size, "y")),
                     confidence=1.0,
                     parent_id=o.parent_id or "",
                     relation="",
@@ -228,16 +228,8 @@ class EpisodeRecorder:
         )
 
     def _masks(self, hdr: Any, world: World, frame: CameraFrame) -> Any:
-        """The simulator's instance segmentation with the object types as labels (what a
-        perfect segmenter would output); walls, floors and receptacles the world does
-        not list as objects stay 0."""
         T = self.t  # noqa: N806
-        present = sorted(set(np.unique(frame.instance).tolist()) - {-1})
-        kept = [i for i in present if frame.instance_ids[i] in world.objects]
-        lut = np.zeros(len(frame.instance_ids) + 1, dtype=np.uint16)
-        for n, idx in enumerate(kept, start=1):
-            lut[idx + 1] = n
-        mask = lut[frame.instance + 1]
+        mask, labels, ids = segmentation(frame, world)
         h, w = mask.shape
         image = T["sensor_msgs/msg/Image"](
             header=hdr,
@@ -248,11 +240,10 @@ class EpisodeRecorder:
             step=w * 2,
             data=np.frombuffer(mask.astype("<u2").tobytes(), dtype=np.uint8),
         )
-        ids = [frame.instance_ids[i] for i in kept]
         return T["loci_msgs/msg/InstanceMasks"](
             header=hdr,
             mask=image,
-            labels=[world.objects[o].object_type for o in ids],
+            labels=labels,
             object_ids=ids,
             scores=np.ones(len(ids), dtype=np.float32),
         )

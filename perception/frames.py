@@ -12,19 +12,16 @@ from __future__ import annotations
 
 import bisect
 import logging
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from memory_core import LociError, Memory, ObjectObservation
+from memory_core import LociError, Memory
 from perception.bag import BagError, open_bag
-from perception.bag_images import decode_image, intrinsics_from_camera_info
-from perception.camera import decode_depth
-from perception.errors import DepthScaleError, FrameError, SizeMismatchError
-from perception.instances import PerceptionConfig, observations_from_frame
+from perception.errors import FrameError
+from perception.instances import PerceptionConfig
+from perception.messages import StampSync, perceive_messages, skip_reason, stamp_ns
 from perception.tf import TFBuffer, TFError
 
 __all__ = ["FrameStats", "FrameTopics", "discover_frame_topics", "replay_frames"]
@@ -34,8 +31,6 @@ _log = logging.getLogger(__name__)
 _IMAGE = "sensor_msgs/msg/Image"
 _INFO = "sensor_msgs/msg/CameraInfo"
 _MASKS = "loci_msgs/msg/InstanceMasks"
-_PENDING = 64
-"""Frames waiting for their partner (mask or depth) before they count as unmatched."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +109,6 @@ def discover_frame_topics(
     return FrameTopics(depth, near(_INFO, camera_info), near(_MASKS, masks))
 
 
-def _stamp_ns(header: Any) -> int:
-    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
-
-
 def replay_frames(
     path: str | Path,
     memory: Memory,
@@ -127,47 +118,72 @@ def replay_frames(
     depth_scale: float = 1000.0,
     config: PerceptionConfig | None = None,
 ) -> FrameStats:
-    perceiver = _Perceiver(memory, tf, fixed_frame, depth_scale, config or PerceptionConfig())
-    stats = perceiver.stats
+    stats = _Tally()
+    cfg = config or PerceptionConfig()
     infos = _camera_infos(path, frame_topics.camera_info)
-    depths: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
-    masks: OrderedDict[int, Any] = OrderedDict()
-    wanted = {frame_topics.depth, frame_topics.masks} - {None}
+    sync = StampSync(("depth", "masks"))
+    kind_of = {frame_topics.depth: "depth"}
+    if frame_topics.masks is not None:
+        kind_of[frame_topics.masks] = "masks"
     reader = open_bag(path)
     try:
-        conns = [c for c in reader.connections if c.topic in wanted]
+        conns = [c for c in reader.connections if c.topic in kind_of]
         try:
             for conn, _t, raw in reader.messages(connections=conns):
                 msg: Any = reader.deserialize(raw, conn.msgtype)
-                stamp = _stamp_ns(msg.header)
-                if conn.topic == frame_topics.depth:
+                kind = kind_of[conn.topic]
+                if kind == "depth":
                     stats.depth_frames += 1
-                    info = _info_at(infos, stamp)
-                    if info is None:
-                        stats.skip("no camera_info")
-                    elif stamp in masks:
-                        perceiver(msg, info, masks.pop(stamp))
-                    else:
-                        depths[stamp] = (msg, info)
-                elif stamp in depths:
-                    depth_msg, depth_info = depths.pop(stamp)
-                    perceiver(depth_msg, depth_info, msg)
-                else:
-                    masks[stamp] = msg
-                while len(depths) > _PENDING:
-                    depths.popitem(last=False)
-                    stats.skip("no instance mask")
-                while len(masks) > _PENDING:
-                    masks.popitem(last=False)
+                frame = sync.add(kind, stamp_ns(msg.header), msg)
+                if frame is not None:
+                    _perceive(frame, infos, memory, tf, fixed_frame, depth_scale, cfg, stats)
         except LociError:
             raise
         except Exception as exc:  # rosbags raises many types for a damaged file
             raise BagError(f"bag is damaged: {type(exc).__name__}: {exc}") from exc
     finally:
         reader.close()
-    for _ in depths:
+    sync.flush()
+    # Frames without a mask are what counts; masks without a depth image are not frames.
+    for _ in range(sync.dropped["masks"]):
         stats.skip("no instance mask")
     return stats.freeze()
+
+
+def _perceive(
+    frame: dict[str, Any],
+    infos: tuple[list[int], list[Any]],
+    memory: Memory,
+    tf: TFBuffer | None,
+    fixed_frame: str,
+    depth_scale: float,
+    config: PerceptionConfig,
+    stats: _Tally,
+) -> None:
+    depth_msg = frame["depth"]
+    stamp = stamp_ns(depth_msg.header)
+    info = _info_at(infos, stamp)
+    if info is None:
+        stats.skip("no camera_info")
+        return
+    try:
+        if tf is None:
+            raise TFError("the bag has no TF")
+        pose = tf.lookup(fixed_frame, depth_msg.header.frame_id.lstrip("/"), stamp * 1e-9)
+    except TFError:
+        stats.skip("TF gap")
+        return
+    try:
+        observations = perceive_messages(
+            depth_msg, info, frame["masks"], pose, fixed_frame, depth_scale, config
+        )
+    except FrameError as exc:
+        _log.warning("frame at %.3f skipped: %s", stamp * 1e-9, exc)
+        stats.skip(skip_reason(exc))
+        return
+    memory.observe(list(observations))
+    stats.perceived += 1
+    stats.observations += len(observations)
 
 
 def _camera_infos(path: str | Path, topic: str | None) -> tuple[list[int], list[Any]]:
@@ -185,67 +201,11 @@ def _camera_infos(path: str | Path, topic: str | None) -> tuple[list[int], list[
         raise BagError(f"bag is damaged: {type(exc).__name__}: {exc}") from exc
     finally:
         reader.close()
-    msgs.sort(key=lambda m: _stamp_ns(m.header))
-    return [_stamp_ns(m.header) for m in msgs], msgs
+    msgs.sort(key=lambda m: stamp_ns(m.header))
+    return [stamp_ns(m.header) for m in msgs], msgs
 
 
 def _info_at(infos: tuple[list[int], list[Any]], stamp: int) -> Any:
     """The camera_info stamped at the image, else the latest before it; None if none."""
     i = bisect.bisect_right(infos[0], stamp)
     return infos[1][i - 1] if i else None
-
-
-@dataclass(slots=True)
-class _Perceiver:
-    memory: Memory
-    tf: TFBuffer | None
-    fixed_frame: str
-    depth_scale: float
-    config: PerceptionConfig
-    stats: _Tally = field(default_factory=_Tally)
-
-    def __call__(self, depth_msg: Any, info: Any, masks_msg: Any) -> None:
-        t = _stamp_ns(depth_msg.header) * 1e-9
-        try:
-            if self.tf is None:
-                raise TFError("the bag has no TF")
-            pose = self.tf.lookup(self.fixed_frame, depth_msg.header.frame_id.lstrip("/"), t)
-        except TFError:
-            self.stats.skip("TF gap")
-            return
-        try:
-            observations = self._observations(depth_msg, info, masks_msg, pose, t)
-        except DepthScaleError as exc:
-            _log.warning("frame at %.3f skipped: %s", t, exc)
-            self.stats.skip("implausible depth scale")
-            return
-        except SizeMismatchError as exc:
-            _log.warning("frame at %.3f skipped: %s", t, exc)
-            self.stats.skip("size mismatch")
-            return
-        except FrameError as exc:
-            _log.warning("frame at %.3f skipped: %s", t, exc)
-            self.stats.skip("bad image")
-            return
-        self.memory.observe(list(observations))
-        self.stats.perceived += 1
-        self.stats.observations += len(observations)
-
-    def _observations(
-        self, depth_msg: Any, info: Any, masks_msg: Any, pose: Any, t: float
-    ) -> tuple[ObjectObservation, ...]:
-        raw = decode_image(depth_msg)
-        if raw.ndim != 2:
-            raise FrameError(f"depth image {depth_msg.encoding!r} is not single-channel")
-        k = intrinsics_from_camera_info(info, raw.shape)
-        encoding = "32FC1" if raw.dtype == np.float32 else "16UC1"
-        depth = decode_depth(raw, encoding, self.depth_scale)
-        mask = decode_image(masks_msg.mask)
-        if mask.ndim != 2 or mask.dtype != np.uint16:
-            raise FrameError(f"instance mask must be mono16/16UC1, got {masks_msg.mask.encoding!r}")
-        labels = {i + 1: str(label) for i, label in enumerate(masks_msg.labels)}
-        ids = {i + 1: str(oid) for i, oid in enumerate(masks_msg.object_ids) if oid}
-        result = observations_from_frame(
-            depth, mask, labels, k, pose, t, ids or None, self.config, self.fixed_frame
-        )
-        return result.observations

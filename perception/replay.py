@@ -11,6 +11,7 @@ observation messages.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from functools import partial
@@ -69,6 +70,15 @@ def replay_observations(
                     )
                 except (ValueError, TypeError, LociError):
                     continue
+            # A parent neither in memory nor in this batch is unknown here: keep the
+            # observation, drop the reference.
+            ids = {o.object_id for o in batch}
+            batch = [
+                o
+                if o.parent_id is None or o.parent_id in ids or o.parent_id in memory.graph
+                else dataclasses.replace(o, parent_id=None, relation=None)
+                for o in batch
+            ]
             memory.observe(batch)
             n_msgs += 1
             n_obs += len(batch)

@@ -24,7 +24,11 @@ from numpy.typing import NDArray
 from memory_core.types import PinholeIntrinsics
 from sim.world import World
 
-__all__ = ["CameraFrame", "render"]
+__all__ = [
+    "CameraFrame",
+    "render",
+    "segmentation",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,3 +218,18 @@ def render(
         intrinsics=intr,
         world_from_camera=pose,
     )
+
+
+def segmentation(
+    frame: CameraFrame, world: World
+) -> tuple[NDArray[np.uint16], list[str], list[str]]:
+    """The frame's instance segmentation as a perfect segmenter would give it: a mono16
+    mask (0 = none, i = the i-th object), the objects' types as labels, and their ids.
+    Walls, floor and anything the world does not list as an object stay 0."""
+    present = sorted(set(np.unique(frame.instance).tolist()) - {-1})
+    kept = [i for i in present if frame.instance_ids[i] in world.objects]
+    lut = np.zeros(len(frame.instance_ids) + 1, dtype=np.uint16)
+    for n, idx in enumerate(kept, start=1):
+        lut[idx + 1] = n
+    ids = [frame.instance_ids[i] for i in kept]
+    return lut[frame.instance + 1], [world.objects[o].object_type for o in ids], ids

@@ -20,6 +20,7 @@ TOPICS = {
     "/scene_graph/markers": "visualization_msgs/msg/MarkerArray",
     "/loci/observations": "loci_msgs/msg/ObjectObservationArray",
     "/camera/instances": "loci_msgs/msg/InstanceMasks",
+    "/camera/pose": "geometry_msgs/msg/PoseStamped",
 }
 
 

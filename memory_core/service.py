@@ -1,0 +1,141 @@
+"""The memory as a long-running service: what the ROS ``memory_node`` wraps.
+
+One :class:`Memory` backed by a SQLite store: loaded at start (so a restarted service
+resumes), every change committed before it is acknowledged, and a revision number that
+increases with every change. Planners get a snapshot, work on a copy during a task and
+commit their change set back (:mod:`memory_core.transfer`); perception's observations
+are fused directly. Queries are answered in the memory's own convention; the caller
+converts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from memory_core.errors import InvalidInputError
+from memory_core.geometry import ViewVolume
+from memory_core.memory import Memory
+from memory_core.snapshot import ChangeSet
+from memory_core.store import SQLiteStore
+from memory_core.transfer import changes_from_json, merge_changes, snapshot_to_json
+from memory_core.types import Event, Layer, ObjectObservation, SceneNode
+
+__all__ = ["QUERY_KINDS", "MemoryService", "QueryAnswer"]
+
+_log = logging.getLogger(__name__)
+
+QUERY_KINDS = ("label", "near", "in", "room", "meaning", "context", "events")
+_THINGS = (Layer.OBJECT, Layer.RECEPTACLE)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryAnswer:
+    nodes: tuple[SceneNode, ...] = ()
+    events: tuple[Event, ...] = ()
+    context: str = ""
+
+
+class MemoryService:
+    def __init__(self, memory: Memory, store_path: str | Path) -> None:
+        self.memory = memory
+        self.store = SQLiteStore(store_path)
+        try:
+            snapshot = self.store.load()
+            if snapshot.nodes or snapshot.events:
+                memory.restore(snapshot)
+                _log.info("resumed %s: %d nodes", store_path, len(memory.graph))
+            else:
+                memory.save(self.store)
+        except BaseException:
+            self.store.close()
+            raise
+        self.revision = 0
+
+    def close(self) -> None:
+        self.store.close()
+
+    def observe(
+        self,
+        batch: Sequence[ObjectObservation],
+        t: float | None = None,
+        view: ViewVolume | None = None,
+    ) -> ChangeSet:
+        """Fuse observations and persist what changed; returns the committed changes."""
+        self.memory.observe(batch, t=t, view=view)
+        changes = self.memory.commit(self.store)
+        self.revision += 1
+        return changes
+
+    def snapshot_json(self) -> tuple[int, str]:
+        return self.revision, snapshot_to_json(self.memory.snapshot())
+
+    def commit_json(self, base_revision: int, changes_json: str) -> tuple[ChangeSet, str]:
+        """Merge a planner's change set; returns it and a note when the memory had moved
+        on since ``base_revision`` (the merge then kept both sides' nodes). On bad input
+        nothing changes and :class:`InvalidInputError` says why."""
+        changes = changes_from_json(changes_json)
+        previous = self.memory.snapshot()
+        merged = merge_changes(previous, changes)
+        self.memory.restore(merged)  # validates everything before the store is touched
+        touched = set(changes.edge_nodes) | set(changes.removed_nodes)
+        added_events = merged.events[len(previous.events) :]
+        try:
+            self.store.write(
+                ChangeSet(
+                    nodes=changes.nodes,
+                    removed_nodes=changes.removed_nodes,
+                    edge_nodes=tuple(sorted(touched)),
+                    edges=tuple(e for e in merged.edges if e.src in touched or e.dst in touched),
+                    episodes=merged.episodes,
+                    events=added_events,
+                    graph_meta=merged.graph_meta,
+                    stm_entries=merged.stm_entries,
+                    stm_meta=merged.stm_meta,
+                )
+            )
+        except BaseException:
+            self.memory.restore(previous)
+            raise
+        note = (
+            ""
+            if base_revision == self.revision
+            else f"merged over {self.revision - base_revision} newer change(s)"
+        )
+        self.revision += 1
+        return changes, note
+
+    def query(
+        self,
+        kind: str,
+        text: str = "",
+        point: tuple[float, float, float] = (0.0, 0.0, 0.0),
+        radius: float = 0.0,
+        k: int = 0,
+    ) -> QueryAnswer:
+        graph, k = self.memory.graph, k or 10
+        if kind == "label":
+            return QueryAnswer(tuple(graph.find_by_label(text)))
+        if kind == "near":
+            hits = graph.within_radius(point, radius) if radius > 0 else graph.nearest(point, k)
+            return QueryAnswer(tuple(n for _d, n in hits[:k]))
+        if kind == "in":
+            self._known(text)
+            return QueryAnswer(tuple(graph.contents(text)))
+        if kind == "room":
+            self._known(text)
+            return QueryAnswer(tuple(graph.in_room(text, _THINGS)))
+        if kind == "meaning":
+            return QueryAnswer(tuple(n for _s, n in graph.search(text, k)))
+        if kind == "context":
+            return QueryAnswer(context=self.memory.context(text).text)
+        if kind == "events":
+            events = self.memory.episodic.by_object(text) if text else self.memory.episodic.events()
+            return QueryAnswer(events=tuple(events[-k:]))
+        raise InvalidInputError(f"unknown query kind {kind!r} (known: {', '.join(QUERY_KINDS)})")
+
+    def _known(self, node_id: str) -> None:
+        if node_id not in self.memory.graph:
+            raise InvalidInputError(f"no node {node_id!r} in memory")

@@ -1,0 +1,212 @@
+"""Starting Loci's nodes as separate processes and talking to them, without `ros2 launch`
+(launch and launch_ros have no PyPI wheels). Used by `loci run --ros`, the tests and the
+ROS benchmark; the launch files in ``launch/`` start the same executables with the same
+parameter files.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import rclpy
+from ament_index_python.packages import get_package_prefix
+from loci_msgs.action import ExecuteInstruction
+from loci_msgs.srv import ExecuteSkill, GetMemory, QueryMemory, ResetWorld
+from rclpy.action.client import ActionClient
+from rclpy.node import Node
+from rclpy.utilities import ok
+
+__all__ = ["NODES", "PARAMS_DIR", "InstructionOutcome", "LociClient", "LociSystem"]
+
+NODES = ("sim_node", "memory_node", "planner_node", "perception_node")
+PARAMS_DIR = Path(__file__).resolve().parents[4] / "launch" / "params"
+"""The repository's launch/params (this module runs from the source tree's install)."""
+
+
+def _executable(node: str) -> str:
+    return str(Path(get_package_prefix("loci_ros")) / "lib" / "loci_ros" / node)
+
+
+@dataclass
+class LociSystem:
+    """The nodes as child processes; ``overrides`` are per-node parameters on top of the
+    YAML files in ``params_dir``."""
+
+    workdir: Path
+    overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    params_dir: Path = PARAMS_DIR
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def start(self, node: str) -> subprocess.Popen[bytes]:
+        args = [
+            _executable(node),
+            "--ros-args",
+            "--params-file",
+            str(self.params_dir / f"{node}.yaml"),
+        ]
+        for key, value in self.overrides.get(node, {}).items():
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+            args += ["-p", f"{key}:={text}"]
+        log = (self.workdir / f"{node}.log").open("ab")
+        proc = subprocess.Popen(args, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT)
+        self.procs[node] = proc
+        return proc
+
+    def start_all(self, nodes: tuple[str, ...] = NODES) -> None:
+        for node in nodes:
+            self.start(node)
+
+    def kill(self, node: str, sig: int = signal.SIGKILL) -> int:
+        proc = self.procs.pop(node)
+        proc.send_signal(sig)
+        return proc.wait(timeout=20)
+
+    def log(self, node: str) -> str:
+        path = self.workdir / f"{node}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def check_alive(self) -> None:
+        for node, proc in self.procs.items():
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"{node} exited with {proc.returncode}:\n{self.log(node)[-3000:]}"
+                )
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 10
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.procs.clear()
+
+    def __enter__(self) -> LociSystem:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@dataclass(frozen=True)
+class InstructionOutcome:
+    accepted: bool
+    success: bool
+    steps: int
+    skills: int
+    goal_conditions: float
+    memory_hits: int
+    summary: str
+    feedback: int
+
+
+class LociClient:
+    """An rclpy node that sends instructions and queries (one per process)."""
+
+    def __init__(self, name: str = "loci_client") -> None:
+        if not ok():
+            rclpy.init()
+        self.node: Node = rclpy.create_node(name)
+        self.action = ActionClient(self.node, ExecuteInstruction, "execute_instruction")
+        self.query_cli = self.node.create_client(QueryMemory, "query_memory")
+        self.get_cli = self.node.create_client(GetMemory, "get_memory")
+        self.skill_cli = self.node.create_client(ExecuteSkill, "execute_skill")
+        self.reset_cli = self.node.create_client(ResetWorld, "reset_world")
+
+    def wait_ready(self, timeout_s: float = 60.0, system: LociSystem | None = None) -> None:
+        """Wait for the planner's action and the memory's and simulator's services."""
+        self.wait_ready_services(
+            ("execute_instruction", "query_memory", "reset_world"), timeout_s, system
+        )
+
+    def wait_ready_services(
+        self, names: tuple[str, ...], timeout_s: float = 60.0, system: LociSystem | None = None
+    ) -> None:
+        endpoints: dict[str, Any] = {
+            "execute_instruction": self.action.wait_for_server,
+            "query_memory": self.query_cli.wait_for_service,
+            "get_memory": self.get_cli.wait_for_service,
+            "reset_world": self.reset_cli.wait_for_service,
+            "execute_skill": self.skill_cli.wait_for_service,
+        }
+        deadline = time.monotonic() + timeout_s
+        for name in names:
+            while not endpoints[name](timeout_sec=0.5):
+                if system is not None:
+                    system.check_alive()
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{name} did not come up within {timeout_s} s")
+
+    def call(self, client: Any, request: Any, timeout_s: float = 30.0, attempts: int = 1) -> Any:
+        """Call a service; idempotent requests may be sent ``attempts`` times, since a
+        request sent while a restarted server is still being matched is lost."""
+        if not client.wait_for_service(timeout_sec=timeout_s):
+            raise TimeoutError(f"{client.srv_name} is not available")
+        for _ in range(attempts):
+            future = client.call_async(request)
+            rclpy.spin_until_future_complete(self.node, future, timeout_sec=timeout_s / attempts)
+            if future.done():
+                return future.result()
+            client.remove_pending_request(future)
+        raise TimeoutError(f"{client.srv_name} did not answer within {timeout_s} s")
+
+    def query(self, kind: str, text: str = "", k: int = 0) -> QueryMemory.Response:
+        request = QueryMemory.Request(kind=kind, text=text, k=k)
+        return self.call(self.query_cli, request, attempts=5)
+
+    def world_state(self, task_json: str = "", keep_state: bool = True) -> ResetWorld.Response:
+        """Set the simulator up for a task, or (no task) read its current state."""
+        return self.call(
+            self.reset_cli, ResetWorld.Request(task_json=task_json, keep_state=keep_state)
+        )
+
+    def memory_snapshot(self) -> GetMemory.Response:
+        return self.call(self.get_cli, GetMemory.Request(), attempts=5)
+
+    def execute(
+        self, task_json: str, instruction: str = "", timeout_s: float = 600.0
+    ) -> InstructionOutcome:
+        if not self.action.wait_for_server(timeout_sec=30.0):
+            raise TimeoutError("execute_instruction is not available")
+        feedback: list[Any] = []
+        sent = self.action.send_goal_async(
+            ExecuteInstruction.Goal(instruction=instruction, task_json=task_json),
+            feedback_callback=feedback.append,
+        )
+        rclpy.spin_until_future_complete(self.node, sent, timeout_sec=30.0)
+        handle = sent.result()
+        if handle is None or not handle.accepted:
+            return InstructionOutcome(False, False, 0, 0, 0.0, 0, "goal rejected", 0)
+        done = handle.get_result_async()
+        rclpy.spin_until_future_complete(self.node, done, timeout_sec=timeout_s)
+        if not done.done():
+            raise TimeoutError(f"the instruction did not finish within {timeout_s} s")
+        r = done.result().result
+        return InstructionOutcome(
+            True,
+            bool(r.success),
+            int(r.steps),
+            int(r.skills),
+            float(r.goal_conditions),
+            int(r.memory_hits),
+            str(r.summary),
+            len(feedback),
+        )
+
+    def close(self) -> None:
+        self.node.destroy_node()
+
+
+def ros_environment_ok() -> bool:
+    return "AMENT_PREFIX_PATH" in os.environ and bool(os.environ.get("ROS_DOMAIN_ID"))

@@ -1,0 +1,62 @@
+"""MemoryService: a store-backed memory that resumes after a restart, merges planners'
+change sets, and answers queries; bad input changes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from memory_core import (
+    Box3D,
+    InvalidInputError,
+    Memory,
+    MemoryConfig,
+    ObjectObservation,
+    SceneGraphConfig,
+)
+from memory_core.service import MemoryService
+from memory_core.transfer import changes_to_json, snapshot_from_json
+
+
+def _obs(label: str, x: float, oid: str) -> ObjectObservation:
+    return ObjectObservation(
+        label, (x, 0.5, 0.0), Box3D((x, 0.5, 0.0), (0.1, 0.1, 0.1)), object_id=oid
+    )
+
+
+def _memory() -> Memory:
+    return Memory(MemoryConfig(scene_graph=SceneGraphConfig(up_axis="y")))
+
+
+def test_resume_merge_and_queries(tmp_path: Path) -> None:
+    db = tmp_path / "m.db"
+    service = MemoryService(_memory(), db)
+    service.observe([_obs("Apple", 0.0, "a"), _obs("Mug", 1.0, "m")], t=1.0)
+    assert service.revision == 1
+    # A planner's copy, changed, committed back.
+    base, text = service.snapshot_json()
+    copy = _memory()
+    copy.restore(snapshot_from_json(text))
+    copy.observe([_obs("Apple", 3.0, "a"), _obs("Book", 5.0, "b")], t=2.0)
+    service.observe([_obs("Fork", 7.0, "f")], t=2.5)  # meanwhile
+    _changes, note = service.commit_json(base, changes_to_json(copy.pending_changes()))
+    assert "merged over 1" in note
+    service.close()
+    # A new process on the same file resumes everything.
+    again = MemoryService(_memory(), db)
+    labels = {n.label: n.position[0] for n in again.memory.graph.nodes()}
+    assert labels == {"Apple": 3.0, "Mug": 1.0, "Book": 5.0, "Fork": 7.0}
+    assert [n.label for n in again.query("label", "Mug").nodes] == ["Mug"]
+    near = again.query("near", point=(3.1, 0.5, 0.0), k=1).nodes
+    assert [n.label for n in near] == ["Apple"]
+    assert "Apple" in again.query("context", "bring the apple").context
+    with pytest.raises(InvalidInputError, match="unknown query kind"):
+        again.query("teleport")
+    with pytest.raises(InvalidInputError, match="no node"):
+        again.query("in", "nowhere")
+    before = again.memory.snapshot()
+    with pytest.raises(InvalidInputError, match="malformed"):
+        again.commit_json(again.revision, '{"nodes": 5}')
+    assert again.memory.snapshot() == before
+    again.close()

@@ -1,0 +1,203 @@
+"""The four nodes as separate processes over real DDS (loopback only)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from loci.main_job import default_first_task, second_task
+from planners.executive import Executive
+from planners.observe import new_memory
+from sim import SceneRegistry
+from sim.episode import make_world
+from sim.tasks import task_to_json
+from tests.conftest import DATA
+from tests.ros.conftest import sim_overrides
+
+SCENE = "procthor/houses_20/house_12"
+
+
+def _udp_addresses(pid: int) -> set[str]:
+    """Local addresses of the UDP sockets process ``pid`` holds (from /proc)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = str(fd.readlink())
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    out = set()
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[9] in inodes:
+                out.add(fields[1].split(":")[0])
+    return out
+
+
+def _latched_graph(client: Any, timeout_s: float = 10.0) -> Any:
+    """Subscribe now (late) to the latched scene graph and return the message it gets."""
+    import rclpy
+    from loci_msgs.msg import SceneGraph
+    from loci_ros.qos import LATCHED
+
+    got: list[Any] = []
+    sub = client.node.create_subscription(SceneGraph, "scene_graph", got.append, LATCHED)
+    deadline = time.monotonic() + timeout_s
+    while not got and time.monotonic() < deadline:
+        rclpy.spin_once(client.node, timeout_sec=0.1)
+    client.node.destroy_subscription(sub)
+    assert got, "no latched scene graph for a late subscriber"
+    return got[-1]
+
+
+@pytest.mark.slow
+def test_instruction_through_the_nodes_matches_in_process(
+    tmp_path: Path, rclpy_context: None
+) -> None:
+    from loci_ros.system import LociClient, LociSystem
+
+    registry = SceneRegistry(DATA)
+    first = default_first_task(registry, SCENE, 0)
+    world, memory = make_world(first, registry), new_memory()
+    r1 = Executive(world, memory, registry.affordances).run(first)
+    second = second_task(world, memory, first, registry)
+    assert second is not None
+    r2 = Executive(world, memory, registry.affordances).run(second)
+
+    # All four nodes run; the camera is off so that perception (tested below) cannot race
+    # the planner's commits and the outcome is deterministic.
+    overrides = sim_overrides(tmp_path, sim_node={"camera_rate_hz": 0.0})
+    with LociSystem(tmp_path, overrides) as system:
+        system.start_all()
+        client = LociClient("test_client")
+        try:
+            client.wait_ready(60, system)
+            o1 = client.execute(json.dumps(task_to_json(first)))
+            assert (o1.success, o1.steps, o1.skills, o1.memory_hits) == (
+                r1.success,
+                r1.steps,
+                r1.skills,
+                r1.memory_hits,
+            )
+            assert o1.feedback == o1.skills  # feedback after every skill
+            for node, proc in system.procs.items():
+                addresses = _udp_addresses(proc.pid)
+                assert addresses and addresses <= {"0100007F"}, f"{node} binds {addresses}"
+
+            # SIGKILL the memory node and start it again: it resumes from its store.
+            before = client.memory_snapshot().snapshot_json
+            assert system.kill("memory_node") == -signal.SIGKILL
+            system.start("memory_node")
+            deadline = time.monotonic() + 30
+            while system.log("memory_node").count("memory from") < 2:  # the new process
+                assert time.monotonic() < deadline, system.log("memory_node")
+                time.sleep(0.2)
+            after = client.memory_snapshot().snapshot_json
+            assert json.loads(after)["nodes"] == json.loads(before)["nodes"]
+            # ...and the next task uses it: the same steps as in process, not a search.
+            o2 = client.execute(json.dumps(task_to_json(second)))
+            assert (o2.success, o2.steps, o2.memory_hits) == (r2.success, r2.steps, r2.memory_hits)
+            assert o2.memory_hits > 0
+
+            # A subscriber that joins now still gets the scene graph; the query service answers.
+            graph = _latched_graph(client)
+            ids = {n.id for n in graph.nodes}
+            assert {n.id for n in memory.graph.iter_nodes()} <= ids
+            pillow = client.query("label", "Pillow")
+            assert pillow.success and pillow.nodes
+            bad = client.query("teleport", "x")
+            assert not bad.success and "unknown query kind" in bad.message
+            context = client.query("context", second.instruction)
+            assert context.success and "Pillow" in context.context
+            system.check_alive()
+        finally:
+            client.close()
+
+
+@pytest.mark.slow
+def test_camera_to_perception_to_memory(tmp_path: Path, rclpy_context: None) -> None:
+    """sim_node renders, perception_node turns depth + masks + pose into observations,
+    memory_node fuses them: the scene graph matches the simulator within 0.3 m."""
+    from loci_ros.system import LociClient, LociSystem
+
+    from memory_core.convention import to_ros
+
+    registry = SceneRegistry(DATA)
+    task = default_first_task(registry, "FloorPlan1", 0)
+    overrides = sim_overrides(tmp_path, sim_node={"camera_rate_hz": 5.0})
+    with LociSystem(tmp_path, overrides) as system:
+        system.start_all(("sim_node", "perception_node", "memory_node"))
+        client = LociClient("test_perception")
+        try:
+            client.wait_ready_services(("reset_world", "query_memory"), 60, system)
+            reset = client.world_state(json.dumps(task_to_json(task)), keep_state=False)
+            assert reset.success
+            deadline = time.monotonic() + 30
+            graph = None
+            while time.monotonic() < deadline:
+                graph = _latched_graph(client)
+                if sum(n.layer == "object" or n.layer == "receptacle" for n in graph.nodes) >= 5:
+                    break
+                time.sleep(0.5)
+            assert graph is not None
+            truth = {o["object_id"]: o for o in json.loads(reset.world_state_json)["objects"]}
+            checked = 0
+            for n in graph.nodes:
+                o = truth[n.id]  # perception's ids are the segmenter's (the simulator's)
+                if max(o["size"]) >= 0.5:
+                    continue  # furniture: its visible surface is far from its centre
+                centre = np.add(o["position"], o["offset"])
+                gt = np.array(to_ros(tuple(centre), "y"))
+                assert np.linalg.norm(gt - (n.position.x, n.position.y, n.position.z)) < 0.3
+                checked += 1
+            assert checked >= 3
+            system.check_alive()
+        finally:
+            client.close()
+
+
+def test_bad_goals_are_refused_with_a_reason(tmp_path: Path, rclpy_context: None) -> None:
+    from loci_ros.system import LociClient, LociSystem
+
+    with LociSystem(tmp_path, sim_overrides(tmp_path)) as system:
+        system.start_all(("sim_node", "memory_node", "planner_node"))
+        client = LociClient("test_bad")
+        try:
+            client.wait_ready(60, system)
+            out = client.execute("{not json")
+            assert not out.success and "bad task" in out.summary
+            task = {"id": "x", "scene": "NoSuchScene", "goal": [{"object": ["Apple"]}]}
+            out = client.execute(json.dumps(task))
+            assert not out.success and "NoSuchScene" in out.summary
+            out = client.execute("")
+            assert not out.success and "task_json" in out.summary
+            system.check_alive()
+        finally:
+            client.close()
+
+
+def test_memory_node_refuses_a_foreign_store(tmp_path: Path, rclpy_context: None) -> None:
+    import sqlite3
+
+    from loci_ros.system import LociSystem
+
+    foreign = tmp_path / "foreign.db"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE notes (x TEXT)")
+        conn.execute("INSERT INTO notes VALUES ('keep me')")
+    with LociSystem(tmp_path, {"memory_node": {"store_path": str(foreign)}}) as system:
+        system.start("memory_node")
+        deadline = time.monotonic() + 20
+        while "cannot open the memory store" not in system.log("memory_node"):
+            assert time.monotonic() < deadline, system.log("memory_node")
+            time.sleep(0.2)
+    with sqlite3.connect(foreign) as conn:
+        assert conn.execute("SELECT x FROM notes").fetchall() == [("keep me",)]
