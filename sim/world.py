@@ -147,6 +147,9 @@ class SimObject:
         return (p[0] + d[0], p[1] + d[1], p[2] + d[2])
 
 
+_OBJECT_FIELDS = tuple(f.name for f in dataclasses.fields(SimObject))
+
+
 def _vec(v: Any) -> tuple[float, float, float]:
     x, y, z = v
     return (float(x), float(y), float(z))
@@ -226,7 +229,11 @@ class World:
         that mirrors this world needs after every step. The trajectory is left out (it
         only grows; mirrors keep their own)."""
         return {
-            "objects": [dataclasses.asdict(o) for o in self.objects.values()],
+            # Field by field: dataclasses.asdict deep-copies and costs ~4 ms per house.
+            "objects": [
+                {**{k: getattr(o, k) for k in _OBJECT_FIELDS}, "children": list(o.children)}
+                for o in self.objects.values()
+            ],
             "agent": [self.agent_xz[0], self.agent_xz[1], self.agent_yaw],
             "held": self.held,
             "steps_taken": self.steps_taken,

@@ -42,8 +42,9 @@ def _udp_addresses(pid: int) -> set[str]:
     return out
 
 
-def _latched_graph(client: Any, timeout_s: float = 10.0) -> Any:
-    """Subscribe now (late) to the latched scene graph and return the message it gets."""
+def _latched_graph(client: Any, timeout_s: float = 10.0, min_revision: int = 0) -> Any:
+    """Subscribe now (late) to the latched scene graph and return the first message of at
+    least ``min_revision`` (the graph goes out at most every graph_period_s)."""
     import rclpy
     from loci_msgs.msg import SceneGraph
     from loci_ros.qos import LATCHED
@@ -51,10 +52,11 @@ def _latched_graph(client: Any, timeout_s: float = 10.0) -> Any:
     got: list[Any] = []
     sub = client.node.create_subscription(SceneGraph, "scene_graph", got.append, LATCHED)
     deadline = time.monotonic() + timeout_s
-    while not got and time.monotonic() < deadline:
+    while not (got and got[-1].revision >= min_revision) and time.monotonic() < deadline:
         rclpy.spin_once(client.node, timeout_sec=0.1)
     client.node.destroy_subscription(sub)
     assert got, "no latched scene graph for a late subscriber"
+    assert got[-1].revision >= min_revision, "the latched graph stayed behind the memory"
     return got[-1]
 
 
@@ -108,7 +110,8 @@ def test_instruction_through_the_nodes_matches_in_process(
             assert o2.memory_hits > 0
 
             # A subscriber that joins now still gets the scene graph; the query service answers.
-            graph = _latched_graph(client)
+            revision = client.query("label", "Pillow").revision
+            graph = _latched_graph(client, min_revision=revision)
             ids = {n.id for n in graph.nodes}
             assert {n.id for n in memory.graph.iter_nodes()} <= ids
             pillow = client.query("label", "Pillow")

@@ -61,6 +61,14 @@ class MemoryNode(LifecycleNode):
         self.autostart = declare(
             self, "autostart", True, "configure and activate at start (no lifecycle manager)"
         )
+        self.graph_period = declare(
+            self,
+            "graph_period_s",
+            0.5,
+            "the whole graph and markers go out at most this often (updates: every change)",
+        )
+        self.graph_dirty = False
+        self.last_graph = 0.0
         self.service: MemoryService | None = None
         self.active = False
 
@@ -94,6 +102,7 @@ class MemoryNode(LifecycleNode):
         self.query_srv = self.create_service(QueryMemory, "query_memory", self._on_query)
         self.get_srv = self.create_service(GetMemory, "get_memory", self._on_get)
         self.commit_srv = self.create_service(CommitMemory, "commit_memory", self._on_commit)
+        self.graph_timer = self.create_timer(max(self.graph_period, 0.05), self._flush_graph)
         self.get_logger().info(
             f"memory from {self.store_path}: {len(self.service.memory.graph)} nodes, "
             f"{len(self.service.memory.episodic)} events"
@@ -112,8 +121,8 @@ class MemoryNode(LifecycleNode):
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.active = False
-        for entity in (self.obs_sub,):
-            self.destroy_subscription(entity)
+        self.destroy_subscription(self.obs_sub)
+        self.destroy_timer(self.graph_timer)
         for srv in (self.query_srv, self.get_srv, self.commit_srv):
             self.destroy_service(srv)
         for pub in (self.graph_pub, self.update_pub, self.marker_pub):
@@ -137,14 +146,24 @@ class MemoryNode(LifecycleNode):
 
     def _publish(self, changes: ChangeSet | None) -> None:
         assert self.service is not None
-        now, rev = time.time(), self.service.revision
-        graph = self.service.memory.graph
+        now = time.time()
         if changes is not None:
             self.update_pub.publish(
-                conv.update_to_msg(changes, self.up_axis, rev, now, self.frame_id)
+                conv.update_to_msg(changes, self.up_axis, self.service.revision, now, self.frame_id)
             )
-        self.graph_pub.publish(conv.graph_to_msg(graph, rev, now, self.frame_id))
+        self.graph_dirty = True
+        if now - self.last_graph >= self.graph_period:
+            self._flush_graph()
+
+    def _flush_graph(self) -> None:
+        """The whole graph (latched) and its markers, when something changed since."""
+        if not self.graph_dirty or not self.active or self.service is None:
+            return
+        now = time.time()
+        graph = self.service.memory.graph
+        self.graph_pub.publish(conv.graph_to_msg(graph, self.service.revision, now, self.frame_id))
         self.marker_pub.publish(conv.markers_msg(graph, now, self.frame_id))
+        self.graph_dirty, self.last_graph = False, now
 
     # ------------------------------------------------------------------ callbacks
     def _on_observations(self, msg: ObjectObservationArray) -> None:
