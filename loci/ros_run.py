@@ -46,7 +46,7 @@ def run_through_ros(
         ) from exc
     if not os.environ.get("FASTRTPS_DEFAULT_PROFILES_FILE"):
         raise LociError("--ros needs the loopback DDS profile: `source ros_ws/env.sh` first")
-    work = out / "ros"
+    work = out.resolve() / "ros"  # the nodes run in it: every path they get is absolute
     work.mkdir(parents=True, exist_ok=True)
     store = work / "memory.db"
     for stale in work.glob("memory.db*"):

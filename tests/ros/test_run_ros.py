@@ -16,11 +16,15 @@ def _steps(out: str, task: str) -> int:
 
 @pytest.mark.slow
 def test_loci_run_ros_matches_in_process(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], rclpy_context: None
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    rclpy_context: None,
 ) -> None:
     assert main(["run", "--out", str(tmp_path / "direct")]) == 0
     direct = capsys.readouterr().out
-    assert main(["run", "--ros", "--out", str(tmp_path / "ros")]) == 0
+    monkeypatch.chdir(tmp_path)  # a relative --out, as `make run ROS=1` gives
+    assert main(["run", "--ros", "--out", "ros"]) == 0
     via = capsys.readouterr().out
     assert "nodes up" in via
     for task in ("task 1", "task 2"):

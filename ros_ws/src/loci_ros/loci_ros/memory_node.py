@@ -226,11 +226,14 @@ class MemoryNode(LifecycleNode):
 def main(args: list[str] | None = None) -> None:
     rclpy.init(args=args)
     node = MemoryNode()
+    code = 0
     try:
-        if node.autostart:
-            node.trigger_configure()
-            node.trigger_activate()
-        rclpy.spin(node)
+        if node.autostart and node.trigger_configure() != TransitionCallbackReturn.SUCCESS:
+            code = 1  # why was logged by on_configure; a store it cannot open is left alone
+        else:
+            if node.autostart:
+                node.trigger_activate()
+            rclpy.spin(node)
     except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
         pass
     finally:
@@ -238,6 +241,8 @@ def main(args: list[str] | None = None) -> None:
             node.service.close()
         node.destroy_node()
         try_shutdown()
+    if code:
+        raise SystemExit(code)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,10 @@ class LociSystem:
     params_dir: Path = PARAMS_DIR
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Nodes run in workdir: relative paths in overrides would resolve from there.
+        self.workdir = Path(self.workdir).resolve()
+
     def start(self, node: str) -> subprocess.Popen[bytes]:
         args = [
             _executable(node),
