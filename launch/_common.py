@@ -21,6 +21,7 @@ NODES = {
     "memory_node": "memory_node.yaml",
     "planner_node": "planner_node.yaml",
     "perception_node": "perception_node.yaml",
+    "bag_player": "bag_player.yaml",
 }
 
 

@@ -1,6 +1,6 @@
-"""Replay a recorded bag into memory through the nodes: `ros2 bag play BAG --clock` feeds
-perception_node and memory_node (sim time from the bag). Without ROS, `loci replay BAG`
-does the same offline.
+"""Replay a recorded bag into memory through the nodes: bag_player (rosbags; rosbag2 is
+not needed) publishes the recorded topics and the bag's /clock to perception_node and
+memory_node. Without ROS, `loci replay BAG` does the same offline.
 
     ros2 launch launch/replay.launch.py bag:=episode.mcap
 """
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, ExecuteProcess
+from launch.actions import DeclareLaunchArgument
 from launch.substitutions import LaunchConfiguration
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -38,9 +38,12 @@ def generate_launch_description() -> LaunchDescription:
                     "world_convention": LaunchConfiguration("world_convention"),
                 },
             ),
-            ExecuteProcess(
-                cmd=["ros2", "bag", "play", LaunchConfiguration("bag"), "--clock"],
-                output="screen",
+            DeclareLaunchArgument(
+                "rate", default_value="1.0", description="playback speed of the bag"
+            ),
+            loci_node(
+                "bag_player",
+                {"bag": LaunchConfiguration("bag"), "rate": LaunchConfiguration("rate")},
             ),
         ]
     )

@@ -203,3 +203,98 @@ def test_memory_node_refuses_a_foreign_store(tmp_path: Path, rclpy_context: None
         assert "cannot open the memory store" in log and "Traceback" not in log
     with sqlite3.connect(foreign) as conn:
         assert conn.execute("SELECT x FROM notes").fetchall() == [("keep me",)]
+
+
+def test_perception_node_skips_bad_frames_and_goes_on(tmp_path: Path, rclpy_context: None) -> None:
+    """A frame whose camera_info disagrees with its size is skipped (logged with counts);
+    the node keeps running and the next good frame becomes observations."""
+    import rclpy
+    from geometry_msgs.msg import PoseStamped
+    from loci_msgs.msg import InstanceMasks, ObjectObservationArray
+    from loci_ros import conversions as conv
+    from loci_ros.qos import RELIABLE, SENSOR
+    from loci_ros.system import LociClient, LociSystem
+    from sensor_msgs.msg import CameraInfo, Image
+
+    from memory_core.convention import camera_to_ros
+    from sim import World
+    from sim.render import render, segmentation
+
+    registry = SceneRegistry(DATA)
+    world = World(registry.load("FloorPlan1"), registry.affordances)
+    frame = render(world, 160, 120)
+    mask, labels, ids = segmentation(frame, world)
+    k = frame.intrinsics
+
+    def image(t: float, arr: Any, enc: str) -> Image:
+        return Image(
+            header=conv.header(t, "camera_optical"),
+            height=arr.shape[0],
+            width=arr.shape[1],
+            encoding=enc,
+            step=arr.strides[0],
+            data=arr.tobytes(),
+        )
+
+    def info(t: float, width: int) -> CameraInfo:
+        return CameraInfo(
+            header=conv.header(t, "camera_optical"),
+            width=width,
+            height=k.height,
+            k=[k.fx, 0.0, k.cx, 0.0, k.fy, k.cy, 0.0, 0.0, 1.0],
+        )
+
+    pos, q = camera_to_ros(frame.world_from_camera)
+    depth = np.where(np.isfinite(frame.depth), frame.depth, 0.0).astype("<f4")
+    with LociSystem(tmp_path, {}) as system:
+        system.start("perception_node")
+        client = LociClient("test_perception_bad")
+        node = client.node
+        try:
+            pubs = {
+                "info": node.create_publisher(CameraInfo, "camera/camera_info", SENSOR),
+                "depth": node.create_publisher(Image, "camera/depth/image_raw", SENSOR),
+                "masks": node.create_publisher(InstanceMasks, "camera/instances", SENSOR),
+                "pose": node.create_publisher(PoseStamped, "camera/pose", SENSOR),
+            }
+            got: list[ObjectObservationArray] = []
+            node.create_subscription(ObjectObservationArray, "observations", got.append, RELIABLE)
+            deadline = time.monotonic() + 30
+            while any(p.get_subscription_count() == 0 for p in pubs.values()):
+                rclpy.spin_once(node, timeout_sec=0.1)
+                assert time.monotonic() < deadline, system.log("perception_node")
+
+            def send(t: float, width: int) -> None:
+                pubs["info"].publish(info(t, width))
+                time.sleep(0.05)  # camera_info first, as drivers do
+                pubs["depth"].publish(image(t, depth, "32FC1"))
+                pubs["masks"].publish(
+                    InstanceMasks(
+                        header=conv.header(t, "camera_optical"),
+                        mask=image(t, mask.astype("<u2"), "mono16"),
+                        labels=labels,
+                        object_ids=ids,
+                    )
+                )
+                pubs["pose"].publish(conv.pose_stamped(pos, q, t, "map"))
+
+            send(1.0, k.width * 2)  # camera_info says 320 wide, the image is 160
+            end = time.monotonic() + 2
+            while time.monotonic() < end:
+                rclpy.spin_once(node, timeout_sec=0.1)
+            assert not got
+            deadline = time.monotonic() + 20
+            t = 2.0
+            while not got:
+                send(t, k.width)
+                t += 1.0
+                end = time.monotonic() + 1
+                while not got and time.monotonic() < end:
+                    rclpy.spin_once(node, timeout_sec=0.1)
+                assert time.monotonic() < deadline, system.log("perception_node")
+            labels_seen = {o.label for o in got[0].observations}
+            assert labels_seen and labels_seen <= set(labels)
+            system.check_alive()
+            assert "size mismatch" in system.log("perception_node")
+        finally:
+            client.close()

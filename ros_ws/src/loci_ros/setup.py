@@ -3,7 +3,7 @@
 from setuptools import setup
 
 PACKAGE = "loci_ros"
-NODES = ("perception_node", "memory_node", "planner_node", "sim_node")
+NODES = ("perception_node", "memory_node", "planner_node", "sim_node", "bag_player")
 
 setup(
     name=PACKAGE,

@@ -1,0 +1,116 @@
+"""bag_player: play a recorded bag (ROS 2 MCAP/sqlite3) onto live topics through rosbags.
+
+`ros2 bag play` (rosbag2) has no PyPI wheel; this plays the serialized messages as they
+are (CDR bytes, no conversion), so any node sees what it would see from the robot. Time
+follows the bag scaled by ``rate``, with pauses longer than ``max_pause_s`` shortened
+(recorded episodes idle for long stretches); ``clock`` publishes the bag time on /clock.
+Only ROS 2 bags: their messages are CDR already (ROS 1 bags would need conversion).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import rclpy
+from rclpy.node import Node
+from rclpy.utilities import try_shutdown
+from rosbags.highlevel import AnyReader
+from rosgraph_msgs.msg import Clock
+
+from loci_ros import conversions as conv
+from loci_ros.params import declare
+from loci_ros.qos import LATCHED, RELIABLE, SENSOR
+
+__all__ = ["BagPlayer", "main"]
+
+_SENSOR_TYPES = {
+    "sensor_msgs/msg/Image",
+    "sensor_msgs/msg/CameraInfo",
+    "loci_msgs/msg/InstanceMasks",
+    "geometry_msgs/msg/PoseStamped",
+}
+
+
+def _message_class(msgtype: str) -> Any:
+    package, kind, name = msgtype.split("/")
+    module = __import__(f"{package}.{kind}", fromlist=[name])
+    return getattr(module, name)
+
+
+class BagPlayer(Node):
+    def __init__(self) -> None:
+        super().__init__("bag_player")
+        self.bag = declare(self, "bag", "", "the ROS 2 bag to play (MCAP file or sqlite3 folder)")
+        self.rate = declare(self, "rate", 1.0, "playback speed (2.0 = twice as fast)")
+        self.max_pause = declare(
+            self, "max_pause_s", 0.5, "longest wait between two messages (bag idle time is cut)"
+        )
+        self.clock = declare(self, "clock", True, "publish the bag's time on /clock")
+        self.wait_for = declare(
+            self, "wait_for_subscribers", 0, "wait until this many topics have a subscriber"
+        )
+        self.published = 0
+
+    def play(self) -> int:
+        if not self.bag or not Path(self.bag).exists():
+            self.get_logger().error(f"no bag at {self.bag!r} (set the 'bag' parameter)")
+            return 1
+        reader = AnyReader([Path(self.bag)])
+        reader.open()
+        try:
+            pubs: dict[str, Any] = {}
+            for c in reader.connections:
+                if c.topic in pubs:
+                    continue
+                try:
+                    cls = _message_class(c.msgtype)
+                except (ImportError, AttributeError):
+                    self.get_logger().warning(f"{c.topic}: type {c.msgtype} not available, skipped")
+                    continue
+                qos = SENSOR if c.msgtype in _SENSOR_TYPES else RELIABLE
+                if c.topic in ("/tf_static", "/scene_graph/markers"):
+                    qos = LATCHED
+                pubs[c.topic] = self.create_publisher(cls, c.topic, qos)
+            clock_pub = self.create_publisher(Clock, "/clock", RELIABLE) if self.clock else None
+            deadline = time.monotonic() + 30.0
+            while sum(p.get_subscription_count() > 0 for p in pubs.values()) < self.wait_for:
+                rclpy.spin_once(self, timeout_sec=0.1)
+                if time.monotonic() > deadline:
+                    self.get_logger().error("subscribers did not appear within 30 s")
+                    return 1
+            conns = [c for c in reader.connections if c.topic in pubs]
+            last_ns: int | None = None
+            for conn, stamp_ns, raw in reader.messages(connections=conns):
+                if last_ns is not None and stamp_ns > last_ns:
+                    pause = min((stamp_ns - last_ns) * 1e-9 / self.rate, self.max_pause)
+                    time.sleep(pause)
+                last_ns = stamp_ns
+                if clock_pub is not None:
+                    clock_pub.publish(Clock(clock=conv.time_msg(stamp_ns * 1e-9)))
+                pubs[conn.topic].publish(bytes(raw))  # serialized CDR, as recorded
+                self.published += 1
+        finally:
+            reader.close()
+        self.get_logger().info(f"played {self.published} messages from {self.bag}")
+        return 0
+
+
+def main(args: list[str] | None = None) -> None:
+    rclpy.init(args=args)
+    node = BagPlayer()
+    code = 1
+    try:
+        code = node.play()
+        time.sleep(0.5)  # let reliable subscribers take the last messages
+    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
+        code = 0
+    finally:
+        node.destroy_node()
+        try_shutdown()
+    raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main()
