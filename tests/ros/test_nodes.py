@@ -298,3 +298,37 @@ def test_perception_node_skips_bad_frames_and_goes_on(tmp_path: Path, rclpy_cont
             assert "size mismatch" in system.log("perception_node")
         finally:
             client.close()
+
+
+def test_llm_planner_behind_the_action(tmp_path: Path, rclpy_context: None) -> None:
+    """planner: llm — the planner node asks a real chat-completions server (scripted, on
+    127.0.0.1 in this process) and the goal succeeds through the sim node."""
+    from loci_ros.system import LociClient, LociSystem
+
+    from tests.planners.chat_server import ChatServer
+    from tests.planners.test_llm import TASK, good_policy
+
+    with ChatServer([("status", 500)], good_policy) as server:
+        overrides = sim_overrides(
+            tmp_path,
+            planner_node={"planner": "llm", "llm_base_url": server.base_url, "llm_model": "s"},
+        )
+        with LociSystem(tmp_path, overrides) as system:
+            system.start_all(("sim_node", "memory_node", "planner_node"))
+            client = LociClient("test_llm")
+            try:
+                client.wait_ready(60, system)
+                out = client.execute(json.dumps(task_to_json(TASK)), TASK.instruction)
+                assert out.success, out.summary
+                assert out.skills >= 2 and out.feedback == out.skills
+                # One scripted HTTP 500 was survived; every skill came from the server.
+                assert len(server.requests) >= out.skills + 1
+                prompt = server.requests[-1]["messages"][-1]["content"]
+                assert "Pick up the apple" in prompt
+            finally:
+                client.close()
+    bad = sim_overrides(tmp_path, planner_node={"planner": "oracle"})
+    with LociSystem(tmp_path, bad) as system:
+        proc = system.start("planner_node")
+        assert proc.wait(timeout=30) == 1
+        assert "planner must be 'symbolic' or 'llm'" in system.log("planner_node")

@@ -8,7 +8,10 @@ every skill, and the memory's changes are committed back through ``commit_memory
 ``commit_every`` skills and at the end. With the same task and the same memory, the
 outcome is the in-process executive's (tested).
 
-Only the symbolic planner runs here; the LLM planner is not wired to ROS yet.
+``planner: llm`` puts ``planners.llm.LLMPlanner`` behind the same action: any
+OpenAI-compatible server at ``llm_base_url``; the API key is read from the environment
+variable named by ``llm_api_key_env`` (never a parameter). Either way the goal needs
+task_json: the task's predicates are what the critic checks.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from loci_ros.params import declare
 from memory_core import LociError
 from memory_core.transfer import changes_to_json, snapshot_from_json
 from planners.executive import Executive
+from planners.llm import LLMConfig, LLMPlanner
 from planners.observe import new_memory
 from planners.remote import MirrorWorld
 from sim import SceneRegistry, Skill, StepResult
@@ -58,6 +62,18 @@ class PlannerNode(Node):
         self.keep_world = declare(
             self, "keep_world", True, "a task in the scene already loaded continues its world"
         )
+        self.planner = declare(self, "planner", "symbolic", "symbolic | llm")
+        self.llm = LLMConfig(
+            base_url=declare(self, "llm_base_url", "", "OpenAI-compatible server (planner: llm)"),
+            model=declare(self, "llm_model", "", "model name the server knows"),
+            api_key=os.environ.get(
+                declare(self, "llm_api_key_env", "LOCI_LLM_API_KEY", "env var with the key"),
+                "none",
+            ),
+            timeout_s=declare(self, "llm_timeout_s", 30.0, "seconds per LLM request"),
+        )
+        if self.planner not in ("symbolic", "llm"):
+            raise RemoteError(f"planner must be 'symbolic' or 'llm', got {self.planner!r}")
         self.registry = SceneRegistry(self.data_root)
         self.mirrors: dict[str, MirrorWorld] = {}
         clients = MutuallyExclusiveCallbackGroup()
@@ -157,11 +173,13 @@ class PlannerNode(Node):
             memory.mark_committed(changes)
             revision = res.revision
 
+        summaries: list[str] = []
+
         def on_step(skill: Skill, step: StepResult) -> None:
             nonlocal skills
             skills += 1
             feedback = ExecuteInstruction.Feedback(
-                subgoal=executive.summaries[-1] if executive.summaries else "",
+                subgoal=summaries[-1] if summaries else task.instruction,
                 step=mirror.steps_taken,
                 skill=f"{skill.name} {skill.target or ''}".strip(),
                 skill_success=step.success,
@@ -170,8 +188,12 @@ class PlannerNode(Node):
             if self.commit_every > 0 and skills % self.commit_every == 0:
                 commit()
 
-        executive = Executive(mirror, memory, self.registry.affordances, on_step=on_step)
-        outcome = executive.run(task)
+        if self.planner == "llm":
+            outcome = LLMPlanner(mirror, memory, self.llm, on_step).run(task)
+        else:
+            executive = Executive(mirror, memory, self.registry.affordances, on_step=on_step)
+            summaries = executive.summaries  # the executive appends as predicates finish
+            outcome = executive.run(task)
         commit()
         result.success = outcome.success
         result.steps = outcome.steps
@@ -192,7 +214,12 @@ class PlannerNode(Node):
 
 def main(args: list[str] | None = None) -> None:
     rclpy.init(args=args)
-    node = PlannerNode()
+    try:
+        node = PlannerNode()
+    except LociError as exc:
+        rclpy.logging.get_logger("planner_node").error(str(exc))
+        try_shutdown()
+        raise SystemExit(1) from exc
     executor = MultiThreadedExecutor(num_threads=4)
     executor.add_node(node)
     try:
