@@ -242,9 +242,15 @@ class World:
         }
 
     def set_state(self, state: Mapping[str, Any]) -> None:
-        """Adopt a :meth:`state` of a world on the same scene; on bad input nothing changes."""
+        """Adopt a :meth:`state` of a world on the same scene; on bad input nothing changes.
+
+        With ``"changed_only": true`` the state lists only the objects that changed (and
+        ``"removed"`` ids); every other object is kept as it is here."""
         try:
-            objects = {}
+            partial = bool(state.get("changed_only", False))
+            objects = dict(self.objects) if partial else {}
+            for object_id in state.get("removed", ()) if partial else ():
+                objects.pop(str(object_id), None)
             for d in state["objects"]:
                 o = SimObject(**d)
                 o.position, o.size, o.offset = (

@@ -43,8 +43,18 @@ def test_mirror_world_and_memory_transfer_match_in_process(registry: SceneRegist
         result, after = server.execute(skill)
         return result, json.loads(json.dumps(after))
 
-    mirror = MirrorWorld(registry.load(SCENE), registry.affordances, remote)
-    mirror.set_state(state)
+    sizes: list[int] = []
+
+    def whole() -> dict[str, Any]:
+        return json.loads(json.dumps(server.state()))
+
+    def counted(skill: Skill) -> tuple[StepResult, dict[str, Any]]:
+        result, after = remote(skill)
+        sizes.append(len(after["objects"]))
+        return result, after
+
+    mirror = MirrorWorld(registry.load(SCENE), registry.affordances, counted, whole)
+    mirror.follow(state)
     owner = new_memory()
     copy = new_memory()
     copy.restore(snapshot_from_json(snapshot_to_json(owner.snapshot())))
@@ -57,7 +67,10 @@ def test_mirror_world_and_memory_transfer_match_in_process(registry: SceneRegist
     )
     assert calls == via.skills
     assert server.world is not None
-    assert server.world.metadata() == world.metadata()
+    assert server.world.metadata() == world.metadata() == mirror.metadata()
+    # Only what a skill changed travels: a few objects of the house's 89, most steps none.
+    assert max(sizes) < 10 and sum(sizes) < via.skills * 2
+    assert mirror.resyncs == 0
     # The copy's changes merged into the owner's memory give the in-process memory.
     changes = changes_from_json(changes_to_json(copy.pending_changes()))
     owner.restore(merge_changes(owner.snapshot(), changes))
@@ -66,10 +79,14 @@ def test_mirror_world_and_memory_transfer_match_in_process(registry: SceneRegist
     second = second_task(world, memory, first, registry)
     assert second is not None
     a = Executive(world, memory, registry.affordances).run(second)
-    server.reset(second, keep_state=True)
-    mirror.set_state(server.world.state())
+    mirror.follow(json.loads(json.dumps(server.reset(second, keep_state=True))))
     b = Executive(mirror, owner, registry.affordances).run(second)
     assert (a.success, a.steps, a.memory_hits) == (b.success, b.steps, b.memory_hits)
+    # Someone else acts on the world: the mirror's next delta does not follow on from its
+    # revision, so it fetches the whole state and stays exact.
+    server.execute(Skill("navigate", next(iter(server.world.objects))))
+    mirror.step(Skill("look_around"))
+    assert mirror.resyncs == 1 and mirror.metadata() == server.world.metadata()
     assert a.steps < 200  # memory at work (705 steps from an empty memory)
 
 

@@ -99,11 +99,14 @@ class PerceptionNode(Node):
 
     def _skip(self, reason: str, detail: str = "") -> None:
         self.skipped[reason] += 1
-        self.get_logger().warning(
+        text = (
             f"frame skipped ({reason}{': ' + detail if detail else ''}); skipped so far: "
-            f"{dict(self.skipped)}",
-            throttle_duration_sec=5.0,
+            f"{dict(self.skipped)}"
         )
+        if self.skipped[reason] == 1:  # every new reason is told at once
+            self.get_logger().warning(text)
+        else:
+            self.get_logger().warning(text, throttle_duration_sec=5.0)
 
 
 def main(args: list[str] | None = None) -> None:

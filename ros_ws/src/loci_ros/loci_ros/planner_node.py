@@ -120,6 +120,13 @@ class PlannerNode(Node):
         )
         return result, orjson.loads(res.world_state_json)
 
+    def _state(self) -> dict[str, Any]:
+        res = self._call(self.reset_cli, ResetWorld.Request(task_json="", keep_state=True))
+        if not res.success:
+            raise RemoteError(f"reset_world gave no state: {res.message}")
+        state: dict[str, Any] = orjson.loads(res.world_state_json)
+        return state
+
     def _execute(self, goal: ServerGoalHandle) -> ExecuteInstruction.Result:
         result = ExecuteInstruction.Result()
         if not self.busy.acquire(blocking=False):
@@ -152,9 +159,9 @@ class PlannerNode(Node):
         mirror = self.mirrors.get(reset.scene)
         if mirror is None:
             spec = self.registry.load(reset.scene)
-            mirror = MirrorWorld(spec, self.registry.affordances, self._remote_step)
+            mirror = MirrorWorld(spec, self.registry.affordances, self._remote_step, self._state)
             self.mirrors[reset.scene] = mirror
-        mirror.set_state(orjson.loads(reset.world_state_json))
+        mirror.follow(orjson.loads(reset.world_state_json))
         fetched = self._call(self.get_cli, GetMemory.Request(), attempts=6)
         memory = new_memory()
         memory.restore(snapshot_from_json(fetched.snapshot_json))

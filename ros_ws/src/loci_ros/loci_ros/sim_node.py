@@ -97,7 +97,7 @@ class SimNode(Node):
         world = self.server.world
         if not req.task_json and req.keep_state and world is not None:
             res.success, res.scene = True, world.spec.name
-            res.world_state_json = orjson.dumps(world.state()).decode()
+            res.world_state_json = orjson.dumps(self.server.state()).decode()
             return res
         try:
             task = parse_task_json(req.task_json)
