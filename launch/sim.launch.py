@@ -27,7 +27,7 @@ def generate_launch_description() -> LaunchDescription:
             *common_arguments(use_sim_time_default="true"),
             DeclareLaunchArgument(
                 "data_root",
-                default_value=os.environ.get("LOCI_DATA", "../shared/data"),
+                default_value=os.environ.get("LOCI_DATA_DIR", "../shared/data"),
                 description="real scene data (AI2-THOR / ProcTHOR layouts)",
             ),
             loci_node("sim_node", {"data_root": data}),

@@ -48,10 +48,6 @@ class FrameStats:
     skipped: tuple[tuple[str, int], ...] = ()
     """(reason, frames) for every reason a depth frame was not perceived."""
 
-    @property
-    def skipped_total(self) -> int:
-        return sum(n for _r, n in self.skipped)
-
 
 @dataclass(slots=True)
 class _Tally:

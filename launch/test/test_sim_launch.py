@@ -1,5 +1,5 @@
 """launch_testing: sim.launch.py under real `ros2 launch` (docker/; needs the scene data
-mounted and LOCI_DATA set, else skipped). An ExecuteInstruction goal succeeds."""
+mounted and LOCI_DATA_DIR set, else skipped). An ExecuteInstruction goal succeeds."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from loci_msgs.action import ExecuteInstruction
 from rclpy.action import ActionClient
 
 LAUNCH = Path(__file__).resolve().parents[1]
-DATA = os.environ.get("LOCI_DATA", "")
+DATA = os.environ.get("LOCI_DATA_DIR", "")
 STORE = str(Path(tempfile.mkdtemp()) / "memory.db")
 TASK = {
     "id": "launch-test",
@@ -39,7 +39,7 @@ def generate_test_description() -> LaunchDescription:
     return LaunchDescription([sim, launch_testing.actions.ReadyToTest()])
 
 
-@unittest.skipUnless(DATA and Path(DATA).is_dir(), "scene data not mounted (set LOCI_DATA)")
+@unittest.skipUnless(DATA and Path(DATA).is_dir(), "scene data not mounted (set LOCI_DATA_DIR)")
 class TestSimLaunch(unittest.TestCase):
     def test_instruction_succeeds(self) -> None:
         rclpy.init()

@@ -337,3 +337,41 @@ def test_llm_planner_behind_the_action(tmp_path: Path, rclpy_context: None) -> N
         proc = system.start("planner_node")
         assert proc.wait(timeout=30) == 1
         assert "planner must be 'symbolic' or 'llm'" in system.log("planner_node")
+
+
+def test_a_canceled_goal_stops_after_the_current_skill(tmp_path: Path, rclpy_context: None) -> None:
+    import rclpy
+    from action_msgs.msg import GoalStatus
+    from loci_msgs.action import ExecuteInstruction
+    from loci_ros.system import LociClient, LociSystem
+
+    registry = SceneRegistry(DATA)
+    task = default_first_task(registry, SCENE, 0)  # 51 skills when it runs to the end
+    with LociSystem(tmp_path, sim_overrides(tmp_path)) as system:
+        system.start_all(("sim_node", "memory_node", "planner_node"))
+        client = LociClient("test_cancel")
+        try:
+            client.wait_ready(60, system)
+            feedback: list[Any] = []
+            sent = client.action.send_goal_async(
+                ExecuteInstruction.Goal(task_json=json.dumps(task_to_json(task))),
+                feedback_callback=feedback.append,
+            )
+            rclpy.spin_until_future_complete(client.node, sent, timeout_sec=30)
+            handle = sent.result()
+            assert handle is not None and handle.accepted
+            while len(feedback) < 3:
+                rclpy.spin_once(client.node, timeout_sec=0.1)
+            cancel = handle.cancel_goal_async()
+            rclpy.spin_until_future_complete(client.node, cancel, timeout_sec=30)
+            done = handle.get_result_async()
+            rclpy.spin_until_future_complete(client.node, done, timeout_sec=60)
+            response = done.result()
+            assert response.status == GoalStatus.STATUS_CANCELED
+            assert "canceled after" in response.result.summary
+            assert 3 <= response.result.skills < 51
+            # What was seen before the cancel was committed.
+            assert json.loads(client.memory_snapshot().snapshot_json)["nodes"]
+            system.check_alive()
+        finally:
+            client.close()

@@ -48,10 +48,14 @@ class RemoteError(LociError):
     """A node the planner depends on did not answer or refused."""
 
 
+class CanceledError(LociError):
+    """The action client canceled the goal (checked after every skill)."""
+
+
 class PlannerNode(Node):
     def __init__(self) -> None:
         super().__init__("planner_node")
-        default_data = os.environ.get("LOCI_DATA", str(Path.cwd().parent / "shared" / "data"))
+        default_data = os.environ.get("LOCI_DATA_DIR", str(Path.cwd().parent / "shared" / "data"))
         self.data_root = declare(
             self, "data_root", default_data, "folder of the real scene data (the robot's map)"
         )
@@ -194,13 +198,24 @@ class PlannerNode(Node):
             goal.publish_feedback(feedback)
             if self.commit_every > 0 and skills % self.commit_every == 0:
                 commit()
+            if goal.is_cancel_requested:
+                raise CanceledError(f"canceled after {skills} skills")
 
-        if self.planner == "llm":
-            outcome = LLMPlanner(mirror, memory, self.llm, on_step).run(task)
-        else:
-            executive = Executive(mirror, memory, self.registry.affordances, on_step=on_step)
-            summaries = executive.summaries  # the executive appends as predicates finish
-            outcome = executive.run(task)
+        start_steps = mirror.steps_taken
+        try:
+            if self.planner == "llm":
+                outcome = LLMPlanner(mirror, memory, self.llm, on_step).run(task)
+            else:
+                executive = Executive(mirror, memory, self.registry.affordances, on_step=on_step)
+                summaries = executive.summaries  # the executive appends as predicates finish
+                outcome = executive.run(task)
+        except CanceledError as exc:
+            commit()  # what was seen before the cancel is still true
+            goal.canceled()
+            result.steps, result.skills = mirror.steps_taken - start_steps, skills
+            result.summary = str(exc)
+            self.get_logger().info(f"{task.task_id}: {exc}")
+            return result
         commit()
         result.success = outcome.success
         result.steps = outcome.steps

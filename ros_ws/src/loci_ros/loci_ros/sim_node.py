@@ -58,7 +58,7 @@ def _image(h: Any, arr: np.ndarray[Any, Any], encoding: str) -> Image:
 class SimNode(Node):
     def __init__(self) -> None:
         super().__init__("sim_node")
-        default_data = os.environ.get("LOCI_DATA", str(Path.cwd().parent / "shared" / "data"))
+        default_data = os.environ.get("LOCI_DATA_DIR", str(Path.cwd().parent / "shared" / "data"))
         self.data_root = declare(
             self, "data_root", default_data, "folder of the real scene data (../shared/data)"
         )

@@ -6,7 +6,6 @@ parameter files.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
@@ -210,7 +209,3 @@ class LociClient:
 
     def close(self) -> None:
         self.node.destroy_node()
-
-
-def ros_environment_ok() -> bool:
-    return "AMENT_PREFIX_PATH" in os.environ and bool(os.environ.get("ROS_DOMAIN_ID"))
