@@ -96,6 +96,12 @@ class EpisodicMemory:
         self._episodes[episode_id] = ep
         return ep
 
+    def put_episode(self, episode: Episode) -> None:
+        """Add an episode, or replace the one with its id (a copy ended it meanwhile)."""
+        if episode.episode_id not in self._episodes:
+            self._by_episode[episode.episode_id] = []
+        self._episodes[episode.episode_id] = episode
+
     def record(self, event: Event) -> Event:
         """Append an event (its episode must exist; time never goes backwards)."""
         if not isinstance(event, Event):

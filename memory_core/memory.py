@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 
 from memory_core.catalog import ObjectCatalog
 from memory_core.config import MemoryConfig
 from memory_core.embedding import TextEmbedder, load_default_embedder
 from memory_core.episodic import EpisodicMemory
+from memory_core.errors import InvalidInputError
 from memory_core.gcpause import paused_gc
 from memory_core.geometry import ViewVolume
 from memory_core.retrieval import PlanningContext, build_context
@@ -169,7 +171,7 @@ class Memory:
                 (e.src, e.relation, e.dst): e for i in dirty for e in self.graph.incident_edges(i)
             }.values()
         )
-        _nodes, _edges, meta = self.graph.to_records()
+        meta = self.graph.meta_record()
         stm_entries, stm_meta = self.stm.to_records()
         return ChangeSet(
             nodes=nodes,
@@ -179,6 +181,79 @@ class Memory:
             episodes=tuple(self.episodic.episodes),
             events=tuple(self.episodic.events()[self._committed_events :]),
             graph_meta=meta,
+            stm_entries=tuple(stm_entries),
+            stm_meta=stm_meta,
+        )
+
+    def apply_changes(self, changes: ChangeSet) -> ChangeSet:
+        """Merge a change set made on a copy of this memory, in place, in time proportional
+        to the change: per node the change set wins, edges of the nodes it lists are
+        replaced, its events are appended after this memory's own (re-sequenced), its STM
+        replaces this one. Returns what a store must write to follow; the caller marks it
+        committed once written. On a change set that does not fit (an edge to an unknown
+        node, an event for an unknown episode or older than the newest) raises
+        :class:`InvalidInputError` and changes nothing."""
+        graph, episodic = self.graph, self.episodic
+        incoming = {n.id: n for n in changes.nodes}
+        removed = set(changes.removed_nodes) - set(incoming)
+
+        def exists(node_id: str) -> bool:
+            return node_id in incoming or (node_id in graph and node_id not in removed)
+
+        for e in changes.edges:
+            if not (exists(e.src) and exists(e.dst)) or e.src == e.dst:
+                raise InvalidInputError(
+                    f"change set edge {e.src!r} -{e.relation}-> {e.dst!r} dangles"
+                )
+        episodes = {ep.episode_id for ep in episodic.episodes} | {
+            ep.episode_id for ep in changes.episodes
+        }
+        last_t = episodic.events()[-1].t if len(episodic) else float("-inf")
+        events = sorted(changes.events, key=lambda e: e.seq)
+        for ev in events:
+            if ev.episode_id not in episodes:
+                raise InvalidInputError(f"change set event for unknown episode {ev.episode_id!r}")
+            if ev.t < last_t:
+                raise InvalidInputError(
+                    f"change set event at t={ev.t} is older than the memory's newest ({last_t})"
+                )
+            last_t = ev.t
+        if changes.stm_entries is not None and len(changes.stm_entries) > self.stm.capacity:
+            raise InvalidInputError("change set STM holds more entries than this STM's capacity")
+        # Validated: from here on nothing can fail on the change set's account.
+        for node_id in sorted(removed):
+            if node_id in graph:
+                graph.remove_node(node_id)
+        polys = (changes.graph_meta or {}).get("room_polygons", {})
+        for n in changes.nodes:
+            if n.id in graph:
+                graph.replace_node(n)
+            else:
+                graph.add_node(n, polygon=polys.get(n.id))
+        touched = {i for i in changes.edge_nodes if i in graph}
+        for node_id in touched:
+            graph.clear_edges(node_id)
+        for e in changes.edges:
+            graph.add_edge(e.src, e.dst, e.relation, **dict(e.attrs))
+        if changes.graph_meta is not None:
+            graph.merge_meta(changes.graph_meta)
+        if changes.stm_entries is not None:
+            self.stm.load_records(changes.stm_entries, changes.stm_meta or {})
+        for ep in changes.episodes:
+            episodic.put_episode(ep)
+        appended = tuple(episodic.record(dataclasses.replace(ev, seq=-1)) for ev in events)
+        touched |= set(incoming)
+        edge_nodes = sorted(touched | removed)
+        edges = {(e.src, e.relation, e.dst): e for i in touched for e in graph.incident_edges(i)}
+        stm_entries, stm_meta = self.stm.to_records()
+        return ChangeSet(
+            nodes=changes.nodes,
+            removed_nodes=tuple(sorted(removed)),
+            edge_nodes=tuple(edge_nodes),
+            edges=tuple(edges.values()),
+            episodes=tuple(changes.episodes),
+            events=appended,
+            graph_meta=graph.meta_record(),
             stm_entries=tuple(stm_entries),
             stm_meta=stm_meta,
         )

@@ -371,12 +371,38 @@ class SceneGraph:
 
     # ------------------------------------------------------------------ (de)serialisation
     def to_records(self) -> tuple[list[SceneNode], list[SceneEdge], dict[str, Any]]:
+        return list(self._nodes.values()), self.edges(), self.meta_record()
+
+    def meta_record(self) -> dict[str, Any]:
+        """What a store keeps besides nodes and edges (room polygons, the id counter)."""
         meta = dict(self.meta)
         meta["room_polygons"] = {
             rid: [[x, y] for x, y in fp.vertices] for rid, fp in self._rooms.items()
         }
         meta["id_counter"] = self._id_counter
-        return list(self._nodes.values()), self.edges(), meta
+        return meta
+
+    def merge_meta(self, meta: Mapping[str, Any]) -> None:
+        """Adopt another copy's meta: its keys win, room polygons are added for rooms this
+        graph holds, and the id counter never goes back (both copies mint ids)."""
+        meta = dict(meta)
+        polys = meta.pop("room_polygons", {}) or {}
+        self._id_counter = max(self._id_counter, int(meta.pop("id_counter", 0)))
+        meta.pop("up_axis", None)  # a graph's axis is fixed at creation
+        self.meta.update(meta)
+        for room_id, poly in polys.items():
+            if room_id in self._nodes and room_id not in self._rooms:
+                self._rooms[room_id] = RoomFootprint(room_id, [(p[0], p[1]) for p in poly])
+                self._room_tree = None
+
+    def clear_edges(self, node_id: str) -> None:
+        """Remove every edge into or out of a node."""
+        self.node(node_id)
+        doomed = [
+            *self._g.out_edges(node_id, keys=True),
+            *self._g.in_edges(node_id, keys=True),
+        ]
+        self._g.remove_edges_from(doomed)
 
     @classmethod
     def from_records(

@@ -20,7 +20,7 @@ from memory_core.geometry import ViewVolume
 from memory_core.memory import Memory
 from memory_core.snapshot import ChangeSet
 from memory_core.store import SQLiteStore
-from memory_core.transfer import changes_from_json, merge_changes, snapshot_to_json
+from memory_core.transfer import changes_from_json, snapshot_to_json
 from memory_core.types import Event, Layer, ObjectObservation, SceneNode
 
 __all__ = ["QUERY_KINDS", "MemoryService", "QueryAnswer"]
@@ -77,35 +77,20 @@ class MemoryService:
         on since ``base_revision`` (the merge then kept both sides' nodes). On bad input
         nothing changes and :class:`InvalidInputError` says why."""
         changes = changes_from_json(changes_json)
-        previous = self.memory.snapshot()
-        merged = merge_changes(previous, changes)
-        self.memory.restore(merged)  # validates everything before the store is touched
-        touched = set(changes.edge_nodes) | set(changes.removed_nodes)
-        added_events = merged.events[len(previous.events) :]
+        written = self.memory.apply_changes(changes)  # validates before it changes anything
         try:
-            self.store.write(
-                ChangeSet(
-                    nodes=changes.nodes,
-                    removed_nodes=changes.removed_nodes,
-                    edge_nodes=tuple(sorted(touched)),
-                    edges=tuple(e for e in merged.edges if e.src in touched or e.dst in touched),
-                    episodes=merged.episodes,
-                    events=added_events,
-                    graph_meta=merged.graph_meta,
-                    stm_entries=merged.stm_entries,
-                    stm_meta=merged.stm_meta,
-                )
-            )
+            self.store.write(written)
         except BaseException:
-            self.memory.restore(previous)
+            self.memory.load(self.store)  # the store is the truth (a slow path, for failures)
             raise
+        self.memory.mark_committed(written)
         note = (
             ""
             if base_revision == self.revision
             else f"merged over {self.revision - base_revision} newer change(s)"
         )
         self.revision += 1
-        return changes, note
+        return written, note
 
     def query(
         self,

@@ -1,28 +1,23 @@
-"""Memory snapshots and change sets as JSON between processes, and merging a change set
-into a snapshot.
+"""Memory snapshots and change sets as JSON between processes.
 
 A planner works on a copy of the memory node's memory for one task and sends back what
-it changed. The memory may have changed meanwhile (perception keeps observing), so the
-change set is merged rather than replayed: per node the change set wins, edges of the
-nodes it lists are replaced, its events are appended after the memory's own. Records
+it changed; the memory merges it (:meth:`memory_core.Memory.apply_changes`). Records
 that arrive as JSON are validated as they are rebuilt (unlike a store's own records).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from typing import Any
 
 from memory_core.errors import InvalidInputError
 from memory_core.snapshot import ChangeSet, MemorySnapshot
 from memory_core.store import codec
-from memory_core.types import Event, SceneNode
+from memory_core.types import SceneNode
 
 __all__ = [
     "changes_from_json",
     "changes_to_json",
-    "merge_changes",
     "snapshot_from_json",
     "snapshot_to_json",
 ]
@@ -110,59 +105,4 @@ def snapshot_from_json(text: str | bytes) -> MemorySnapshot:
         stm_meta=c.stm_meta or {},
         episodes=c.episodes,
         events=c.events,
-    )
-
-
-def _merge_meta(base: Mapping[str, Any], new: Mapping[str, Any] | None) -> dict[str, Any]:
-    if new is None:
-        return dict(base)
-    merged = {**base, **new}
-    # Both sides mint node ids from this counter: never hand one out twice.
-    merged["id_counter"] = max(int(base.get("id_counter", 0)), int(new.get("id_counter", 0)))
-    merged["room_polygons"] = {**base.get("room_polygons", {}), **new.get("room_polygons", {})}
-    return merged
-
-
-def merge_changes(base: MemorySnapshot, changes: ChangeSet) -> MemorySnapshot:
-    """``base`` with ``changes`` applied; raises :class:`InvalidInputError` (and changes
-    nothing) when the change set does not fit: an edge to an unknown node, an event for
-    an unknown episode, or events older than the memory's newest."""
-    nodes = {n.id: n for n in base.nodes}
-    for n in changes.nodes:
-        nodes[n.id] = n
-    removed = set(changes.removed_nodes)
-    for node_id in removed:
-        nodes.pop(node_id, None)
-    touched = set(changes.edge_nodes) | removed
-    edges = {
-        (e.src, e.relation, e.dst): e
-        for e in base.edges
-        if e.src not in touched and e.dst not in touched and e.src in nodes and e.dst in nodes
-    }
-    for e in changes.edges:
-        if e.src not in nodes or e.dst not in nodes:
-            raise InvalidInputError(f"change set edge {e.src!r} -{e.relation}-> {e.dst!r} dangles")
-        edges[(e.src, e.relation, e.dst)] = e
-    episodes = {e.episode_id: e for e in base.episodes}
-    for ep in changes.episodes:
-        episodes[ep.episode_id] = ep
-    events: list[Event] = list(base.events)
-    last_t = events[-1].t if events else float("-inf")
-    for ev in sorted(changes.events, key=lambda e: e.seq):
-        if ev.episode_id not in episodes:
-            raise InvalidInputError(f"change set event for unknown episode {ev.episode_id!r}")
-        if ev.t < last_t:
-            raise InvalidInputError(
-                f"change set event at t={ev.t} is older than the memory's newest ({last_t})"
-            )
-        events.append(dataclasses.replace(ev, seq=len(events)))
-        last_t = ev.t
-    return MemorySnapshot(
-        nodes=tuple(nodes.values()),
-        edges=tuple(edges.values()),
-        graph_meta=_merge_meta(base.graph_meta, changes.graph_meta),
-        stm_entries=base.stm_entries if changes.stm_entries is None else changes.stm_entries,
-        stm_meta=dict(base.stm_meta) if changes.stm_meta is None else dict(changes.stm_meta),
-        episodes=tuple(episodes.values()),
-        events=tuple(events),
     )

@@ -60,3 +60,37 @@ def test_resume_merge_and_queries(tmp_path: Path) -> None:
         again.commit_json(again.revision, '{"nodes": 5}')
     assert again.memory.snapshot() == before
     again.close()
+
+
+def test_apply_changes_removes_and_refuses_what_does_not_fit(tmp_path: Path) -> None:
+    import dataclasses
+
+    from memory_core import ChangeSet, Episode, Event, Relation, SceneEdge
+
+    db = tmp_path / "m.db"
+    service = MemoryService(_memory(), db)
+    service.observe([_obs("Apple", 0.0, "a"), _obs("Mug", 1.0, "m")], t=1.0)
+    _rev, text = service.snapshot_json()
+    copy = _memory()
+    copy.restore(snapshot_from_json(text))
+    copy.graph.remove_node("m")  # outside observe: found by comparing ids
+    copy.episodic.begin_episode("ep", "tidy", 2.0)
+    copy.record(Event(2.0, "ep", "pickup", "success", ("a",)))
+    service.commit_json(service.revision, changes_to_json(copy.pending_changes()))
+    service.close()
+    again = MemoryService(_memory(), db)
+    assert {n.id for n in again.memory.graph.nodes()} == {"a"}
+    assert [e.action for e in again.memory.episodic.events()] == ["pickup"]
+    before = again.memory.snapshot()
+    for bad in (
+        ChangeSet(edges=(SceneEdge("a", "ghost", Relation.ON),)),
+        ChangeSet(events=(Event(3.0, "no-such-episode", "look"),)),
+        ChangeSet(events=(Event(0.5, "ep", "look"),)),  # older than the newest event
+        ChangeSet(episodes=(Episode("ep2"),), events=(Event(1.0, "ep2", "look"),)),
+    ):
+        with pytest.raises(InvalidInputError):
+            again.memory.apply_changes(bad)
+        assert again.memory.snapshot() == before
+    ok = ChangeSet(nodes=(dataclasses.replace(again.memory.graph.node("a"), label="Apple"),))
+    assert again.memory.apply_changes(ok).nodes[0].id == "a"
+    again.close()

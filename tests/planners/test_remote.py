@@ -12,7 +12,6 @@ from memory_core import Memory
 from memory_core.transfer import (
     changes_from_json,
     changes_to_json,
-    merge_changes,
     snapshot_from_json,
     snapshot_to_json,
 )
@@ -73,7 +72,7 @@ def test_mirror_world_and_memory_transfer_match_in_process(registry: SceneRegist
     assert mirror.resyncs == 0
     # The copy's changes merged into the owner's memory give the in-process memory.
     changes = changes_from_json(changes_to_json(copy.pending_changes()))
-    owner.restore(merge_changes(owner.snapshot(), changes))
+    owner.apply_changes(changes)
     assert owner.snapshot() == memory.snapshot()
     # ...so the second task plans the same from either.
     second = second_task(world, memory, first, registry)
@@ -105,8 +104,8 @@ def test_merge_keeps_what_the_owner_learned_meanwhile() -> None:
     copy.restore(base)
     copy.observe([obs("Apple", 2.0, "a"), obs("Mug", 4.0, "m")], t=2.0)
     owner.observe([obs("Book", 8.0, "b")], t=2.5)  # perception, while the planner worked
-    merged = merge_changes(owner.snapshot(), copy.pending_changes())
-    labels = {n.label: n.position[0] for n in merged.nodes}
+    owner.apply_changes(copy.pending_changes())
+    labels = {n.label: n.position[0] for n in owner.graph.nodes()}
     assert labels == {"Apple": 2.0, "Mug": 4.0, "Book": 8.0}
     bad = changes_to_json(copy.pending_changes()).replace('"nodes":[[', '"nodes":[[7,', 1)
     try:
