@@ -28,7 +28,7 @@ import rclpy  # noqa: E402
 from loci_msgs.msg import ObjectObservationArray, SceneGraphUpdate  # noqa: E402
 from loci_ros import conversions as conv  # noqa: E402
 from loci_ros.qos import RELIABLE  # noqa: E402
-from loci_ros.system import LociClient, LociSystem  # noqa: E402
+from loci_ros.system import LociClient, LociSystem, sim_overrides  # noqa: E402
 
 from loci.main_job import default_first_task  # noqa: E402
 from memory_core import Box3D, ObjectObservation  # noqa: E402
@@ -99,12 +99,7 @@ def main() -> None:
             client = LociClient("ros_bench")
             client.wait_ready_services(("query_memory",), 60, system)
             latency = observation_latency(client, registry)
-        overrides = {
-            "memory_node": {"store_path": str(work / "m.db"), "world_convention": "ai2thor"},
-            "sim_node": {"data_root": str(DATA)},
-            "planner_node": {"data_root": str(DATA)},
-        }
-        with LociSystem(work, overrides) as system:
+        with LociSystem(work, sim_overrides(work / "m.db", DATA)) as system:
             system.start_all(("sim_node", "memory_node", "planner_node"))
             client.wait_ready(60, system)
             t0 = time.perf_counter()

@@ -24,7 +24,7 @@ from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
 from memory_core import Layer, Memory
 from memory_core.convention import camera_to_ros, size_to_ros, to_ros
-from perception.bag_images import camera_info_msg
+from perception.bag_images import camera_info_msg, image_fields
 from sim.render import CameraFrame, segmentation
 from sim.world import World
 
@@ -80,25 +80,9 @@ class EpisodeRecorder:
     def record(self, t: float, world: World, frame: CameraFrame, memory: Memory) -> None:
         T = self.t  # noqa: N806 - the type namespace reads best short
         hdr = self._header(t, "camera_optical")
-        h, w = frame.depth.shape
-        rgb = T["sensor_msgs/msg/Image"](
-            header=hdr,
-            height=h,
-            width=w,
-            encoding="rgb8",
-            is_bigendian=0,
-            step=w * 3,
-            data=frame.rgb.reshape(-1).copy(),
-        )
-        depth = T["sensor_msgs/msg/Image"](
-            header=hdr,
-            height=h,
-            width=w,
-            encoding="32FC1",
-            is_bigendian=0,
-            step=w * 4,
-            data=np.frombuffer(frame.depth.astype("<f4").tobytes(), dtype=np.uint8),
-        )
+        image = T["sensor_msgs/msg/Image"]
+        rgb = image(header=hdr, **image_fields(frame.rgb, "rgb8"))
+        depth = image(header=hdr, **image_fields(frame.depth, "32FC1"))
         info = camera_info_msg(T, hdr, frame.intrinsics)
         pos, q = camera_to_ros(frame.world_from_camera)
         tf = T["tf2_msgs/msg/TFMessage"](
@@ -230,16 +214,7 @@ class EpisodeRecorder:
     def _masks(self, hdr: Any, world: World, frame: CameraFrame) -> Any:
         T = self.t  # noqa: N806
         mask, labels, ids = segmentation(frame, world)
-        h, w = mask.shape
-        image = T["sensor_msgs/msg/Image"](
-            header=hdr,
-            height=h,
-            width=w,
-            encoding="mono16",
-            is_bigendian=0,
-            step=w * 2,
-            data=np.frombuffer(mask.astype("<u2").tobytes(), dtype=np.uint8),
-        )
+        image = T["sensor_msgs/msg/Image"](header=hdr, **image_fields(mask, "mono16"))
         return T["loci_msgs/msg/InstanceMasks"](
             header=hdr,
             mask=image,

@@ -38,7 +38,7 @@ def run_through_ros(
     registry: SceneRegistry, scene: str, out: Path, seed: int, say: Callable[[str], None]
 ) -> RosRunResult:
     try:
-        from loci_ros.system import LociClient, LociSystem
+        from loci_ros.system import LociClient, LociSystem, sim_overrides
     except ImportError as exc:
         raise LociError(
             f"--ros needs the ROS 2 workspace ({exc}): run `make run ROS=1`, or build it "
@@ -51,12 +51,7 @@ def run_through_ros(
     store = work / "memory.db"
     for stale in work.glob("memory.db*"):
         stale.unlink()  # the episode starts from an empty memory, as in process
-    data = str(registry.data)
-    overrides = {
-        "memory_node": {"store_path": str(store), "world_convention": "ai2thor"},
-        "sim_node": {"data_root": data},
-        "planner_node": {"data_root": data},
-    }
+    overrides = sim_overrides(store, registry.data)
     first = default_first_task(registry, scene, seed)
     with LociSystem(work, overrides) as system:
         system.start_all()

@@ -20,7 +20,13 @@ from scipy.spatial.transform import Rotation
 from perception.camera import PinholeIntrinsics
 from perception.errors import FrameError, SizeMismatchError
 
-__all__ = ["camera_info_msg", "decode_image", "intrinsics_from_camera_info", "write_rgbd_bag"]
+__all__ = [
+    "camera_info_msg",
+    "decode_image",
+    "image_fields",
+    "intrinsics_from_camera_info",
+    "write_rgbd_bag",
+]
 
 _DTYPES = {
     "rgb8": (np.uint8, 3),
@@ -50,6 +56,29 @@ def decode_image(msg: Any) -> NDArray[Any]:
     if enc == "bgr8":
         arr = arr[..., ::-1]
     return arr.astype(arr.dtype.newbyteorder("="))
+
+
+def image_fields(arr: NDArray[Any], encoding: str) -> dict[str, Any]:
+    """The sensor_msgs/Image fields (all but the header) for ``arr`` — the inverse of
+    :func:`decode_image`: rows unpadded, little-endian, ``data`` a flat uint8 array."""
+    if encoding not in _DTYPES:
+        raise FrameError(f"unsupported image encoding {encoding!r} (supported: {sorted(_DTYPES)})")
+    dtype, channels = _DTYPES[encoding]
+    if encoding == "bgr8":
+        arr = arr[..., ::-1]
+    data = np.ascontiguousarray(arr, dtype=np.dtype(dtype).newbyteorder("<"))
+    shape = data.shape if channels > 1 else (*data.shape, 1)
+    if len(shape) != 3 or shape[2] != channels:
+        raise FrameError(f"{encoding} needs {channels} channel(s), got an array of {arr.shape}")
+    height, width = shape[0], shape[1]
+    return {
+        "height": height,
+        "width": width,
+        "encoding": encoding,
+        "is_bigendian": 0,
+        "step": width * channels * data.itemsize,
+        "data": data.reshape(-1).view(np.uint8),
+    }
 
 
 def intrinsics_from_camera_info(
@@ -110,15 +139,7 @@ def write_rgbd_bag(
             sec = int(t)
             st = stamp_t(sec=sec, nanosec=round((t - sec) * 1e9))
             hdr = header(stamp=st, frame_id=frame_id)
-            img = t_["sensor_msgs/msg/Image"](
-                header=hdr,
-                height=depth.shape[0],
-                width=depth.shape[1],
-                encoding="16UC1",
-                is_bigendian=0,
-                step=depth.shape[1] * 2,
-                data=np.frombuffer(depth.astype("<u2").tobytes(), dtype=np.uint8),
-            )
+            img = t_["sensor_msgs/msg/Image"](header=hdr, **image_fields(depth, "16UC1"))
             info = camera_info_msg(t_, hdr, k)
             q = Rotation.from_matrix(pose[:3, :3]).as_quat()
             tr = t_["geometry_msgs/msg/TransformStamped"](

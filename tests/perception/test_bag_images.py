@@ -73,3 +73,25 @@ def test_image_decoding_errors() -> None:
         data=np.array([1, 2, 3], np.uint8),
     )
     assert decode_image(rgb).tolist() == [[[3, 2, 1]]]
+
+
+def test_image_fields_round_trip_through_decode() -> None:
+    from perception.bag_images import image_fields
+
+    rng = np.random.default_rng(0)
+    arrays = {
+        "rgb8": rng.integers(0, 256, (3, 5, 3), dtype=np.uint8),
+        "bgr8": rng.integers(0, 256, (3, 5, 3), dtype=np.uint8),
+        "mono8": rng.integers(0, 256, (3, 5), dtype=np.uint8),
+        "mono16": rng.integers(0, 65536, (3, 5), dtype=np.uint16),
+        "16UC1": rng.integers(0, 65536, (3, 5), dtype=np.uint16),
+        "32FC1": rng.random((3, 5)).astype(np.float32),
+    }
+    for encoding, arr in arrays.items():
+        msg = SimpleNamespace(**image_fields(arr, encoding))
+        assert msg.step * msg.height == len(msg.data)
+        assert np.array_equal(decode_image(msg), arr), encoding
+    with pytest.raises(FrameError, match="3 channel"):
+        image_fields(arrays["mono8"], "rgb8")
+    with pytest.raises(FrameError, match="unsupported"):
+        image_fields(arrays["mono8"], "yuv422")

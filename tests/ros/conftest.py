@@ -64,12 +64,7 @@ def rclpy_context() -> Iterator[None]:
 
 
 def sim_overrides(workdir: Path, **extra: dict[str, object]) -> dict[str, dict[str, object]]:
-    """Parameters for the built-in simulator set-up (what sim.launch.py sets)."""
-    out: dict[str, dict[str, object]] = {
-        "memory_node": {"store_path": str(workdir / "memory.db"), "world_convention": "ai2thor"},
-        "sim_node": {"data_root": str(DATA)},
-        "planner_node": {"data_root": str(DATA)},
-    }
-    for node, params in extra.items():
-        out.setdefault(node, {}).update(params)
-    return out
+    """The simulator set-up with its store in ``workdir`` and the real scene data."""
+    from loci_ros.system import sim_overrides as overrides
+
+    return overrides(workdir / "memory.db", DATA, **extra)

@@ -15,13 +15,13 @@ from typing import Any
 
 import rclpy
 from rclpy.node import Node
-from rclpy.utilities import try_shutdown
 from rosbags.highlevel import AnyReader
 from rosgraph_msgs.msg import Clock
 
 from loci_ros import conversions as conv
 from loci_ros.params import declare
 from loci_ros.qos import LATCHED, RELIABLE, SENSOR
+from loci_ros.run import run_node
 
 __all__ = ["BagPlayer", "main"]
 
@@ -97,19 +97,14 @@ class BagPlayer(Node):
         return 0
 
 
+def _play(node: BagPlayer) -> int:
+    code = node.play()
+    time.sleep(0.5)  # let reliable subscribers take the last messages
+    return code
+
+
 def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    node = BagPlayer()
-    code = 1
-    try:
-        code = node.play()
-        time.sleep(0.5)  # let reliable subscribers take the last messages
-    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
-        code = 0
-    finally:
-        node.destroy_node()
-        try_shutdown()
-    raise SystemExit(code)
+    run_node(BagPlayer, _play, args)
 
 
 if __name__ == "__main__":

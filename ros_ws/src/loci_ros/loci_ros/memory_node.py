@@ -19,12 +19,12 @@ import rclpy
 from loci_msgs.msg import ObjectObservationArray, SceneGraph, SceneGraphUpdate
 from loci_msgs.srv import CommitMemory, GetMemory, QueryMemory
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.utilities import try_shutdown
 from visualization_msgs.msg import MarkerArray
 
 from loci_ros import conversions as conv
 from loci_ros.params import declare
 from loci_ros.qos import LATCHED, RELIABLE
+from loci_ros.run import run_node
 from memory_core import (
     ChangeSet,
     LociError,
@@ -223,26 +223,21 @@ class MemoryNode(LifecycleNode):
         return res
 
 
-def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    node = MemoryNode()
-    code = 0
+def _start(node: MemoryNode) -> int:
     try:
-        if node.autostart and node.trigger_configure() != TransitionCallbackReturn.SUCCESS:
-            code = 1  # why was logged by on_configure; a store it cannot open is left alone
-        else:
-            if node.autostart:
-                node.trigger_activate()
-            rclpy.spin(node)
-    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
-        pass
+        if node.autostart:
+            if node.trigger_configure() != TransitionCallbackReturn.SUCCESS:
+                return 1  # on_configure logged why; a store it cannot open is left alone
+            node.trigger_activate()
+        rclpy.spin(node)
+        return 0
     finally:
         if node.service is not None:
             node.service.close()
-        node.destroy_node()
-        try_shutdown()
-    if code:
-        raise SystemExit(code)
+
+
+def main(args: list[str] | None = None) -> None:
+    run_node(MemoryNode, _start, args)
 
 
 if __name__ == "__main__":

@@ -17,17 +17,16 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
-import rclpy
 from geometry_msgs.msg import PoseStamped
 from loci_msgs.msg import InstanceMasks, ObjectObservationArray
 from rclpy.node import Node
-from rclpy.utilities import try_shutdown
 from scipy.spatial.transform import Rotation
 from sensor_msgs.msg import CameraInfo, Image
 
 from loci_ros import conversions as conv
 from loci_ros.params import declare
 from loci_ros.qos import RELIABLE, SENSOR
+from loci_ros.run import run_node
 from perception import FrameError, PerceptionConfig
 from perception.messages import StampSync, perceive_messages, skip_reason, stamp_ns
 
@@ -110,15 +109,7 @@ class PerceptionNode(Node):
 
 
 def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    node = PerceptionNode()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        try_shutdown()
+    run_node(PerceptionNode, args=args)
 
 
 if __name__ == "__main__":

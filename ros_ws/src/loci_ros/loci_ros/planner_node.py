@@ -22,16 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import rclpy
 from loci_msgs.action import ExecuteInstruction
 from loci_msgs.srv import CommitMemory, ExecuteSkill, GetMemory, ResetWorld
 from rclpy.action.server import ActionServer, CancelResponse, ServerGoalHandle
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
-from rclpy.utilities import try_shutdown
 
 from loci_ros.params import declare
+from loci_ros.run import run_node
 from memory_core import LociError
 from memory_core.transfer import changes_to_json, snapshot_from_json
 from planners.executive import Executive
@@ -234,23 +233,16 @@ class PlannerNode(Node):
         return result
 
 
-def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    try:
-        node = PlannerNode()
-    except LociError as exc:
-        rclpy.logging.get_logger("planner_node").error(str(exc))
-        try_shutdown()
-        raise SystemExit(1) from exc
+def _spin_threaded(node: PlannerNode) -> int:
+    # Service answers must arrive while a goal's callback waits for them.
     executor = MultiThreadedExecutor(num_threads=4)
     executor.add_node(node)
-    try:
-        executor.spin()
-    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        try_shutdown()
+    executor.spin()
+    return 0
+
+
+def main(args: list[str] | None = None) -> None:
+    run_node(PlannerNode, _spin_threaded, args)
 
 
 if __name__ == "__main__":

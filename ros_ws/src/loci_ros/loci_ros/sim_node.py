@@ -20,20 +20,20 @@ from typing import Any
 
 import numpy as np
 import orjson
-import rclpy
 from geometry_msgs.msg import PoseStamped
 from loci_msgs.msg import InstanceMasks
 from loci_msgs.srv import ExecuteSkill, ResetWorld
 from rclpy.node import Node
-from rclpy.utilities import try_shutdown
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image, RegionOfInterest
 
 from loci_ros import conversions as conv
 from loci_ros.params import declare
 from loci_ros.qos import RELIABLE, SENSOR
+from loci_ros.run import run_node
 from memory_core import LociError
 from memory_core.convention import camera_to_ros, to_ros
+from perception.bag_images import image_fields
 from sim import SceneRegistry, Skill
 from sim.render import CameraFrame, render, segmentation
 from sim.server import SimServer, parse_task_json
@@ -42,17 +42,8 @@ __all__ = ["SimNode", "main"]
 
 
 def _image(h: Any, arr: np.ndarray[Any, Any], encoding: str) -> Image:
-    height, width = arr.shape[:2]
-    data = np.ascontiguousarray(arr)
-    return Image(
-        header=h,
-        height=height,
-        width=width,
-        encoding=encoding,
-        is_bigendian=0,
-        step=data.strides[0],
-        data=data.tobytes(),
-    )
+    fields = image_fields(arr, encoding)
+    return Image(header=h, **{**fields, "data": fields["data"].tobytes()})
 
 
 class SimNode(Node):
@@ -156,7 +147,7 @@ class SimNode(Node):
         self.frames += 1
         h = conv.header(t, "camera_optical")
         k = frame.intrinsics
-        depth = np.where(np.isfinite(frame.depth), frame.depth, 0.0).astype("<f4")
+        depth = np.where(np.isfinite(frame.depth), frame.depth, 0.0)
         mask, labels, ids = segmentation(frame, world)
         info = CameraInfo(
             header=h,
@@ -176,7 +167,7 @@ class SimNode(Node):
         self.cam_pubs["masks"].publish(
             InstanceMasks(
                 header=h,
-                mask=_image(h, mask.astype("<u2"), "mono16"),
+                mask=_image(h, mask, "mono16"),
                 labels=labels,
                 object_ids=ids,
                 scores=[1.0] * len(ids),
@@ -186,15 +177,7 @@ class SimNode(Node):
 
 
 def main(args: list[str] | None = None) -> None:
-    rclpy.init(args=args)
-    node = SimNode()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        try_shutdown()
+    run_node(SimNode, args=args)
 
 
 if __name__ == "__main__":

@@ -22,11 +22,34 @@ from rclpy.action.client import ActionClient
 from rclpy.node import Node
 from rclpy.utilities import ok
 
-__all__ = ["NODES", "PARAMS_DIR", "InstructionOutcome", "LociClient", "LociSystem"]
+__all__ = [
+    "NODES",
+    "PARAMS_DIR",
+    "InstructionOutcome",
+    "LociClient",
+    "LociSystem",
+    "sim_overrides",
+]
 
 NODES = ("sim_node", "memory_node", "planner_node", "perception_node")
 PARAMS_DIR = Path(__file__).resolve().parents[4] / "launch" / "params"
 """The repository's launch/params (this module runs from the source tree's install)."""
+
+
+def sim_overrides(
+    store: Path, data_root: Path, **extra: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Parameters for the built-in simulator set-up (what sim.launch.py sets): a memory in
+    AI2-THOR's convention kept in ``store``, the scene data for the sim and planner nodes,
+    and per-node ``extra`` on top."""
+    out: dict[str, dict[str, Any]] = {
+        "memory_node": {"store_path": str(store), "world_convention": "ai2thor"},
+        "sim_node": {"data_root": str(data_root)},
+        "planner_node": {"data_root": str(data_root)},
+    }
+    for node, params in extra.items():
+        out.setdefault(node, {}).update(params)
+    return out
 
 
 def _executable(node: str) -> str:
