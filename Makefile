@@ -18,10 +18,12 @@ $(VENV)/.stamp-run: pyproject.toml
 	@touch $@
 
 # torch comes from the CPU build on disk (torch==2.13.0); a plain `torch` would pull CUDA.
-# llama-cpp-python compiles once (~3.5 min); pip caches the wheel for later venvs.
-$(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-run
+# llama-cpp-python is built once, portably (no native CPU flags), into a cache keyed by its
+# flags (tools/llama_wheel.sh): pip's own wheel cache could hand back a native build.
+$(VENV)/.stamp-test: pyproject.toml tools/llama_wheel.sh $(VENV)/.stamp-run
 	$(PIP) install "torch==2.13.0"
-	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(PIP) install -e ".[dev,embeddings,llm-local]"
+	tools/llama_wheel.sh $(VENV) 0.3.36
+	$(PIP) install -e ".[dev,embeddings,llm-local]"
 	@touch $@
 
 # ROS 2 Jazzy wheels, then the workspace (interfaces + nodes) built with colcon.

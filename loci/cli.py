@@ -8,12 +8,12 @@ import json
 import logging
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from loci.demo import run_demo
 from loci.paths import data_root
+from loci.runfolder import claim_run_folder
 from memory_core import LociError, MemoryConfig, load_config
 
 __all__ = ["main"]
@@ -29,6 +29,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from loci.main_job import run_main_job
     from planners.llm import LLMConfig
     from sim import SceneRegistry
+    from sim.tasks import load_tasks
 
     llm = None
     if args.planner == "llm" or (args.planner == "auto" and os.environ.get("LOCI_LLM_BASE_URL")):
@@ -40,10 +41,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
             )
     registry = SceneRegistry(_data(args))
     registry.load(args.scene)  # unknown scene: a clear error before anything runs
-    out = Path(args.out) if args.out else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    if args.ros and (llm is not None or args.tasks or args.record or args.memory != "on"):
+        raise LociError("--ros runs the default episode with the symbolic planner only")
+    tasks = Path(args.tasks) if args.tasks else None
+    if tasks is not None:
+        load_tasks(tasks)  # a bad task file: a clear error before anything runs
+    record = Path(args.record) if args.record else None
+    if record is not None and (record.exists() or record.is_symlink()):
+        raise LociError(f"--record {record} exists; choose a new path or remove it")
+    # Claimed before anything runs: a user's earlier run is never overwritten.
+    out = claim_run_folder(Path(args.out) if args.out else None)
     if args.ros:
-        if llm is not None or args.tasks or args.record or args.memory != "on":
-            raise LociError("--ros runs the default episode with the symbolic planner only")
         from loci.ros_run import run_through_ros
 
         ros = run_through_ros(registry, args.scene, out, args.seed, _say)
@@ -55,13 +63,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         out,
         args.seed,
         args.memory == "on",
-        Path(args.tasks) if args.tasks else None,
+        tasks,
         _say,
         llm,
-        Path(args.record) if args.record else None,
+        record,
     )
     _say(f"report: {result.report}  memory: {result.store}")
-    return 0 if result.first.success and result.second.success else 1
+    second_ok = result.second is not None and result.second.success
+    return 0 if result.first.success and second_ok else 1
 
 
 def _cmd_memory_demo(args: argparse.Namespace) -> int:
@@ -70,7 +79,7 @@ def _cmd_memory_demo(args: argparse.Namespace) -> int:
     if not house.is_file():
         raise LociError(f"house file {house} not found")
     config = load_config(args.config) if args.config else MemoryConfig()
-    out = Path(args.out) if args.out else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    out = claim_run_folder(Path(args.out) if args.out else None)
     _say("loci: memory demo on a real ProcTHOR house")
     result = run_demo(house, data, out, config, _say)
     return 0 if result.reload_identical else 1

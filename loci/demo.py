@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from loci.runfolder import save_memory
 from memory_core import (
     Event,
     Layer,
@@ -137,10 +138,7 @@ def run_demo(
         say(f"  | {line}")
 
     # --- persist, reload, compare
-    out_dir.mkdir(parents=True, exist_ok=True)
-    store_path = out_dir / "memory.db"
-    with SQLiteStore(store_path) as store:
-        mem.save(store)
+    store_path = save_memory(mem, out_dir / "memory.db")
     again = Memory(config, catalog=catalog)
     with SQLiteStore(store_path) as store:
         again.load(store)

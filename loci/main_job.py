@@ -17,7 +17,8 @@ from pathlib import Path
 
 from loci.record import EpisodeRecorder
 from loci.report import write_report
-from memory_core import Layer, Memory, SQLiteStore
+from loci.runfolder import save_memory
+from memory_core import Layer, Memory
 from planners.executive import EpisodeResult, Executive
 from planners.llm import LLMConfig, LLMPlanner
 from planners.observe import new_memory
@@ -33,7 +34,8 @@ __all__ = ["MainJobResult", "run_main_job"]
 @dataclass(frozen=True, slots=True)
 class MainJobResult:
     first: EpisodeResult
-    second: EpisodeResult
+    second: EpisodeResult | None
+    """None when memory held nothing a second task could use (task 1 saw nothing)."""
     second_without_memory: EpisodeResult | None
     store: Path
     path_xz: tuple[tuple[float, float], ...]
@@ -137,32 +139,28 @@ def run_main_job(
         f"{r1.distance_m:.1f} m; memory holds {len(memory.graph)} nodes"
     )
     second = second_task(world, memory, first, registry)
+    r2 = baseline = None
     if second is None:
-        raise RuntimeError("memory holds no object that a second task could use")
-    snapshot_world = _clone(world, registry)
-    tell(f"task 2: {second.instruction} (needs things seen in task 1)")
-    r2 = episode(world, memory if use_memory else new_memory(), second, progress)
-    tell(
-        f"task 2: {'success' if r2.success else 'FAILED ' + r2.error}, {r2.steps} steps; "
-        f"found {r2.memory_hits} thing(s) in memory, searched {r2.searches} time(s)"
-    )
+        tell("task 2: not run: memory holds no object that a second task could use")
+    else:
+        snapshot_world = _clone(world, registry)
+        tell(f"task 2: {second.instruction} (needs things seen in task 1)")
+        r2 = episode(world, memory if use_memory else new_memory(), second, progress)
+        tell(
+            f"task 2: {'success' if r2.success else 'FAILED ' + r2.error}, {r2.steps} steps; "
+            f"found {r2.memory_hits} thing(s) in memory, searched {r2.searches} time(s)"
+        )
     if recorder is not None:
         recorder.close()
         tell(f"recorded {recorder.frames} frames to {record}")
         recorder = None
-    baseline = None
-    if use_memory:
+    if use_memory and second is not None:
         baseline = episode(snapshot_world, new_memory(), second, None)
         tell(
             f"task 2 again with an empty memory: {baseline.steps} steps "
             f"({'success' if baseline.success else 'failed'})"
         )
-    out.mkdir(parents=True, exist_ok=True)
-    store = out / "memory.db"
-    if store.exists():
-        store.unlink()
-    with SQLiteStore(store) as s:
-        memory.save(s)
+    store = save_memory(memory, out / "memory.db")
     lines = [
         ("scene", scene),
         ("task 1", first.instruction),
@@ -171,15 +169,17 @@ def run_main_job(
             f"{'success' if r1.success else 'failed'}; {r1.steps} steps; "
             f"{r1.distance_m:.1f} m; {r1.replans} replans",
         ),
-        ("task 2", second.instruction),
+        ("task 2", second.instruction if second is not None else "none (nothing to reuse)"),
         (
             "task 2 result",
             f"{'success' if r2.success else 'failed'}; {r2.steps} steps; "
-            f"{r2.memory_hits} found in memory",
+            f"{r2.memory_hits} found in memory"
+            if r2 is not None
+            else "not run",
         ),
         (
             "task 2 with empty memory",
-            f"{baseline.steps} steps" if baseline is not None else "not run (--memory off)",
+            f"{baseline.steps} steps" if baseline is not None else "not run",
         ),
         (
             "memory",
@@ -190,6 +190,7 @@ def run_main_job(
     focus = [
         n.id
         for t in (first, second)
+        if t is not None
         for p in t.predicates
         for ty in p.object_types
         for n in memory.graph.find_by_label(ty)

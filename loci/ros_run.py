@@ -47,10 +47,8 @@ def run_through_ros(
     if not os.environ.get("FASTRTPS_DEFAULT_PROFILES_FILE"):
         raise LociError("--ros needs the loopback DDS profile: `source ros_ws/env.sh` first")
     work = out.resolve() / "ros"  # the nodes run in it: every path they get is absolute
-    work.mkdir(parents=True, exist_ok=True)
+    work.mkdir(parents=True, exist_ok=False)  # in a run folder claimed for this run
     store = work / "memory.db"
-    for stale in work.glob("memory.db*"):
-        stale.unlink()  # the episode starts from an empty memory, as in process
     overrides = sim_overrides(store, registry.data)
     first = default_first_task(registry, scene, seed)
     with LociSystem(work, overrides) as system:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import yaml
 
 from memory_core.errors import ConfigError
+from memory_core.types import COORDINATE_LIMIT_M
 
 __all__ = [
     "EpisodicConfig",
@@ -43,6 +44,9 @@ class SceneGraphConfig:
     gone_threshold: float = 0.2
     near_radius_m: float = 1.0
     support_margin_m: float = 0.3
+    max_abs_coordinate_m: float = 1.0e5
+    """Observations and committed nodes with a coordinate or box extent beyond this (metres,
+    in magnitude) are refused as implausible. At most ``types.COORDINATE_LIMIT_M``."""
     container_types: tuple[str, ...] = (
         "Bathtub", "BathtubBasin", "Bowl", "Box", "Cabinet", "Cup", "Drawer",
         "Fridge", "GarbageCan", "LaundryHamper", "Microwave", "Mug", "Pan", "Pot", "Safe",
@@ -56,6 +60,11 @@ class SceneGraphConfig:
         for name in ("grid_cell_m", "association_gate_m", "near_radius_m"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be > 0")
+        if not 0 < self.max_abs_coordinate_m <= COORDINATE_LIMIT_M:
+            raise ConfigError(
+                f"max_abs_coordinate_m must be in (0, {COORDINATE_LIMIT_M:g}], "
+                f"got {self.max_abs_coordinate_m}"
+            )
         if not 0 < self.miss_decay < 1 or not 0 < self.gone_threshold < 1:
             raise ConfigError("miss_decay and gone_threshold must be in (0, 1)")
 

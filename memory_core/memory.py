@@ -42,6 +42,8 @@ class Memory:
         self.episodic = EpisodicMemory(self.config.episodic, embedder)
         self._dirty_nodes: set[str] = set()
         self._committed_events = 0
+        self.quarantined: tuple[tuple[str, str], ...] = ()
+        """``(node id, reason)`` of stored nodes the last load left out (see the store)."""
         self._committed_ids: set[str] = set()
         """Node ids as of the last save/commit: nodes added or removed by other paths
         than :meth:`observe` (floor plans, importers) are found by comparing with it."""
@@ -148,6 +150,7 @@ class Memory:
         self._dirty_nodes.clear()
         self._committed_events = len(episodic)
         self._committed_ids = {n.id for n in graph.iter_nodes()}
+        self.quarantined = snapshot.quarantined
 
     def save(self, store: MemoryStore) -> None:
         with paused_gc():
@@ -200,6 +203,8 @@ class Memory:
         def exists(node_id: str) -> bool:
             return node_id in incoming or (node_id in graph and node_id not in removed)
 
+        for n in changes.nodes:
+            graph.check_plausible(f"change set node {n.id!r}", n.position, n.box)
         for e in changes.edges:
             if not (exists(e.src) and exists(e.dst)) or e.src == e.dst:
                 raise InvalidInputError(

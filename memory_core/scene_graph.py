@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +30,16 @@ from memory_core.errors import (
 )
 from memory_core.geometry import RoomFootprint, horizontal
 from memory_core.spatial import SpatialGrid
-from memory_core.types import Layer, Relation, SceneEdge, SceneNode, Vec3, check_finite
+from memory_core.types import (
+    COORDINATE_LIMIT_M,
+    Box3D,
+    Layer,
+    Relation,
+    SceneEdge,
+    SceneNode,
+    Vec3,
+    check_bounded,
+)
 
 __all__ = ["RoomPath", "SceneGraph"]
 
@@ -291,6 +301,17 @@ class SceneGraph:
 
         return accept
 
+    def check_plausible(self, what: str, position: Vec3, box: Box3D | None) -> None:
+        """Refuse a position or box beyond the configured plausible extent."""
+        limit = self.config.max_abs_coordinate_m
+        values = (*position, *box.center, *box.size) if box is not None else position
+        if any(abs(v) > limit for v in values):
+            raise InvalidInputError(
+                f"{what} lies beyond the plausible extent of this memory "
+                f"(|coordinate| <= {limit:g} m, scene_graph.max_abs_coordinate_m): "
+                f"position {position!r}" + (f", box {box}" if box is not None else "")
+            )
+
     def nearest(
         self,
         point: Sequence[float],
@@ -310,8 +331,11 @@ class SceneGraph:
         label: str | None = None,
     ) -> list[tuple[float, SceneNode]]:
         p = _point(point)
-        if not radius >= 0:
-            raise InvalidInputError(f"radius must be >= 0, got {radius}")
+        if not 0 <= radius < math.inf:
+            raise InvalidInputError(f"radius must be finite and >= 0, got {radius}")
+        # Past twice the coordinate limit a radius holds everything: keep the grid's cell
+        # arithmetic small.
+        radius = min(radius, 4 * COORDINATE_LIMIT_M)
         hits = self._grid.within(p, radius, self._accept(layers, label))
         return [(d, self._nodes[i]) for d, i in hits]
 
@@ -447,7 +471,7 @@ class SceneGraph:
 
 
 def _point(point: Sequence[float]) -> Vec3:
-    p = check_finite("query point", point)
+    p = check_bounded("query point", point, COORDINATE_LIMIT_M)
     if len(p) != 3:
         raise InvalidInputError(f"query point must have 3 components, got {len(p)}")
     return (p[0], p[1], p[2])

@@ -47,6 +47,8 @@ class MemoryService:
             if snapshot.nodes or snapshot.events:
                 memory.restore(snapshot)
                 _log.info("resumed %s: %d nodes", store_path, len(memory.graph))
+                for node_id, why in snapshot.quarantined:
+                    _log.warning("stored node %r quarantined (kept in the store): %s", node_id, why)
             else:
                 memory.save(self.store)
         except BaseException:
@@ -56,6 +58,25 @@ class MemoryService:
 
     def close(self) -> None:
         self.store.close()
+
+    def screen(
+        self, batch: Sequence[ObjectObservation]
+    ) -> tuple[list[ObjectObservation], list[str]]:
+        """Split a batch from a topic into what this memory can take and one line per
+        observation it refuses (implausible coordinates), so one bad observation does not
+        cost the others."""
+        accepted: list[ObjectObservation] = []
+        refused: list[str] = []
+        for i, obs in enumerate(batch):
+            try:
+                self.memory.graph.check_plausible(
+                    f"observation {i} ({obs.label!r})", obs.position, obs.box
+                )
+            except InvalidInputError as exc:
+                refused.append(str(exc))
+                continue
+            accepted.append(obs)
+        return accepted, refused
 
     def observe(
         self,

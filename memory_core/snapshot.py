@@ -21,6 +21,9 @@ class MemorySnapshot:
     stm_meta: dict[str, Any] = field(default_factory=dict)
     episodes: tuple[Episode, ...] = ()
     events: tuple[Event, ...] = ()
+    quarantined: tuple[tuple[str, str], ...] = ()
+    """``(node id, reason)`` of stored nodes that could not be loaded (implausible or
+    malformed values): left out of the memory, kept untouched in the store."""
 
 
 @dataclass(frozen=True, slots=True)

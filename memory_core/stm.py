@@ -16,7 +16,7 @@ from enum import StrEnum
 from memory_core.config import STMConfig
 from memory_core.errors import InvalidInputError
 from memory_core.policies import EntryMeta, EvictionPolicy, make_policy
-from memory_core.types import StateValue, Vec3, check_finite, check_label
+from memory_core.types import COORDINATE_LIMIT_M, StateValue, Vec3, check_bounded, check_label
 
 __all__ = ["LookupOutcome", "ObjectState", "STMStats", "ShortTermMemory"]
 
@@ -35,7 +35,7 @@ class ObjectState:
         if not self.object_id:
             raise InvalidInputError("object state needs a non-empty object_id")
         check_label(self.label)
-        p = check_finite(f"position of {self.object_id!r}", self.position)
+        p = check_bounded(f"position of {self.object_id!r}", self.position, COORDINATE_LIMIT_M)
         if len(p) != 3:
             raise InvalidInputError(f"position of {self.object_id!r} must have 3 components")
         object.__setattr__(self, "position", (p[0], p[1], p[2]))

@@ -13,9 +13,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeAlias, TypeVar
 
+import numpy as np
+
 from memory_core.errors import InvalidInputError
 
 __all__ = [
+    "COORDINATE_LIMIT_M",
+    "EMBEDDING_LIMIT",
     "AgentState",
     "Box3D",
     "Episode",
@@ -29,12 +33,22 @@ __all__ = [
     "SceneNode",
     "StateValue",
     "Vec3",
+    "check_bounded",
     "check_finite",
     "check_label",
+    "check_text",
     "trusted",
 ]
 
 _T = TypeVar("_T")
+
+COORDINATE_LIMIT_M = 1.0e7
+"""Largest magnitude any coordinate or box size may have, in metres. It admits every local
+map frame, UTM and Earth-centred coordinates, and keeps every sum, product and square the
+memory computes finite (a coordinate of 1e300 once made each later query overflow). What
+a deployment considers plausible is narrower: ``SceneGraphConfig.max_abs_coordinate_m``."""
+EMBEDDING_LIMIT = 1.0e6
+"""Largest magnitude of one embedding component (dot products stay finite)."""
 Vec3: TypeAlias = tuple[float, float, float]
 Quat: TypeAlias = tuple[float, float, float, float]
 StateValue: TypeAlias = bool | int | float | str
@@ -74,33 +88,75 @@ def trusted(cls: type[_T], **values: object) -> _T:
 
 def check_finite(name: str, values: Iterable[float]) -> tuple[float, ...]:
     """Return ``values`` as floats, raising :class:`InvalidInputError` on NaN/inf."""
-    out = tuple(map(float, values))
+    try:
+        out = tuple(map(float, values))
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InvalidInputError(f"{name} must be numbers: {exc}") from exc
     if not all(map(math.isfinite, out)):
         raise InvalidInputError(f"{name} must be finite, got {out!r}")
     return out
 
 
-def _vec3(name: str, values: Iterable[float]) -> Vec3:
+def check_bounded(name: str, values: Iterable[float], limit: float) -> tuple[float, ...]:
+    """Return ``values`` as floats, raising :class:`InvalidInputError` on NaN/inf or on a
+    magnitude above ``limit``."""
     out = check_finite(name, values)
+    if any(abs(v) > limit for v in out):
+        raise InvalidInputError(f"{name} exceeds the limit of {limit:g} in magnitude: {out!r}")
+    return out
+
+
+def _vec3(name: str, values: Iterable[float]) -> Vec3:
+    try:
+        out = check_bounded(name, values, COORDINATE_LIMIT_M)
+    except TypeError as exc:
+        raise InvalidInputError(f"{name} must be numbers: {exc}") from exc
     if len(out) != 3:
         raise InvalidInputError(f"{name} must have 3 components, got {len(out)}")
     return (out[0], out[1], out[2])
 
 
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python value it holds (stores and JSON take only those)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def check_text(name: str, value: object, empty_ok: bool = True) -> str:
+    """``value`` as a string that a store can write: a ``str``, valid Unicode (no lone
+    surrogates, which no UTF-8 encoder accepts), non-blank unless ``empty_ok``."""
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{name} must be a string, got {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(f"{name} is not valid Unicode: {value!r}") from exc
+    if not empty_ok and not value.strip():
+        raise InvalidInputError(f"{name} must be a non-empty string, got {value!r}")
+    return str(value)
+
+
 def check_label(label: object) -> str:
-    if not isinstance(label, str) or not label.strip():
-        raise InvalidInputError(f"label must be a non-empty string, got {label!r}")
-    return label
+    return check_text("label", label, empty_ok=False)
 
 
-def _check_state(state: Mapping[str, StateValue]) -> None:
-    for key, value in state.items():
+def _check_state(state: Mapping[str, StateValue]) -> dict[str, StateValue]:
+    """``state`` as a new dict of plain Python values (numpy scalars converted)."""
+    if not isinstance(state, Mapping):
+        raise InvalidInputError(f"state must be a mapping, got {type(state).__name__}")
+    out: dict[str, StateValue] = {}
+    for key, raw in state.items():
         if not isinstance(key, str) or not key:
             raise InvalidInputError(f"state keys must be non-empty strings, got {key!r}")
+        check_text("state key", key)
+        value = _plain(raw)
         if not isinstance(value, bool | int | float | str):
-            raise InvalidInputError(f"state value for {key!r} has unsupported type {type(value)}")
+            raise InvalidInputError(f"state value for {key!r} has unsupported type {type(raw)}")
         if isinstance(value, float) and not math.isfinite(value):
             raise InvalidInputError(f"state value for {key!r} must be finite, got {value!r}")
+        if isinstance(value, str):
+            value = check_text(f"state value for {key!r}", value)
+        out[key] = value
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,20 +247,26 @@ class ObjectObservation:
     def __post_init__(self) -> None:
         check_label(self.label)
         object.__setattr__(self, "position", _vec3(f"position of {self.label!r}", self.position))
+        if self.box is not None and not isinstance(self.box, Box3D):
+            raise InvalidInputError(f"box of {self.label!r} must be a Box3D or None")
         conf = check_finite("confidence", (self.confidence,))[0]
         if not 0.0 <= conf <= 1.0:
             raise InvalidInputError(f"confidence must be in [0, 1], got {conf}")
-        check_finite("timestamp", (self.timestamp,))
-        _check_state(self.state)
-        object.__setattr__(self, "state", dict(self.state))
-        if self.object_id is not None and not self.object_id.strip():
-            raise InvalidInputError("object_id must be None or a non-empty string")
+        object.__setattr__(self, "confidence", conf)
+        object.__setattr__(self, "timestamp", check_finite("timestamp", (self.timestamp,))[0])
+        object.__setattr__(self, "state", _check_state(self.state))
+        for name in ("object_id", "parent_id"):
+            value = getattr(self, name)
+            if value is not None:
+                check_text(name, value, empty_ok=False)
         if self.relation is not None and self.relation not in (Relation.IN, Relation.ON):
             raise InvalidInputError(
                 f"observation relation must be 'in' or 'on', got {self.relation}"
             )
         if self.embedding is not None:
-            object.__setattr__(self, "embedding", check_finite("embedding", self.embedding))
+            object.__setattr__(
+                self, "embedding", check_bounded("embedding", self.embedding, EMBEDDING_LIMIT)
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,16 +324,31 @@ class SceneNode:
     attrs: Mapping[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.id, str) or not self.id.strip():
-            raise InvalidInputError(f"node id must be a non-empty string, got {self.id!r}")
+        check_text("node id", self.id, empty_ok=False)
         check_label(self.label)
         if not isinstance(self.layer, Layer):
             object.__setattr__(self, "layer", Layer(self.layer))
         object.__setattr__(self, "position", _vec3(f"position of node {self.id!r}", self.position))
-        check_finite("node times", (self.first_seen, self.last_seen, self.last_changed))
-        _check_state(self.state)
-        if not 0.0 <= self.confidence <= 1.0:
+        if self.box is not None and not isinstance(self.box, Box3D):
+            raise InvalidInputError(f"box of node {self.id!r} must be a Box3D or None")
+        times = check_finite("node times", (self.first_seen, self.last_seen, self.last_changed))
+        object.__setattr__(self, "first_seen", times[0])
+        object.__setattr__(self, "last_seen", times[1])
+        object.__setattr__(self, "last_changed", times[2])
+        object.__setattr__(self, "state", _check_state(self.state))
+        conf = check_finite(f"confidence of {self.id!r}", (self.confidence,))[0]
+        if not 0.0 <= conf <= 1.0:
             raise InvalidInputError(f"confidence of {self.id!r} must be in [0, 1]")
+        object.__setattr__(self, "confidence", conf)
+        n_obs, misses = _plain(self.n_obs), _plain(self.misses)
+        if not isinstance(n_obs, int) or not isinstance(misses, int) or n_obs < 0 or misses < 0:
+            raise InvalidInputError(f"n_obs and misses of {self.id!r} must be integers >= 0")
+        object.__setattr__(self, "n_obs", n_obs)
+        object.__setattr__(self, "misses", misses)
+        if self.embedding is not None:
+            object.__setattr__(
+                self, "embedding", check_bounded("embedding", self.embedding, EMBEDDING_LIMIT)
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,11 +374,19 @@ class Event:
     seq: int = -1
 
     def __post_init__(self) -> None:
-        check_finite("event time", (self.t,))
-        if not self.episode_id:
-            raise InvalidInputError("event episode_id must be non-empty")
-        check_label(self.action)
-        object.__setattr__(self, "objects", tuple(self.objects))
+        object.__setattr__(self, "t", check_finite("event time", (self.t,))[0])
+        check_text("event episode_id", self.episode_id, empty_ok=False)
+        check_text("event action", self.action, empty_ok=False)
+        objects = tuple(self.objects)
+        for o in objects:
+            check_text("event object", o, empty_ok=False)
+        object.__setattr__(self, "objects", objects)
+        check_text("event outcome", self.outcome)
+        check_text("event text", self.text)
+        if self.room is not None:
+            check_text("event room", self.room)
+        if self.pose is not None and not isinstance(self.pose, Pose):
+            raise InvalidInputError("event pose must be a Pose or None")
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +399,11 @@ class Episode:
     scene: str = ""
 
     def __post_init__(self) -> None:
-        if not self.episode_id:
-            raise InvalidInputError("episode_id must be non-empty")
-        check_finite("episode start", (self.start_t,))
+        check_text("episode_id", self.episode_id, empty_ok=False)
+        check_text("episode instruction", self.instruction)
+        check_text("episode scene", self.scene)
+        if self.outcome is not None:
+            check_text("episode outcome", self.outcome)
+        object.__setattr__(self, "start_t", check_finite("episode start", (self.start_t,))[0])
+        if self.end_t is not None:
+            object.__setattr__(self, "end_t", check_finite("episode end", (self.end_t,))[0])

@@ -50,6 +50,7 @@ def _validate(graph: SceneGraph, batch: Sequence[ObjectObservation]) -> None:
     for i, obs in enumerate(batch):
         if not isinstance(obs, ObjectObservation):
             raise InvalidInputError(f"batch item {i} is a {type(obs).__name__}, not an observation")
+        graph.check_plausible(f"observation {i} ({obs.label!r})", obs.position, obs.box)
         if obs.object_id is not None:
             if obs.object_id in hinted:
                 raise DuplicateIdError(f"object_id {obs.object_id!r} appears twice in one batch")

@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import jsonschema
 
-from memory_core import Event, Layer, LociError, Memory, Pose
+from memory_core import Event, Layer, Memory, Pose
 from planners.executive import EpisodeResult
+from planners.llm_client import LLMClient, LLMConfig, LLMError
 from planners.observe import observe
 from planners.validate import validate
 from sim.tasks import GoalChecker, Task
@@ -36,35 +35,6 @@ __all__ = ["LLMConfig", "LLMError", "LLMPlanner"]
 
 log = logging.getLogger(__name__)
 _NO_TARGET = ("drop", "look_around", "done")
-
-
-class LLMError(LociError):
-    """The LLM endpoint cannot be used (unreachable, misconfigured)."""
-
-
-@dataclass(frozen=True, slots=True)
-class LLMConfig:
-    base_url: str = ""
-    model: str = ""
-    api_key: str = "none"
-    timeout_s: float = 30.0
-    max_steps: int = 40
-    max_invalid: int = 6
-    """Invalid answers (bad JSON, unknown ids, refusals, errors) before the episode ends."""
-    max_tokens: int = 48
-    constrain: bool = True
-    context_budget_tokens: int = 300
-    max_targets: int = 30
-
-    @classmethod
-    def from_env(cls, **overrides: Any) -> LLMConfig:
-        values: dict[str, Any] = {
-            "base_url": os.environ.get("LOCI_LLM_BASE_URL", ""),
-            "model": os.environ.get("LOCI_LLM_MODEL", ""),
-            "api_key": os.environ.get("LOCI_LLM_API_KEY", "none"),
-        }
-        values.update(overrides)
-        return cls(**values)
 
 
 def _prompt_template() -> str:
@@ -90,22 +60,9 @@ class LLMPlanner:
         config: LLMConfig,
         on_step: Callable[[Skill, StepResult], None] | None = None,
     ) -> None:
-        if not config.base_url or not config.model:
-            raise LLMError("no LLM endpoint configured: set LOCI_LLM_BASE_URL and LOCI_LLM_MODEL")
-        try:
-            from openai import OpenAI
-        except ImportError as exc:
-            raise LLMError("the openai client is not installed (pip install -e .)") from exc
         self.world, self.memory, self.config, self.on_step = world, memory, config, on_step
-        self.client = OpenAI(
-            base_url=config.base_url,
-            api_key=config.api_key,
-            timeout=config.timeout_s,
-            max_retries=0,
-        )
+        self.client = LLMClient(config)
         self.template = _prompt_template()
-        self.calls = 0
-        self.tokens = 0
         self.invalid = 0
         self.rejected = 0
         """Well-formed answers that validation stopped before they reached the world."""
@@ -119,38 +76,40 @@ class LLMPlanner:
         ids = list(dict.fromkeys([*context_ids, *recent, *(n.id for n in g.nodes(Layer.ROOM))]))
         return ids[: self.config.max_targets]
 
+    @property
+    def calls(self) -> int:
+        return self.client.calls
+
+    @property
+    def tokens(self) -> int:
+        return self.client.tokens
+
     def _ask(self, prompt: str, targets: list[str]) -> dict[str, Any] | None:
-        kwargs: dict[str, Any] = {}
-        if self.config.constrain:
-            kwargs["response_format"] = {"type": "json_object", "schema": answer_schema(targets)}
-        self.calls += 1
-        try:
-            reply = self.client.chat.completions.create(
-                model=self.config.model,
-                messages=[{"role": "user", "content": prompt}],
-                max_tokens=self.config.max_tokens,
-                temperature=0.0,
-                **kwargs,
-            )
-        except Exception as exc:
-            log.warning("LLM call failed: %s", exc)
-            name = type(exc).__name__
-            if name in ("APIConnectionError",) and self.calls == 1:
-                raise LLMError(f"LLM endpoint {self.config.base_url} unreachable: {exc}") from exc
+        schema = answer_schema(targets)
+        reply = self.client.chat(
+            [{"role": "user", "content": prompt}],
+            schema=schema if self.config.constrain else None,
+        )
+        if reply is None:
             return None
-        if reply.usage is not None:
-            self.tokens += int(reply.usage.total_tokens or 0)
-        text = (reply.choices[0].message.content or "").strip() if reply.choices else ""
+        text = reply.text.strip()
         try:
             data = json.loads(text)
-            jsonschema.validate(data, answer_schema(targets))
-        except (json.JSONDecodeError, jsonschema.ValidationError) as exc:
+            jsonschema.validate(data, schema)
+        except (json.JSONDecodeError, RecursionError, jsonschema.ValidationError) as exc:
             log.info("rejected LLM answer %r: %s", text[:80], str(exc).splitlines()[0])
             return None
         assert isinstance(data, dict)
         return data
 
     def run(self, task: Task) -> EpisodeResult:
+        """Run one episode (a planner runs one: its client is closed at the end)."""
+        try:
+            return self._run(task)
+        finally:
+            self.client.close()
+
+    def _run(self, task: Task) -> EpisodeResult:
         start_wall = time.perf_counter()
         w, mem = self.world, self.memory
         start_steps, start_dist = w.steps_taken, w.distance_m
@@ -183,6 +142,8 @@ class LLMPlanner:
                     break
                 continue
             if answer["skill"] == "done":
+                if not checker.success(w):
+                    error = "the LLM said done before the goal was met"
                 break
             target = answer["target"] or None
             if answer["skill"] not in _NO_TARGET and target is None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from memory_core.errors import LociError
+from memory_core.types import check_text
 from sim.world import SimObject, World
 
 __all__ = ["GoalChecker", "Predicate", "Task", "TaskFormatError", "load_tasks", "parse_task"]
@@ -146,9 +147,14 @@ def _predicate(d: Any, where: str) -> Predicate:
 
 
 def parse_task(d: Mapping[str, Any]) -> Task:
+    if not isinstance(d, Mapping):
+        raise ValueError(f"a task must be a JSON object, got {type(d).__name__}")
     for key in ("id", "scene"):
-        if not isinstance(d.get(key), str) or not d[key]:
+        if not isinstance(d.get(key), str) or not d[key].strip():
             raise ValueError(f"'{key}' must be a non-empty string")
+    for key in ("id", "scene", "instruction", "task_type", "source", "sequence"):
+        if key in d:
+            check_text(f"'{key}'", d[key])
     if "subgoals" in d:
         raw = d["subgoals"]
         if not isinstance(raw, list) or not raw:
@@ -217,6 +223,8 @@ def load_tasks(path: str | Path) -> list[Task]:
     p = Path(path)
     try:
         lines = p.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise TaskFormatError(f"task file {p} is not UTF-8 text: {exc}") from exc
     except OSError as exc:
         raise TaskFormatError(f"cannot read task file {p}: {exc}") from exc
     tasks = []
@@ -225,7 +233,7 @@ def load_tasks(path: str | Path) -> list[Task]:
             continue
         try:
             tasks.append(parse_task(json.loads(line)))
-        except (json.JSONDecodeError, ValueError, TypeError) as exc:
+        except (json.JSONDecodeError, ValueError, TypeError, RecursionError) as exc:
             raise TaskFormatError(f"{p}:{n}: {exc}") from exc
     if not tasks:
         raise TaskFormatError(f"{p}: no tasks")

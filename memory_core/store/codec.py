@@ -7,6 +7,7 @@ of the standard library's json.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,8 @@ import orjson
 from memory_core.policies import EntryMeta
 from memory_core.stm import ObjectState
 from memory_core.types import (
+    COORDINATE_LIMIT_M,
+    EMBEDDING_LIMIT,
     Box3D,
     Episode,
     Event,
@@ -40,6 +43,7 @@ __all__ = [
     "loads",
     "loads_revived",
     "node_from",
+    "node_problem",
     "node_to",
     "stm_from",
     "stm_to",
@@ -105,6 +109,65 @@ def node_to(n: SceneNode) -> dict[str, Any]:
     if n.attrs:
         d["a"] = dict(n.attrs)
     return d
+
+
+def _number(v: object, limit: float = math.inf) -> bool:
+    return type(v) in (float, int) and abs(v) <= limit  # type: ignore[arg-type]
+
+
+def _numbers(vs: object, n: int, limit: float) -> bool:
+    return isinstance(vs, list | tuple) and len(vs) == n and all(_number(v, limit) for v in vs)
+
+
+def node_problem(
+    node_id: object,
+    layer: object,
+    label: object,
+    pos: tuple[object, object, object],
+    d: object,
+    emb: tuple[float, ...] | None,
+) -> str | None:
+    """Why a stored node record cannot be loaded as a :class:`SceneNode`, or None.
+
+    Stored records are trusted for speed (no re-validation) only after this cheap check:
+    a record written by an older build or edited by hand can hold values that would
+    otherwise poison every later computation (a coordinate of 1e300, NaN, a string).
+    """
+    limit = COORDINATE_LIMIT_M
+    if not isinstance(node_id, str) or not node_id or layer not in _LAYERS:
+        return "bad id or layer"
+    if not isinstance(label, str) or not label.strip():
+        return "bad label"
+    if not _numbers(pos, 3, limit):
+        return f"position {pos!r} is not 3 numbers within +-{limit:g} m"
+    if not isinstance(d, dict):
+        return "record is not a mapping"
+    if not all(_number(d.get(k)) and math.isfinite(d[k]) for k in ("f", "s", "c")):
+        return "bad times"
+    q = d.get("q")
+    if not _number(q) or not 0.0 <= q <= 1.0:  # type: ignore[operator]
+        return "bad confidence"
+    if type(d.get("n")) is not int or type(d.get("m")) is not int or type(d.get("p")) is not bool:
+        return "bad counters"
+    b = d.get("b")
+    if b is not None and not (
+        isinstance(b, list)
+        and len(b) == 2
+        and _numbers(b[0], 3, limit)
+        and _numbers(b[1], 3, limit)
+        and min(b[1]) >= 0
+    ):
+        return f"box {b!r} is malformed or beyond +-{limit:g} m"
+    st = d.get("st", {})
+    if not isinstance(st, dict) or not all(
+        isinstance(v, bool | str) or (_number(v) and math.isfinite(v)) for v in st.values()
+    ):
+        return "bad state"
+    if "a" in d and not isinstance(d["a"], dict):
+        return "bad attributes"
+    if emb is not None and not all(abs(x) <= EMBEDDING_LIMIT for x in emb):
+        return "embedding is not finite"
+    return None
 
 
 def node_from(

@@ -15,8 +15,11 @@ from pathlib import Path
 
 from memory_core.errors import CorruptStoreError, ForeignStoreError, SchemaVersionError, StoreError
 from memory_core.gcpause import paused_gc
+from memory_core.policies import EntryMeta
 from memory_core.snapshot import ChangeSet, MemorySnapshot
+from memory_core.stm import ObjectState
 from memory_core.store import codec
+from memory_core.types import SceneNode
 
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStore"]
 
@@ -44,6 +47,10 @@ class SQLiteStore:
     def __init__(self, path: str | Path, synchronous: str = "NORMAL") -> None:
         self.path = Path(path)
         self._conn = self._open(synchronous)
+        self._quarantine: dict[str, tuple[object, ...]] = {}
+        """Node rows the last load could not use, by id: a save writes them back unless
+        the memory has a node of that id again, so loading never loses them."""
+        self._quarantined_edges: list[tuple[object, ...]] = []
 
     # ------------------------------------------------------------------ opening
     def _open(self, synchronous: str) -> sqlite3.Connection:
@@ -119,6 +126,13 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             conn.execute("ROLLBACK")
             raise StoreError(f"write to {self.path} failed and was rolled back: {exc}") from exc
+        except (TypeError, ValueError) as exc:
+            # orjson/sqlite3 refuse a value (a lone surrogate, a foreign type): nothing was
+            # written. Value types validate text, so this is a bug or a hand-built record.
+            conn.execute("ROLLBACK")
+            raise StoreError(
+                f"a record could not be encoded for {self.path}; nothing was written: {exc}"
+            ) from exc
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -132,6 +146,14 @@ class SQLiteStore:
         with paused_gc(), self.batch() as b:
             for table in ("nodes", "edges", "stm", "episodes", "events", "meta"):
                 b.conn.execute(f"DELETE FROM {table}")
+            if self._quarantine:
+                live = {n.id for n in snapshot.nodes}
+                kept = {i: row for i, row in self._quarantine.items() if i not in live}
+                b.conn.executemany("INSERT INTO nodes VALUES (?,?,?,?,?,?,?,?)", kept.values())
+                b.conn.executemany(
+                    "INSERT OR REPLACE INTO edges VALUES (?,?,?,?)",
+                    [e for e in self._quarantined_edges if e[0] in kept or e[2] in kept],
+                )
             b.write(
                 ChangeSet(
                     nodes=snapshot.nodes,
@@ -157,27 +179,15 @@ class SQLiteStore:
                     k: codec.loads_revived(v)
                     for k, v in conn.execute("SELECT key, value FROM meta")
                 }
-                nodes = tuple(
-                    codec.node_from(
-                        r[0],
-                        r[1],
-                        r[2],
-                        (r[3], r[4], r[5]),
-                        codec.loads(r[6]),
-                        codec.decode_embedding(r[7]),
-                    )
-                    for r in conn.execute("SELECT * FROM nodes ORDER BY id")
-                )
-                edges = tuple(
-                    codec.edge_from((r[0], r[2], r[1], r[3]))
-                    for r in conn.execute(
-                        "SELECT src, rel, dst, attrs FROM edges ORDER BY src, rel, dst"
-                    )
-                )
-                stm = tuple(
-                    codec.stm_from(r[0], codec.loads(r[1]))
-                    for r in conn.execute("SELECT object_id, data FROM stm ORDER BY object_id")
-                )
+                nodes, quarantine = self._load_nodes(conn)
+                edges = []
+                q_edges = []
+                for r in conn.execute("SELECT * FROM edges ORDER BY src, rel, dst"):
+                    if r[0] in quarantine or r[2] in quarantine:
+                        q_edges.append(tuple(r))
+                    else:
+                        edges.append(codec.edge_from((r[0], r[2], r[1], r[3])))
+                stm = self._load_stm(conn)
                 episodes = tuple(
                     codec.episode_from(r[0], codec.loads(r[1]))
                     for r in conn.execute("SELECT id, data FROM episodes ORDER BY id")
@@ -192,17 +202,59 @@ class SQLiteStore:
                 conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             raise CorruptStoreError(f"cannot read {self.path}: {exc}") from exc
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise CorruptStoreError(f"{self.path} holds a malformed record: {exc!r}") from exc
+        self._quarantine = {i: row for i, (row, _why) in quarantine.items()}
+        self._quarantined_edges = q_edges
+        for node_id, (_row, why) in quarantine.items():
+            log.warning(
+                "%s: node %r quarantined (not loaded, kept in the store): %s",
+                self.path,
+                node_id,
+                why,
+            )
         return MemorySnapshot(
-            nodes=nodes,
-            edges=edges,
+            nodes=tuple(nodes),
+            edges=tuple(edges),
             graph_meta=meta.get("graph", {}),
             stm_entries=stm,
             stm_meta=meta.get("stm", {}),
             episodes=episodes,
             events=events,
+            quarantined=tuple((i, why) for i, (_row, why) in quarantine.items()),
         )
+
+    @staticmethod
+    def _load_nodes(
+        conn: sqlite3.Connection,
+    ) -> tuple[list[SceneNode], dict[str, tuple[tuple[object, ...], str]]]:
+        nodes: list[SceneNode] = []
+        quarantine: dict[str, tuple[tuple[object, ...], str]] = {}
+        for r in conn.execute("SELECT * FROM nodes ORDER BY id"):
+            pos = (r[3], r[4], r[5])
+            try:
+                d = codec.loads(r[6])
+                emb = codec.decode_embedding(r[7])
+            except (TypeError, ValueError) as exc:
+                quarantine[str(r[0])] = (tuple(r), f"undecodable record: {exc}")
+                continue
+            why = codec.node_problem(r[0], r[1], r[2], pos, d, emb)
+            if why is not None:
+                quarantine[str(r[0])] = (tuple(r), why)
+                continue
+            nodes.append(codec.node_from(r[0], r[1], r[2], pos, d, emb))
+        return nodes, quarantine
+
+    def _load_stm(self, conn: sqlite3.Connection) -> tuple[tuple[ObjectState, EntryMeta], ...]:
+        # The STM is a bounded cache refilled by observation: an entry that cannot be read
+        # is dropped (and said), not allowed to make the whole memory unloadable.
+        out = []
+        for r in conn.execute("SELECT object_id, data FROM stm ORDER BY object_id"):
+            try:
+                out.append(codec.stm_from(r[0], codec.loads(r[1])))
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+                log.warning("%s: short-term entry %r dropped: %s", self.path, r[0], exc)
+        return tuple(out)
 
     def integrity_check(self) -> str:
         return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])

@@ -38,13 +38,16 @@ def test_run_rejects_bad_input(
     assert "needs an endpoint" in capsys.readouterr().err
     monkeypatch.setenv("LOCI_LLM_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens there
     monkeypatch.setenv("LOCI_LLM_MODEL", "m")
-    # A run folder that already holds a memory keeps it when the run fails.
+    assert main(["run", "--out", str(tmp_path / "y"), "--planner", "llm"]) == 2
+    assert "unreachable" in capsys.readouterr().err
+    # A run folder that already holds a memory is refused before anything runs, and kept.
     kept = tmp_path / "x"
     kept.mkdir()
     (kept / "memory.db").write_bytes(b"earlier memory")
-    assert main(["run", "--out", str(kept), "--planner", "llm"]) == 2
-    assert "unreachable" in capsys.readouterr().err
+    assert main(["run", "--out", str(kept)]) == 2
+    assert "already holds a run (memory.db)" in capsys.readouterr().err
     assert (kept / "memory.db").read_bytes() == b"earlier memory"
+    assert sorted(p.name for p in kept.iterdir()) == ["memory.db"]
 
 
 def test_memory_demo_builds_queries_persists_and_reloads(
@@ -91,3 +94,24 @@ def test_scenes_lists_every_scene_as_json(capsys: pytest.CaptureFixture[str]) ->
     assert fp1["inferred"] == 0 and fp1["room_types"] == ["Kitchen"]
     assert sum(r["inferred"] for r in rows) > 0
     assert {r["kind"] for r in rows} == {"ithor", "procthor"}
+
+
+def test_an_llm_that_stops_at_once_still_leaves_memory_and_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.planners.chat_server import ChatServer
+
+    with ChatServer([], lambda _p: {"skill": "done", "target": ""}) as server:
+        monkeypatch.setenv("LOCI_LLM_BASE_URL", server.base_url)
+        monkeypatch.setenv("LOCI_LLM_MODEL", "scripted")
+        code = main(
+            ["run", "--out", str(tmp_path / "r"), "--planner", "llm", "--scene", "FloorPlan1"]
+        )
+    assert code == 1  # task 1 failed
+    out = capsys.readouterr().out
+    assert "task 1: FAILED the LLM said done before the goal was met" in out
+    assert (tmp_path / "r" / "index.html").is_file()
+    mem = Memory()
+    with SQLiteStore(tmp_path / "r" / "memory.db") as store:
+        mem.load(store)
+    assert len(mem.episodic.episodes) == 2  # both tasks ran (and failed)

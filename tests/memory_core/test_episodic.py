@@ -74,6 +74,6 @@ def test_append_only_and_bad_input() -> None:
         em.begin_episode("ep1")
     with pytest.raises(InvalidInputError, match="finite"):
         Event(float("inf"), "ep2", "look")
-    with pytest.raises(InvalidInputError, match="label"):
+    with pytest.raises(InvalidInputError, match="action"):
         Event(20.0, "ep2", "")
     assert len(em) == 6

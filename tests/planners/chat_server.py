@@ -2,7 +2,9 @@
 
 It answers from a scripted policy: a list of behaviours consumed one per request
 (then the policy function for every later request). Behaviours: ("json", dict),
-("text", str), ("status", code), ("sleep", seconds).
+("text", str), ("status", code), ("sleep", seconds), ("raw", bytes: the whole response
+body, sent as it is), ("trickle", seconds: a valid reply sent one byte per that many
+seconds, as a server that hangs mid-answer does).
 """
 
 from __future__ import annotations
@@ -38,6 +40,16 @@ class ChatServer:
                     self.end_headers()
                     self.wfile.write(b'{"error": {"message": "scripted failure"}}')
                     return
+                if kind == "raw":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(value)))
+                    self.end_headers()
+                    self.wfile.write(value)
+                    return
+                trickle = 0.0
+                if kind == "trickle":
+                    trickle, kind, value = value, "json", None
                 if kind == "sleep":
                     time.sleep(value)
                     kind, value = "json", None
@@ -68,8 +80,19 @@ class ChatServer:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                if not trickle:
+                    self.wfile.write(data)
+                    return
+                try:
+                    for i in range(len(data)):
+                        self.wfile.write(data[i : i + 1])
+                        self.wfile.flush()
+                        if server.closing.wait(trickle):
+                            return
+                except OSError:
+                    return  # the client gave up and closed the connection
 
+        self.closing = threading.Event()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -82,5 +105,6 @@ class ChatServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()

@@ -375,3 +375,67 @@ def test_a_canceled_goal_stops_after_the_current_skill(tmp_path: Path, rclpy_con
             system.check_alive()
         finally:
             client.close()
+
+
+def test_memory_node_survives_poison(tmp_path: Path, rclpy_context: None) -> None:
+    """A store holding a node at 1e300 loads with it quarantined; observations at 1e300 or
+    beyond the plausible extent are refused one by one; a query with an infinite radius is
+    refused; the node stays up and fuses the good observation of the same message."""
+    import sqlite3
+
+    import rclpy
+    from loci_msgs.msg import ObjectObservationArray
+    from loci_ros import conversions as conv
+    from loci_ros.qos import RELIABLE
+    from loci_ros.system import LociClient, LociSystem
+
+    from memory_core import Memory, ObjectObservation, SQLiteStore
+
+    store = tmp_path / "poisoned.db"
+    mem = Memory()
+    mem.observe(
+        [
+            ObjectObservation("Apple", (1.0, 0.9, 2.0), object_id="Apple|1"),
+            ObjectObservation("Mug", (1.5, 0.9, 2.0), object_id="Mug|1"),
+        ]
+    )
+    with SQLiteStore(store) as s:
+        mem.save(s)
+    with sqlite3.connect(store) as conn:
+        conn.execute("UPDATE nodes SET x = 1e300 WHERE id = 'Mug|1'")
+    with LociSystem(tmp_path, {"memory_node": {"store_path": str(store)}}) as system:
+        system.start("memory_node")
+        client = LociClient("test_poison")
+        try:
+            client.wait_ready_services(("query_memory",), 60, system)
+            assert "'Mug|1' quarantined" in system.log("memory_node")
+            assert [n.id for n in client.query("label", "Apple").nodes] == ["Apple|1"]
+            from loci_msgs.srv import QueryMemory
+
+            inf = client.call(
+                client.query_cli, QueryMemory.Request(kind="near", radius=float("inf"), k=3)
+            )
+            assert not inf.success and "radius" in inf.message
+            pub = client.node.create_publisher(ObjectObservationArray, "observations", RELIABLE)
+            good = ObjectObservation("Bread", (2.0, 0.9, 2.0), object_id="Bread|1")
+            far = ObjectObservation("Cup", (2.0e5, 0.9, 2.0), object_id="Cup|1")
+            msg = conv.observations_to_msg([good, far], 1.0, "map", "z")
+            huge = conv.observation_to_msg(
+                ObjectObservation("Egg", (1.0, 1.0, 1.0), object_id="Egg|1"), "z"
+            )
+            huge.position.x = 1e300
+            msg.observations.append(huge)
+            deadline = time.monotonic() + 20
+            while not client.query("label", "Bread").nodes:
+                pub.publish(msg)
+                rclpy.spin_once(client.node, timeout_sec=0.5)
+                assert time.monotonic() < deadline, system.log("memory_node")
+            log = system.log("memory_node")
+            assert "rejected observation 2 ('Egg')" in log and "plausible extent" in log
+            assert not client.query("label", "Cup").nodes and not client.query("label", "Egg").nodes
+            near = client.query("near", "", 5)
+            assert near.success
+            system.check_alive()
+            assert "Traceback" not in system.log("memory_node")
+        finally:
+            client.close()

@@ -234,7 +234,7 @@ def observations_from_msg(
     for i, o in enumerate(msg.observations):
         try:
             good.append(observation_from_msg(o, up_axis))
-        except (LociError, ValueError, TypeError) as exc:
+        except (LociError, ValueError, TypeError, RecursionError) as exc:
             bad.append(f"observation {i} ({o.label!r}): {exc}")
     return good, bad
 

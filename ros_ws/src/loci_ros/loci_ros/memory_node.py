@@ -107,6 +107,10 @@ class MemoryNode(LifecycleNode):
             f"memory from {self.store_path}: {len(self.service.memory.graph)} nodes, "
             f"{len(self.service.memory.episodic)} events"
         )
+        for node_id, why in self.service.memory.quarantined:
+            self.get_logger().warning(
+                f"stored node {node_id!r} quarantined (left out, kept in the store): {why}"
+            )
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -171,6 +175,8 @@ class MemoryNode(LifecycleNode):
             self.get_logger().warning("observations dropped: the memory node is not active")
             return
         batch, bad = conv.observations_from_msg(msg, self.up_axis)
+        batch, refused = self.service.screen(batch)
+        bad.extend(refused)
         for line in bad:
             self.get_logger().warning(f"rejected {line}")
         if not batch:
