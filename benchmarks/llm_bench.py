@@ -20,8 +20,10 @@ from planners.llm import LLMConfig, LLMPlanner  # noqa: E402
 from planners.local_llm import gemma_server  # noqa: E402
 from planners.observe import new_memory  # noqa: E402
 from sim import SceneRegistry  # noqa: E402
+from sim.body import BuiltinBody  # noqa: E402
 from sim.episode import make_world  # noqa: E402
 from sim.suites import load_suite  # noqa: E402
+from sim.tasks import WorldScorer  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 N = 6
@@ -39,12 +41,13 @@ def main() -> None:
         for task in tasks:
             world = make_world(task, registry)
             planner = LLMPlanner(
-                world,
+                BuiltinBody(world),
                 new_memory(),
                 LLMConfig(base_url=url, model="gemma-3-270m", timeout_s=120, max_steps=12),
+                registry.affordances,
             )
             t0 = time.perf_counter()
-            result = planner.run(task)
+            result = planner.run(task, WorldScorer(task, world))
             rows.append(
                 {
                     "task": task.task_id,

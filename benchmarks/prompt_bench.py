@@ -17,7 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from planners.executive import Executive  # noqa: E402
+from loci.episodes import run_in_world  # noqa: E402
 from planners.observe import new_memory  # noqa: E402
 from sim import SceneRegistry  # noqa: E402
 from sim.episode import make_world  # noqa: E402
@@ -32,7 +32,7 @@ def main() -> None:
     for task in load_suite("alfred-seen", DATA):
         world = make_world(task, registry)
         memory = new_memory()
-        Executive(world, memory, registry.affordances).run(task)
+        run_in_world(world, memory, task, registry)
         ctx = memory.context(task.instruction, world.agent_room)
         ratios.append(ctx.ratio)
         ctx_tokens.append(ctx.tokens)

@@ -30,9 +30,9 @@ from loci_ros import conversions as conv  # noqa: E402
 from loci_ros.qos import RELIABLE  # noqa: E402
 from loci_ros.system import LociClient, LociSystem, sim_overrides  # noqa: E402
 
+from loci.episodes import run_in_world  # noqa: E402
 from loci.main_job import default_first_task  # noqa: E402
 from memory_core import Box3D, ObjectObservation  # noqa: E402
-from planners.executive import Executive  # noqa: E402
 from planners.observe import new_memory  # noqa: E402
 from sim import SceneRegistry  # noqa: E402
 from sim.episode import make_world  # noqa: E402
@@ -90,7 +90,7 @@ def main() -> None:
     first = default_first_task(registry, SCENE, 0)
     world, memory = make_world(first, registry), new_memory()
     t0 = time.perf_counter()
-    direct = Executive(world, memory, registry.affordances).run(first)
+    direct = run_in_world(world, memory, first, registry)
     direct_s = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

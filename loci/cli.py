@@ -144,7 +144,7 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from planners.bench import print_progress, run_suite
+    from loci.bench import print_progress, run_suite
     from planners.llm import LLMConfig
     from sim.suites import load_suite
     from sim.tasks import load_tasks

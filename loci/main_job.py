@@ -15,12 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from loci.episodes import run_in_world
 from loci.record import EpisodeRecorder
 from loci.report import write_report
 from loci.runfolder import save_memory
 from memory_core import Layer, Memory
-from planners.executive import EpisodeResult, Executive
-from planners.llm import LLMConfig, LLMPlanner
+from planners.executive import EpisodeResult
+from planners.llm import LLMConfig
 from planners.observe import new_memory
 from sim import SceneRegistry, Skill, StepResult, World
 from sim.episode import make_world
@@ -129,9 +130,7 @@ def run_main_job(
     def episode(
         w: World, m: Memory, task: Task, on_step: Callable[[Skill, StepResult], None] | None
     ) -> EpisodeResult:
-        if llm is not None:
-            return LLMPlanner(w, m, llm, on_step).run(task)
-        return Executive(w, m, registry.affordances, on_step=on_step).run(task)
+        return run_in_world(w, m, task, registry, on_step, llm)
 
     r1 = episode(world, memory, first, progress)
     tell(

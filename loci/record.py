@@ -205,6 +205,7 @@ class EpisodeRecorder:
                     layer="object" if o.pickupable else "receptacle",
                     state_json=json.dumps(state),
                     embedding=np.zeros(0, dtype=np.float64),
+                    name=o.name,
                 )
             )
         return T["loci_msgs/msg/ObjectObservationArray"](

@@ -52,7 +52,10 @@ def run_through_ros(
     overrides = sim_overrides(store, registry.data)
     first = default_first_task(registry, scene, seed)
     with LociSystem(work, overrides) as system:
-        system.start_all()
+        # Ground-truth sensing: the planner's observations are memory's only writer. A
+        # perception_node fed by the camera would write too, at times the run does not
+        # control, and the run would no longer be the in-process one step for step.
+        system.start_all(("sim_node", "memory_node", "planner_node"))
         client = LociClient("loci_run")
         try:
             client.wait_ready(60, system)

@@ -243,6 +243,9 @@ class ObjectObservation:
     relation: Relation | None = None
     layer: Layer | None = None
     embedding: tuple[float, ...] | None = None
+    name: str | None = None
+    """Instance name where the source has one (AI2-THOR's ``objectName``, e.g.
+    ``Mug_291e6e8a``); kept on the node as ``attrs["name"]``."""
 
     def __post_init__(self) -> None:
         check_label(self.label)
@@ -255,7 +258,7 @@ class ObjectObservation:
         object.__setattr__(self, "confidence", conf)
         object.__setattr__(self, "timestamp", check_finite("timestamp", (self.timestamp,))[0])
         object.__setattr__(self, "state", _check_state(self.state))
-        for name in ("object_id", "parent_id"):
+        for name in ("object_id", "parent_id", "name"):
             value = getattr(self, name)
             if value is not None:
                 check_text(name, value, empty_ok=False)

@@ -220,6 +220,9 @@ def _merge(
         misses=0,
         present=True,
         embedding=obs.embedding if obs.embedding is not None else node.embedding,
+        attrs=node.attrs
+        if obs.name is None or node.attrs.get("name") == obs.name
+        else {**node.attrs, "name": obs.name},
     )
     return moved, state_changed
 
@@ -295,6 +298,7 @@ def ingest(
                     n_obs=1,
                     confidence=obs.confidence,
                     embedding=obs.embedding,
+                    attrs={"name": obs.name} if obs.name is not None else {},
                 )
             )
             created.append(node_id)

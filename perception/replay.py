@@ -66,6 +66,8 @@ def replay_observations(
                             relation=Relation(o.relation) if o.relation else None,
                             layer=Layer(o.layer) if o.layer else None,
                             embedding=tuple(float(v) for v in o.embedding) or None,
+                            # Bags recorded before the field existed lack it.
+                            name=getattr(o, "name", "") or None,
                         )
                     )
                 except (ValueError, TypeError, LociError):

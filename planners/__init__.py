@@ -1,22 +1,27 @@
-"""Closed-loop planning: the executive, the symbolic planner and the suite runner.
+"""Closed-loop planning on memory and a body: the executive, the critic, the symbolic
+and LLM planners.
 
-Pure Python: nothing in this package may import ROS. Depends on ``sim`` (skills,
-tasks, worlds) and ``memory_core``. The LLM planner is not written yet (issue 4).
+Pure Python: nothing in this package may import ROS or ``sim``. It meets bodies (the
+built-in simulator, AI2-THOR, robots) at :mod:`embodiment`'s body interface and reads
+only memory and the body's own state.
 """
 
-from planners.bench import run_suite
-from planners.executive import EpisodeResult, ExecConfig, Executive
-from planners.observe import MEMORY_MODES, new_memory, observe
+from planners.critic import BeliefTracker, believed_count
+from planners.executive import EpisodeResult, ExecConfig, Executive, Scorer
+from planners.observe import MEMORY_MODES, add_floor_plan, ingest_sensed, new_memory
 from planners.symbolic import PlanFailedError, SymbolicPlanner
 
 __all__ = [
     "MEMORY_MODES",
+    "BeliefTracker",
     "EpisodeResult",
     "ExecConfig",
     "Executive",
     "PlanFailedError",
+    "Scorer",
     "SymbolicPlanner",
+    "add_floor_plan",
+    "believed_count",
+    "ingest_sensed",
     "new_memory",
-    "observe",
-    "run_suite",
 ]

@@ -1,12 +1,16 @@
-"""The closed loop: subgoal → skills → execute → observe into memory → check → repair.
+"""The closed loop: subgoal → skills → execute on the body → sense into memory → critic.
 
-Bounds: ``max_skills`` per episode, ``max_replans`` per predicate, and a loop
-guard that abandons a plan when the same skill fails twice. The critic checks a
-predicate on the world after its program ends (the simulator's goal checker;
-a robot would check its observations instead — not modelled here). Working
-memory keeps only the current predicate's skill/result pairs; finished
-predicates are kept as one-line summaries (HiAgent-style), which is what an LLM
-prompt would carry.
+The executive alone acts (through a :class:`~embodiment.body.Body`), senses, records
+events and checks budgets. The symbolic planner supplies skills; the critic decides from
+memory whether a predicate holds (``planners.critic``). A :class:`Scorer` — the
+simulator's goal checker on its ground truth — may be given to score the episode; it is
+told after every skill (ordered subgoals are credited when reached) and asked, after each
+predicate, only to count how often the critic disagrees with it. It never steers.
+
+Bounds: ``max_skills`` per episode, ``max_replans`` per predicate, and a loop guard that
+abandons a plan when the same skill fails twice. Working memory keeps only the current
+predicate's skill/result pairs; finished predicates are kept as one-line summaries
+(HiAgent-style), which is what an LLM prompt would carry.
 """
 
 from __future__ import annotations
@@ -15,15 +19,35 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from memory_core import Event, Memory, Pose
-from planners.observe import observe
+from embodiment.affordances import Affordances
+from embodiment.body import Body
+from embodiment.skills import Skill, StepResult
+from embodiment.tasks import Predicate, Task
+from memory_core import Event, Memory
+from planners.critic import believed_count, satisfying
+from planners.effects import skill_effects
+from planners.observe import add_floor_plan, ingest_sensed
 from planners.symbolic import PlanFailedError, SymbolicPlanner
-from sim.affordances import Affordances
-from sim.tasks import GoalChecker, Task
-from sim.world import Skill, StepResult, World
 
-__all__ = ["EpisodeResult", "ExecConfig", "Executive"]
+__all__ = ["EpisodeResult", "ExecConfig", "Executive", "Scorer"]
+
+
+class Scorer(Protocol):
+    """Scores an episode on ground truth, outside the loop (a simulator's goal checker)."""
+
+    def update(self) -> None:
+        """Called after every skill."""
+        ...
+
+    def success(self) -> bool: ...
+
+    def goal_conditions(self) -> float: ...
+
+    def count(self, pred: Predicate) -> int:
+        """How many of the predicate's objects are there in truth."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +61,10 @@ class EpisodeResult:
     task_id: str
     scene: str
     success: bool
+    """The scorer's verdict where one was given, else the critic's belief."""
     goal_conditions: float
     steps: int
-    """Primitive AI2-THOR actions (moves, turns, interactions)."""
+    """Primitive actions (moves, turns, interactions)."""
     skills: int
     distance_m: float
     replans: int
@@ -50,32 +75,47 @@ class EpisodeResult:
     wall_s: float
     error: str = ""
     summaries: tuple[str, ...] = field(default_factory=tuple)
+    critic_checks: int = 0
+    """Predicates the critic judged when their programs ended."""
+    critic_disagreements: int = 0
+    """Of those, judged otherwise by the scorer (0 without a scorer)."""
 
 
 class Executive:
     def __init__(
         self,
-        world: World,
+        body: Body,
         memory: Memory,
         affordances: Affordances,
         config: ExecConfig | None = None,
         on_step: Callable[[Skill, StepResult], None] | None = None,
     ) -> None:
-        self.world, self.memory, self.aff = world, memory, affordances
+        self.body, self.memory, self.aff = body, memory, affordances
         self.on_step = on_step
         self.config = config or ExecConfig()
         self.clock = float(len(memory.episodic))
         self.working: list[tuple[Skill, StepResult]] = []
         self.summaries: list[str] = []
+        self.steps = 0
+        self.distance_m = 0.0
 
-    def _act(self, skill: Skill, episode: str) -> StepResult:
-        result = self.world.step(skill)
+    def act(self, skill: Skill, episode: str, scorer: Scorer | None = None) -> StepResult:
+        """Execute one skill on the body, sense into memory, record the event, report."""
+        before = self.body.state()
+        result = self.body.execute(skill)
         self.clock += 1.0
-        observe(self.world, self.memory, self.clock, list(result.seen))
+        self.steps += result.primitive_steps
+        self.distance_m += result.distance_m
+        ingest_sensed(self.memory, result.sensed, self.clock)
+        effects = skill_effects(result, before, self.memory, self.clock)
+        if effects:
+            self.memory.observe(effects, t=self.clock)
+        if scorer is not None:
+            scorer.update()
         self.working.append((skill, result))
         if self.on_step is not None:
             self.on_step(skill, result)
-        x, z = self.world.agent_xz
+        pose = self.body.state().pose
         self.memory.record(
             Event(
                 t=self.clock,
@@ -85,28 +125,58 @@ class Executive:
                 objects=(skill.target,)
                 if skill.target and not skill.target.startswith("point:")
                 else (),
-                room=self.world.agent_room,
-                pose=Pose((x, self.world.spec.agent_height, z)),
+                room=self.memory.graph.locate_room(pose.position),
+                pose=pose,
                 text=result.error_message,
             )
         )
         return result
 
-    def run(self, task: Task) -> EpisodeResult:
-        start_wall = time.perf_counter()
-        start_steps, start_dist = self.world.steps_taken, self.world.distance_m
-        episode = f"{task.task_id}@{self.clock:g}"
+    def _last_time(self) -> float:
+        events = self.memory.episodic.events()
+        return events[-1].t if events else 0.0
+
+    def _believed(self, pred: Predicate) -> int:
+        return believed_count(pred, self.memory, self.body.state())
+
+    def begin(self, task: Task, tag: str = "") -> str:
+        """Start an episode: reset counters, put the body's floor plan and what it senses
+        now into memory. Returns the episode id."""
+        self.steps, self.distance_m = 0, 0.0
+        # A new instant: what this episode senses is newer than anything before it.
+        self.clock = max(self.clock, self._last_time()) + 1.0
+        episode = f"{task.task_id}@{tag}{self.clock:g}"
         self.memory.episodic.begin_episode(episode, task.instruction, self.clock, task.scene)
         self.memory.stm.set_task_context(task.object_types())
-        observe(self.world, self.memory, self.clock)
-        planner = SymbolicPlanner(self.world, self.memory, self.aff)
-        checker = GoalChecker(task)
-        skills = replans = failed = 0
+        add_floor_plan(self.memory, self.body.floor_plan())
+        ingest_sensed(self.memory, self.body.look(), self.clock)
+        return episode
+
+    def run(self, task: Task, scorer: Scorer | None = None) -> EpisodeResult:
+        start_wall = time.perf_counter()
+        episode = self.begin(task)
+        start = self.clock
+        planner = SymbolicPlanner(self.body, self.memory, self.aff)
+        skills = replans = failed = checks = disagreements = 0
         error = ""
+        believed_done: list[bool] = []
         for subgoal in task.subgoals:
             for pred in subgoal:
-                if pred.satisfied(self.world) == pred.count and not task.ordered:
-                    continue
+                if not task.ordered and self._believed(pred) == pred.count:
+                    stale = [
+                        n.id
+                        for n in satisfying(pred, self.memory, self.body.state())
+                        if n.last_seen < start
+                    ]
+                    if not stale:
+                        continue
+                    # Believed from before this episode: look again before trusting it.
+                    for skill in planner.verify(stale):
+                        if skills < self.config.max_skills:
+                            self.act(skill, episode, scorer)
+                            skills += 1
+                    if self._believed(pred) == pred.count:
+                        continue
                 for attempt in range(self.config.max_replans + 1):
                     self.working = []
                     failures: Counter[Skill] = Counter()
@@ -116,9 +186,8 @@ class Executive:
                         while True:
                             if skills >= self.config.max_skills:
                                 raise PlanFailedError("skill budget exhausted")
-                            result = self._act(skill, episode)
+                            result = self.act(skill, episode, scorer)
                             skills += 1
-                            checker.update(self.world)
                             if not result.success:
                                 failed += 1
                                 failures[skill] += 1
@@ -132,23 +201,34 @@ class Executive:
                         if attempt < self.config.max_replans and skills < self.config.max_skills:
                             replans += 1
                             continue
-                    if pred.satisfied(self.world) == pred.count:
+                    believed = self._believed(pred) == pred.count
+                    checks += 1
+                    if scorer is not None and believed != (scorer.count(pred) == pred.count):
+                        disagreements += 1
+                    if believed:
                         error = ""
                         break
                     if attempt < self.config.max_replans:
                         replans += 1
-                status = "done" if pred.satisfied(self.world) == pred.count else "failed"
+                done = self._believed(pred) == pred.count
+                believed_done.append(done)
+                status = "done" if done else "failed"
                 self.summaries.append(f"{pred.describe()}: {status} in {len(self.working)} skills")
-        success = checker.success(self.world)
+        if scorer is not None:
+            success, gc = scorer.success(), scorer.goal_conditions()
+        else:
+            # No ground truth (a robot): the critic's verdicts, predicate by predicate.
+            success = all(believed_done)
+            gc = sum(believed_done) / len(believed_done) if believed_done else 0.0
         self.memory.episodic.end_episode(episode, self.clock, "success" if success else "failure")
         return EpisodeResult(
             task_id=task.task_id,
             scene=task.scene,
             success=success,
-            goal_conditions=checker.goal_conditions(self.world),
-            steps=self.world.steps_taken - start_steps,
+            goal_conditions=gc,
+            steps=self.steps,
             skills=skills,
-            distance_m=self.world.distance_m - start_dist,
+            distance_m=self.distance_m,
             replans=replans,
             failed_skills=failed,
             memory_hits=planner.search.memory_hits,
@@ -156,4 +236,6 @@ class Executive:
             wall_s=time.perf_counter() - start_wall,
             error=error if not success else "",
             summaries=tuple(self.summaries),
+            critic_checks=checks,
+            critic_disagreements=disagreements,
         )

@@ -23,13 +23,15 @@ from typing import Any
 
 import jsonschema
 
-from memory_core import Event, Layer, Memory, Pose
-from planners.executive import EpisodeResult
+from embodiment.affordances import Affordances
+from embodiment.body import Body
+from embodiment.skills import SKILLS, Skill, StepResult
+from embodiment.tasks import Task
+from memory_core import Layer, Memory
+from planners.critic import BeliefTracker
+from planners.executive import EpisodeResult, Executive, Scorer
 from planners.llm_client import LLMClient, LLMConfig, LLMError
-from planners.observe import observe
 from planners.validate import validate
-from sim.tasks import GoalChecker, Task
-from sim.world import SKILLS, Skill, StepResult, World
 
 __all__ = ["LLMConfig", "LLMError", "LLMPlanner"]
 
@@ -55,18 +57,21 @@ def answer_schema(targets: list[str]) -> dict[str, Any]:
 class LLMPlanner:
     def __init__(
         self,
-        world: World,
+        body: Body,
         memory: Memory,
         config: LLMConfig,
+        affordances: Affordances,
         on_step: Callable[[Skill, StepResult], None] | None = None,
     ) -> None:
-        self.world, self.memory, self.config, self.on_step = world, memory, config, on_step
+        self.body, self.memory, self.config = body, memory, config
+        # The executive acts, senses, records and reports for this planner too.
+        self.executive = Executive(body, memory, affordances, on_step=on_step)
         self.client = LLMClient(config)
         self.template = _prompt_template()
         self.invalid = 0
         self.rejected = 0
         """Well-formed answers that validation stopped before they reached the world."""
-        self.aff = world.aff
+        self.aff = affordances
 
     def _targets(self, context_ids: tuple[str, ...]) -> list[str]:
         """Ids the answer may name: what the memory context mentions, what was seen last,
@@ -102,36 +107,43 @@ class LLMPlanner:
         assert isinstance(data, dict)
         return data
 
-    def run(self, task: Task) -> EpisodeResult:
+    def run(self, task: Task, scorer: Scorer | None = None) -> EpisodeResult:
         """Run one episode (a planner runs one: its client is closed at the end)."""
         try:
-            return self._run(task)
+            return self._run(task, scorer)
         finally:
             self.client.close()
 
-    def _run(self, task: Task) -> EpisodeResult:
+    def _run(self, task: Task, scorer: Scorer | None) -> EpisodeResult:
         start_wall = time.perf_counter()
-        w, mem = self.world, self.memory
-        start_steps, start_dist = w.steps_taken, w.distance_m
-        episode = f"{task.task_id}@llm{len(mem.episodic)}"
-        clock = float(len(mem.episodic))
-        mem.episodic.begin_episode(episode, task.instruction, clock, task.scene)
-        observe(w, mem, clock)
-        checker = GoalChecker(task)
+        ex, mem = self.executive, self.memory
+        episode = ex.begin(task, "llm")
+        beliefs = BeliefTracker(task)
         history: list[str] = []
         skills = failed = 0
         error = ""
+
+        def act(skill: Skill) -> StepResult:
+            nonlocal skills, failed
+            result = ex.act(skill, episode, scorer)
+            skills += 1
+            failed += not result.success
+            beliefs.update(mem, self.body.state())
+            return result
+
         for _ in range(self.config.max_steps):
-            if checker.success(w):
+            state = self.body.state()
+            if beliefs.success(mem, state):
                 break
-            ctx = mem.context(task.instruction, w.agent_room, self.config.context_budget_tokens)
+            room = mem.graph.locate_room(state.pose.position)
+            ctx = mem.context(task.instruction, room, self.config.context_budget_tokens)
             targets = self._targets(ctx.object_ids)
             prompt = self.template.format(
                 instruction=task.instruction,
                 context=ctx.text or "(nothing yet)",
                 history="\n".join(history[-8:]) or "(nothing)",
                 targets=", ".join(targets),
-                holding=w.held or "nothing",
+                holding=state.held or "nothing",
             )
             answer = self._ask(prompt, targets)
             if answer is None:
@@ -142,7 +154,7 @@ class LLMPlanner:
                     break
                 continue
             if answer["skill"] == "done":
-                if not checker.success(w):
+                if not beliefs.success(mem, self.body.state()):
                     error = "the LLM said done before the goal was met"
                 break
             target = answer["target"] or None
@@ -151,8 +163,7 @@ class LLMPlanner:
                 history.append(f"{answer['skill']} needs a target")
                 continue
             skill = Skill(answer["skill"], target if answer["skill"] not in _NO_TARGET else None)
-            held_type = w.objects[w.held].object_type if w.held else None
-            verdict = validate(skill, mem, w.held, held_type, self.aff)
+            verdict = validate(skill, mem, state.held, state.held_label, self.aff)
             if not verdict.ok:
                 self.rejected += 1
                 history.append(f"{skill.name}({target or ''}) rejected: {verdict.reason}")
@@ -161,46 +172,32 @@ class LLMPlanner:
                     break
                 continue
             for fix in verdict.repair:
-                w.step(fix)
-                skills += 1
-                history.append(f"{fix.name}({fix.target}) (repair: {verdict.reason})")
-            result = w.step(skill)
-            skills += 1
-            clock += 1
-            observe(w, mem, clock, list(result.seen))
-            mem.record(
-                Event(
-                    clock,
-                    episode,
-                    skill.name,
-                    "success" if result.success else "failure",
-                    (target,) if target else (),
-                    w.agent_room,
-                    Pose((w.agent_xz[0], w.spec.agent_height, w.agent_xz[1])),
-                    result.error_message,
+                fixed = act(fix)
+                history.append(
+                    f"{fix.name}({fix.target}) (repair: {verdict.reason}) -> "
+                    + ("ok" if fixed.success else f"failed: {fixed.error_message}")
                 )
-            )
-            if self.on_step:
-                self.on_step(skill, result)
+            result = act(skill)
             history.append(
                 f"{skill.name}({target or ''}) -> "
                 + ("ok" if result.success else f"failed: {result.error_message}")
             )
-            if not result.success:
-                failed += 1
-            checker.update(w)
         else:
             error = "step budget exhausted"
-        success = checker.success(w)
-        mem.episodic.end_episode(episode, clock, "success" if success else "failure")
+        state = self.body.state()
+        if scorer is not None:
+            success, gc = scorer.success(), scorer.goal_conditions()
+        else:
+            success, gc = beliefs.success(mem, state), beliefs.goal_conditions(mem, state)
+        mem.episodic.end_episode(episode, ex.clock, "success" if success else "failure")
         return EpisodeResult(
             task_id=task.task_id,
             scene=task.scene,
             success=success,
-            goal_conditions=checker.goal_conditions(w),
-            steps=w.steps_taken - start_steps,
+            goal_conditions=gc,
+            steps=ex.steps,
             skills=skills,
-            distance_m=w.distance_m - start_dist,
+            distance_m=ex.distance_m,
             replans=0,
             failed_skills=failed,
             memory_hits=0,

@@ -1,10 +1,12 @@
 """Symbolic planner: goal predicates → skills, finding things in memory first.
 
 For each unmet predicate it writes a small program (a generator of skills): find
-the object (memory, else exploration guided by AI2-THOR receptacle priors), go
+the object (memory, else exploration guided by AI2-THOR receptacle priors and frontiers
+of the body's map), go
 there, open what hides it, pick it up, treat it (clean / heat / cool / slice),
 find the destination and put it. The generator sees each skill's result and the
-refreshed memory after every step, so plans adapt as the world answers.
+refreshed memory after every step, so plans adapt as the world answers. It reads
+memory and the body's own state (pose, what it holds, its map), nothing else.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import math
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
+from embodiment.affordances import Affordances
+from embodiment.body import Body
+from embodiment.skills import Skill, StepResult
+from embodiment.tasks import Predicate
 from memory_core import Layer, Memory, SceneNode
-from sim.affordances import Affordances
-from sim.tasks import Predicate
-from sim.world import Skill, StepResult, World
+from memory_core.geometry import horizontal
 
 __all__ = ["PlanFailedError", "SymbolicPlanner"]
 
@@ -43,9 +47,9 @@ class SearchState:
 
 class SymbolicPlanner:
     def __init__(
-        self, world: World, memory: Memory, affordances: Affordances, max_explore: int = 12
+        self, body: Body, memory: Memory, affordances: Affordances, max_explore: int = 12
     ) -> None:
-        self.world, self.memory, self.aff = world, memory, affordances
+        self.body, self.memory, self.aff = body, memory, affordances
         self.max_explore = max_explore
         self.search = SearchState()
         self.done: set[str] = set()
@@ -53,11 +57,26 @@ class SymbolicPlanner:
         self.carried_in: dict[str, str] = {}
         """Object → the movable receptacle (cup, plate) it was put in."""
 
-    # ------------------------------------------------------------------ memory queries
+    # ------------------------------------------------------------------ body and memory
+    def _xy(self) -> tuple[float, float]:
+        return self.body.state().floor_xy
+
+    def _held(self) -> str | None:
+        return self.body.state().held
+
+    def _name(self, node_id: str) -> str | None:
+        graph = self.memory.graph
+        name = graph.node(node_id).attrs.get("name") if node_id in graph else None
+        return name if isinstance(name, str) else None
+
+    def _label(self, node_id: str) -> str | None:
+        graph = self.memory.graph
+        return graph.node(node_id).label if node_id in graph else None
+
     def _known(
         self, types: tuple[str, ...], exclude: set[str], names: tuple[str, ...] = ()
     ) -> list[SceneNode]:
-        ax, az = self.world.agent_xz
+        ax, az = self._xy()
         graph = self.memory.graph
         labels = [t for t in types if "|" not in t]
         ids = [t for t in types if "|" in t and t in graph]
@@ -81,26 +100,28 @@ class SymbolicPlanner:
                         last_seen=state.t,
                     )
                 )
-        out = [n for n in out if n.id not in exclude and n.id != self.world.held]
+        held = self._held()
+        out = [n for n in out if n.id not in exclude and n.id != held]
         if names:
-            out = [
-                n
-                for n in out
-                if n.id in names
-                or (
-                    self.world.objects.get(n.id) is not None
-                    and self.world.objects[n.id].name in names
-                )
-            ]
-        return sorted(out, key=lambda n: (math.hypot(n.position[0] - ax, n.position[2] - az), n.id))
+            out = [n for n in out if n.id in names or n.attrs.get("name") in names]
+        up = graph.up_axis
+
+        def dist(n: SceneNode) -> float:
+            u, v = horizontal(n.position, up)
+            return math.hypot(u - ax, v - az)
+
+        return sorted(out, key=lambda n: (dist(n), n.id))
 
     def _frontier(self) -> str | None:
-        """A reachable point far from everywhere explored so far."""
-        cells = self.world.nav.distances_from(self.world.agent_xz)
-        if not cells:
+        """A reachable point of the body's map far from everywhere explored so far."""
+        grid = self.body.occupancy()
+        if grid is None:
             return None
-        pts = [self.world.nav.xz(c) for c in cells]
-        visited = [*self.search.visited_points, self.world.agent_xz]
+        here = self._xy()
+        pts = grid.reachable_from(*here)
+        if not pts:
+            return None
+        visited = [*self.search.visited_points, here]
         best = max(
             pts, key=lambda p: (min(math.hypot(p[0] - v[0], p[1] - v[1]) for v in visited), p)
         )
@@ -131,12 +152,13 @@ class SymbolicPlanner:
                 for n in self.memory.graph.nodes(Layer.RECEPTACLE)
                 if n.label in ranked and n.id not in self.search.searched
             ]
+            ax, az = self._xy()
+            up = self.memory.graph.up_axis
             cands.sort(
                 key=lambda n: (
                     ranked.index(n.label),
                     math.hypot(
-                        n.position[0] - self.world.agent_xz[0],
-                        n.position[2] - self.world.agent_xz[1],
+                        horizontal(n.position, up)[0] - ax, horizontal(n.position, up)[1] - az
                     ),
                 )
             )
@@ -159,6 +181,14 @@ class SymbolicPlanner:
         raise PlanFailedError(f"cannot find {'/'.join(types)}")
 
     # ------------------------------------------------------------------ skill programs
+    def verify(self, node_ids: list[str]) -> Plan:
+        """Go and look at things memory believes in place: a belief from an earlier
+        episode may be stale (objects move while the robot is away)."""
+        for node_id in node_ids:
+            if node_id == self._held():
+                continue
+            yield Skill("navigate", node_id)
+
     def _reach(self, object_id: str) -> Plan:
         """Go to an object and open the closed containers around it."""
         result = yield Skill("navigate", object_id)
@@ -178,10 +208,11 @@ class SymbolicPlanner:
     def _pick(
         self, types: tuple[str, ...], names: tuple[str, ...] = ()
     ) -> Generator[Skill, StepResult, str]:
-        if self.world.held is not None:
-            held = self.world.objects[self.world.held]
-            if held.object_type in types and (not names or held.name in names):
-                return held.object_id
+        state = self.body.state()
+        if state.held is not None:
+            name = self._name(state.held)
+            if state.held_label in types and (not names or name in names or state.held in names):
+                return state.held
             yield Skill("drop")
         exclude = set(self.done)
         for _attempt in range(3):
@@ -231,16 +262,12 @@ class SymbolicPlanner:
         for _ in range(pred.count):
             # Already put in a movable receptacle for an earlier predicate: carry that along.
             inside = next(
-                (
-                    c
-                    for o, c in self.carried_in.items()
-                    if self.world.objects[o].object_type in types
-                ),
+                (c for o, c in self.carried_in.items() if self._label(o) in types),
                 None,
             )
-            if inside is not None and pred.in_types:
-                carrier = self.world.objects[inside]
-                obj = yield from self._pick((carrier.object_type,), (carrier.name,))
+            carrier_label = self._label(inside) if inside is not None else None
+            if inside is not None and carrier_label is not None and pred.in_types:
+                obj = yield from self._pick((carrier_label,), (inside,))
             else:
                 obj = yield from self._pick(types, pred.names)
             for key, (appliance, verb) in _TREAT.items():
@@ -265,7 +292,7 @@ class SymbolicPlanner:
                 result = yield Skill("put", dest)
                 if not result.success:
                     raise PlanFailedError(result.error_message)
-                if self.world.objects[dest].pickupable:
+                if node is not None and node.layer == Layer.OBJECT:  # a movable receptacle
                     self.carried_in[obj] = dest
             self.done.add(obj)
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from embodiment.affordances import Affordances
+from embodiment.skills import Skill
 from memory_core import Memory
-from sim.affordances import Affordances
-from sim.world import Skill
 
 __all__ = ["Verdict", "validate"]
 

@@ -3,7 +3,7 @@
 Pure Python: nothing in this package may import ROS.
 """
 
-from sim.affordances import Affordances
+from embodiment.affordances import Affordances
 from sim.errors import SceneLoadError, SimError, UnknownSceneError
 from sim.registry import SceneRegistry
 from sim.scene import DoorSpec, ObjectSpec, RoomSpec, SceneSpec

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from sim.affordances import Affordances
+from embodiment.affordances import Affordances
 from sim.errors import UnknownSceneError
 from sim.loaders.ithor import list_ithor_scenes, load_ithor_scene
 from sim.loaders.procthor import load_procthor_scene

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from embodiment.body import Door, Room
 from memory_core.types import Vec3
 
 __all__ = ["DoorSpec", "ObjectSpec", "RoomSpec", "SceneSpec", "ithor_object_id", "type_of_id"]
@@ -50,21 +51,9 @@ class ObjectSpec:
         return self.box_center if self.box_center is not None else self.position
 
 
-@dataclass(frozen=True, slots=True)
-class RoomSpec:
-    room_id: str
-    room_type: str
-    polygon: tuple[tuple[float, float], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class DoorSpec:
-    door_id: str
-    room_a: str
-    room_b: str
-    center: tuple[float, float]
-    """Floor-plane (x, z) centre of the opening."""
-    half_width: float
+# One type for a room and a door, whether a scene file or a robot's map describes them.
+RoomSpec = Room
+DoorSpec = Door
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 It owns one :class:`World`, sets it up for a task (a task line of docs/tasks.md),
 executes skills, and hands out the world's dynamic state after each, so that a planner
-in another process can keep a mirror (:class:`planners.remote.MirrorWorld`) exactly in step.
+in another process can keep a mirror (:class:`sim.remote.MirrorWorld`) exactly in step.
 After a skill only the objects that changed are sent (``changed_only``), numbered: a
 mirror whose ``revision`` is not the delta's ``base`` has missed one and asks for the
 whole state (:meth:`SimServer.state`).

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from sim.affordances import Affordances
+from embodiment.affordances import Affordances
 
 __all__ = ["Boxed", "find_support"]
 

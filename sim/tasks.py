@@ -1,26 +1,42 @@
-"""Task format (JSONL, one task per line), validation and the goal checker.
+"""The simulator's scorer: task predicates judged on the world's ground truth.
 
-See docs/tasks.md for the format. A goal is a list of predicates; a task is
-either unordered (scored on the final state) or ordered (``subgoals``: lists of
-predicates that must become true in order; each is credited when reached in
-order, even if a later step undoes it).
+Used outside the closed loop only (the planner's critic reads memory): it scores
+episodes for benchmarks and audits the critic. The task types themselves live in
+:mod:`embodiment.tasks` and are re-exported here.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from memory_core.errors import LociError
-from memory_core.types import check_text
+from embodiment.tasks import (
+    STATE_KEYS,
+    Predicate,
+    Task,
+    TaskFormatError,
+    check_types_exist,
+    load_tasks,
+    parse_task,
+    task_to_json,
+)
 from sim.world import SimObject, World
 
-__all__ = ["GoalChecker", "Predicate", "Task", "TaskFormatError", "load_tasks", "parse_task"]
+__all__ = [
+    "GoalChecker",
+    "Predicate",
+    "Task",
+    "TaskFormatError",
+    "WorldScorer",
+    "check_types_exist",
+    "load_tasks",
+    "matches",
+    "parse_task",
+    "satisfied",
+    "task_to_json",
+]
 
-_STATE_KEYS = {
+_STATE: dict[str, Callable[[SimObject], Any]] = {
     "isOpen": lambda o: o.is_open,
     "isToggled": lambda o: o.is_toggled,
     "isSliced": lambda o: o.is_sliced,
@@ -33,227 +49,36 @@ _STATE_KEYS = {
     "isCooled": lambda o: o.is_cooled,
     "isPickedUp": lambda o: o.is_picked_up,
 }
+assert set(_STATE) == set(STATE_KEYS)
 
 
-class TaskFormatError(LociError, ValueError):
-    """A task line is malformed; the message names the file and line."""
-
-
-@dataclass(frozen=True, slots=True)
-class Predicate:
-    """``count`` objects of one of ``object_types`` satisfy ``state`` and are inside a
-    receptacle of one of ``in_types`` (anywhere up the parent chain) or held."""
-
-    object_types: tuple[str, ...]
-    in_types: tuple[str, ...] = ()
-    """Receptacle types, or (entries holding '|' or '_') one receptacle's id or name."""
-    held: bool = False
-    state: Mapping[str, Any] = field(default_factory=dict)
-    count: int = 1
-    names: tuple[str, ...] = ()
-    """Restrict to these instances (AI2-THOR object names such as ``Mug_291e6e8a``, or ids)."""
-
-    def matches(self, world: World, o: SimObject) -> bool:
-        if o.object_type not in self.object_types:
+def matches(pred: Predicate, world: World, o: SimObject) -> bool:
+    """Whether object ``o`` of ``world`` is one the predicate asks for."""
+    if o.object_type not in pred.object_types:
+        return False
+    if pred.names and o.name not in pred.names and o.object_id not in pred.names:
+        return False
+    for key, want in pred.state.items():
+        if _STATE[key](o) != want:
             return False
-        if self.names and o.name not in self.names and o.object_id not in self.names:
-            return False
-        for key, want in self.state.items():
-            if _STATE_KEYS[key](o) != want:
-                return False
-        if self.held and world.held != o.object_id:
-            return False
-        if self.in_types:
-            if o.parent_id is None and "Floor" in self.in_types and world.held != o.object_id:
-                return True  # lying free on the floor
-            return any(
-                r.object_type in self.in_types
-                or r.object_id in self.in_types
-                or r.name in self.in_types
-                for r in (world.objects[p] for p in world.ancestors(o.object_id))
-            )
-        return True
-
-    def satisfied(self, world: World) -> int:
-        """How many of the ``count`` required objects are there now."""
-        n = sum(1 for o in world.objects.values() if self.matches(world, o))
-        return min(n, self.count)
-
-    def describe(self) -> str:
-        parts = ["/".join(self.object_types) + (f" {'/'.join(self.names)}" if self.names else "")]
-        if self.state:
-            parts.append(" ".join(f"{k}={v}" for k, v in self.state.items()))
-        if self.in_types:
-            parts.append("in " + "/".join(self.in_types))
-        if self.held:
-            parts.append("held")
-        return (f"{self.count}x " if self.count > 1 else "") + ", ".join(parts)
-
-
-@dataclass(frozen=True, slots=True)
-class Task:
-    task_id: str
-    scene: str
-    instruction: str
-    subgoals: tuple[tuple[Predicate, ...], ...]
-    ordered: bool = False
-    init: Mapping[str, Any] = field(default_factory=dict)
-    task_type: str = ""
-    source: str = ""
-    reference_plan: tuple[Mapping[str, Any], ...] = ()
-    sequence: str = ""
-    """Tasks sharing a sequence run one after another in one world (lifelong suites)."""
-    sequence_index: int = 0
-
-    @property
-    def predicates(self) -> tuple[Predicate, ...]:
-        return tuple(p for sg in self.subgoals for p in sg)
-
-    def object_types(self) -> set[str]:
-        out: set[str] = set()
-        for p in self.predicates:
-            out.update(p.object_types)
-            out.update(p.in_types)
-        return out
-
-
-def _strs(value: Any, where: str) -> tuple[str, ...]:
-    vals = [value] if isinstance(value, str) else value
-    if not isinstance(vals, list) or not vals or not all(isinstance(v, str) and v for v in vals):
-        raise ValueError(f"{where} must be a type name or a non-empty list of them")
-    return tuple(vals)
-
-
-def _predicate(d: Any, where: str) -> Predicate:
-    if not isinstance(d, dict):
-        raise ValueError(f"{where} must be an object")
-    unknown = set(d) - {"object", "in", "held", "state", "count", "name"}
-    if unknown:
-        raise ValueError(f"{where} has unknown keys {sorted(unknown)}")
-    state = d.get("state", {})
-    if not isinstance(state, dict) or set(state) - set(_STATE_KEYS):
-        raise ValueError(f"{where}.state keys must be among {sorted(_STATE_KEYS)}")
-    count = d.get("count", 1)
-    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-        raise ValueError(f"{where}.count must be an integer >= 1")
-    return Predicate(
-        object_types=_strs(d.get("object"), f"{where}.object"),
-        in_types=_strs(d["in"], f"{where}.in") if "in" in d else (),
-        held=bool(d.get("held", False)),
-        state=dict(state),
-        count=count,
-        names=_strs(d["name"], f"{where}.name") if "name" in d else (),
-    )
-
-
-def parse_task(d: Mapping[str, Any]) -> Task:
-    if not isinstance(d, Mapping):
-        raise ValueError(f"a task must be a JSON object, got {type(d).__name__}")
-    for key in ("id", "scene"):
-        if not isinstance(d.get(key), str) or not d[key].strip():
-            raise ValueError(f"'{key}' must be a non-empty string")
-    for key in ("id", "scene", "instruction", "task_type", "source", "sequence"):
-        if key in d:
-            check_text(f"'{key}'", d[key])
-    if "subgoals" in d:
-        raw = d["subgoals"]
-        if not isinstance(raw, list) or not raw:
-            raise ValueError("'subgoals' must be a non-empty list of predicate lists")
-        subgoals = tuple(
-            tuple(_predicate(p, f"subgoals[{i}][{j}]") for j, p in enumerate(sg))
-            for i, sg in enumerate(raw)
+    if pred.held and world.held != o.object_id:
+        return False
+    if pred.in_types:
+        if o.parent_id is None and "Floor" in pred.in_types and world.held != o.object_id:
+            return True  # lying free on the floor
+        return any(
+            r.object_type in pred.in_types
+            or r.object_id in pred.in_types
+            or r.name in pred.in_types
+            for r in (world.objects[p] for p in world.ancestors(o.object_id))
         )
-        ordered = bool(d.get("ordered", True))
-    elif "goal" in d:
-        if not isinstance(d["goal"], list) or not d["goal"]:
-            raise ValueError("'goal' must be a non-empty list of predicates")
-        subgoals = (tuple(_predicate(p, f"goal[{j}]") for j, p in enumerate(d["goal"])),)
-        ordered = False
-    else:
-        raise ValueError("a task needs 'goal' (unordered) or 'subgoals' (ordered)")
-    return Task(
-        task_id=d["id"],
-        scene=d["scene"],
-        instruction=str(d.get("instruction", "")),
-        subgoals=subgoals,
-        ordered=ordered,
-        init=dict(d.get("init", {})),
-        task_type=str(d.get("task_type", "")),
-        source=str(d.get("source", "")),
-        reference_plan=tuple(d.get("reference_plan", ())),
-        sequence=str(d.get("sequence", "")),
-        sequence_index=int(d.get("sequence_index", 0)),
-    )
+    return True
 
 
-def task_to_json(t: Task) -> dict[str, Any]:
-    def pred(p: Predicate) -> dict[str, Any]:
-        out: dict[str, Any] = {"object": list(p.object_types)}
-        if p.in_types:
-            out["in"] = list(p.in_types)
-        if p.held:
-            out["held"] = True
-        if p.state:
-            out["state"] = dict(p.state)
-        if p.count != 1:
-            out["count"] = p.count
-        if p.names:
-            out["name"] = list(p.names)
-        return out
-
-    d: dict[str, Any] = {"id": t.task_id, "scene": t.scene, "instruction": t.instruction}
-    if t.ordered:
-        d["subgoals"] = [[pred(p) for p in sg] for sg in t.subgoals]
-    else:
-        d["goal"] = [pred(p) for p in t.subgoals[0]]
-    for key, value in (
-        ("init", dict(t.init)),
-        ("task_type", t.task_type),
-        ("source", t.source),
-        ("reference_plan", list(t.reference_plan)),
-        ("sequence", t.sequence),
-        ("sequence_index", t.sequence_index),
-    ):
-        if value:
-            d[key] = value
-    return d
-
-
-def load_tasks(path: str | Path) -> list[Task]:
-    p = Path(path)
-    try:
-        lines = p.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise TaskFormatError(f"task file {p} is not UTF-8 text: {exc}") from exc
-    except OSError as exc:
-        raise TaskFormatError(f"cannot read task file {p}: {exc}") from exc
-    tasks = []
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            tasks.append(parse_task(json.loads(line)))
-        except (json.JSONDecodeError, ValueError, TypeError, RecursionError) as exc:
-            raise TaskFormatError(f"{p}:{n}: {exc}") from exc
-    if not tasks:
-        raise TaskFormatError(f"{p}: no tasks")
-    return tasks
-
-
-def check_types_exist(task: Task, scene_types: Iterable[str]) -> None:
-    """A goal naming a type the scene cannot have is an error before the episode starts."""
-    have = set(scene_types)
-    for p in task.predicates:
-        if p.names:
-            continue  # instances named by the task's own initial poses
-        if not any(t in have or (t.endswith("Sliced") and t[:-6] in have) for t in p.object_types):
-            raise TaskFormatError(
-                f"task {task.task_id}: no {'/'.join(p.object_types)} in scene {task.scene}"
-            )
-        if p.in_types and not any(t in have or "|" in t or "_" in t for t in p.in_types):
-            raise TaskFormatError(
-                f"task {task.task_id}: no {'/'.join(p.in_types)} in scene {task.scene}"
-            )
+def satisfied(pred: Predicate, world: World) -> int:
+    """How many of the ``count`` required objects are there now."""
+    n = sum(1 for o in world.objects.values() if matches(pred, world, o))
+    return min(n, pred.count)
 
 
 class GoalChecker:
@@ -268,7 +93,7 @@ class GoalChecker:
         if not self.task.ordered:
             return
         while self.credited < len(self.task.subgoals) and all(
-            p.satisfied(world) == p.count for p in self.task.subgoals[self.credited]
+            satisfied(p, world) == p.count for p in self.task.subgoals[self.credited]
         ):
             self.credited += 1
 
@@ -276,7 +101,7 @@ class GoalChecker:
         if self.task.ordered:
             self.update(world)
             return self.credited == len(self.task.subgoals)
-        return all(p.satisfied(world) == p.count for p in self.task.subgoals[0])
+        return all(satisfied(p, world) == p.count for p in self.task.subgoals[0])
 
     def goal_conditions(self, world: World) -> float:
         """Goal-condition success: the fraction of goal units met (ALFRED's GC)."""
@@ -284,4 +109,24 @@ class GoalChecker:
             self.update(world)
             return self.credited / len(self.task.subgoals)
         preds: Sequence[Predicate] = self.task.subgoals[0]
-        return sum(p.satisfied(world) for p in preds) / sum(p.count for p in preds)
+        return sum(satisfied(p, world) for p in preds) / sum(p.count for p in preds)
+
+
+class WorldScorer:
+    """The goal checker bound to one world: ``planners.executive.Scorer`` for the loop's
+    caller (the loop is told after every skill, never asks it what to do)."""
+
+    def __init__(self, task: Task, world: World) -> None:
+        self.checker, self.world = GoalChecker(task), world
+
+    def update(self) -> None:
+        self.checker.update(self.world)
+
+    def success(self) -> bool:
+        return self.checker.success(self.world)
+
+    def goal_conditions(self) -> float:
+        return self.checker.goal_conditions(self.world)
+
+    def count(self, pred: Predicate) -> int:
+        return satisfied(pred, self.world)

@@ -22,7 +22,8 @@ from typing import Any
 import shapely
 from shapely.geometry import Polygon
 
-from sim.affordances import Affordances
+from embodiment.affordances import Affordances
+from embodiment.skills import SKILLS, Skill, StepResult
 from sim.errors import SimError
 from sim.navigation import GridNav
 from sim.scene import SceneSpec, ithor_object_id
@@ -30,21 +31,6 @@ from sim.support import find_support
 
 __all__ = ["SKILLS", "SimConfig", "SimObject", "Skill", "StepResult", "World"]
 
-SKILLS = (
-    "navigate",
-    "pickup",
-    "put",
-    "open",
-    "close",
-    "toggle_on",
-    "toggle_off",
-    "slice",
-    "clean",
-    "heat",
-    "cool",
-    "drop",
-    "look_around",
-)
 _KNIVES = ("Knife", "ButterKnife")
 # Receptacles whose contents sit inside them (others hold things on top).
 _INSIDE = frozenset(
@@ -79,26 +65,6 @@ class SimConfig:
     camera_height_m: float = 0.675
     """Camera above the agent's position (ALFRED's CAMERA_HEIGHT_OFFSET is 0.75)."""
     slices_per_object: int = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Skill:
-    name: str
-    target: str | None = None
-    """Object id for object skills; for ``navigate`` an object id, a room id, or a
-    reachable grid point written ``point:x,z``."""
-    force: bool = False
-    """AI2-THOR's ``forceAction`` for ``put``: lifts the receptacle type restriction only."""
-
-
-@dataclass(frozen=True, slots=True)
-class StepResult:
-    skill: Skill
-    success: bool
-    error_message: str = ""
-    primitive_steps: int = 0
-    distance_m: float = 0.0
-    seen: tuple[str, ...] = ()
 
 
 @dataclass

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from memory_core import ObjectCatalog
+from sim import SceneRegistry
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
@@ -18,6 +19,11 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return DATA
+
+
+@pytest.fixture(scope="session")
+def registry() -> SceneRegistry:
+    return SceneRegistry(DATA)
 
 
 @pytest.fixture(scope="session")

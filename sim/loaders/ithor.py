@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.affordances import Affordances
+from embodiment.affordances import Affordances
 from sim.errors import SceneLoadError, UnknownSceneError
 from sim.scene import ObjectSpec, RoomSpec, SceneSpec, ithor_object_id, type_of_id
 from sim.support import find_support

@@ -19,8 +19,8 @@ import shapely
 from shapely.geometry import Polygon, box
 from shapely.ops import unary_union
 
+from embodiment.affordances import Affordances
 from memory_core.importers.procthor import load_procthor_house, rotated_size
-from sim.affordances import Affordances
 from sim.errors import SceneLoadError
 from sim.scene import DoorSpec, ObjectSpec, RoomSpec, SceneSpec
 

@@ -23,7 +23,7 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
-from sim.affordances import Affordances
+from embodiment.affordances import Affordances
 from sim.registry import SceneRegistry
 from sim.scene import SceneSpec
 from sim.tasks import Predicate, Task

@@ -30,7 +30,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sim.affordances import Affordances
+from embodiment.affordances import Affordances
 from sim.registry import SceneRegistry
 from sim.scene import SceneSpec
 from sim.support import find_support

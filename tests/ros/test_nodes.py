@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from loci.episodes import run_in_world
 from loci.main_job import default_first_task, second_task
-from planners.executive import Executive
 from planners.observe import new_memory
 from sim import SceneRegistry
 from sim.episode import make_world
@@ -69,10 +69,10 @@ def test_instruction_through_the_nodes_matches_in_process(
     registry = SceneRegistry(DATA)
     first = default_first_task(registry, SCENE, 0)
     world, memory = make_world(first, registry), new_memory()
-    r1 = Executive(world, memory, registry.affordances).run(first)
+    r1 = run_in_world(world, memory, first, registry)
     second = second_task(world, memory, first, registry)
     assert second is not None
-    r2 = Executive(world, memory, registry.affordances).run(second)
+    r2 = run_in_world(world, memory, second, registry)
 
     # All four nodes run; the camera is off so that perception (tested below) cannot race
     # the planner's commits and the outcome is deterministic.

@@ -85,6 +85,7 @@ FIELDS: dict[type, tuple[type, dict[str, tuple[str, ...]]]] = {
             "relation": ("relation",),
             "layer": ("layer",),
             "embedding": ("embedding",),
+            "name": ("name",),
         },
     ),
     SceneNode: (
@@ -196,6 +197,7 @@ def observation_to_msg(o: ObjectObservation, up_axis: str) -> ObservationMsg:
         layer=o.layer.value if o.layer else "",
         state_json=json.dumps(dict(o.state)) if o.state else "",
         embedding=list(o.embedding or ()),
+        name=o.name or "",
     )
 
 
@@ -214,6 +216,7 @@ def observation_from_msg(msg: ObservationMsg, up_axis: str) -> ObjectObservation
         relation=Relation(msg.relation) if msg.relation else None,
         layer=Layer(msg.layer) if msg.layer else None,
         embedding=tuple(float(v) for v in msg.embedding) or None,
+        name=msg.name or None,
     )
 
 

@@ -3,7 +3,7 @@
 Action ``execute_instruction`` (loci_msgs/ExecuteInstruction). For each goal: the world
 is set up through ``reset_world`` (the sim node), the memory is fetched through
 ``get_memory`` (the memory node), the symbolic planner runs on a
-``planners.remote.MirrorWorld`` whose skills go to ``execute_skill``, feedback follows
+``sim.remote.MirrorWorld`` whose skills go to ``execute_skill``, feedback follows
 every skill, and the memory's changes are committed back through ``commit_memory`` every
 ``commit_every`` skills and at the end. With the same task and the same memory, the
 outcome is the in-process executive's (tested).
@@ -36,9 +36,11 @@ from memory_core.transfer import changes_to_json, snapshot_from_json
 from planners.executive import Executive
 from planners.llm import LLMConfig, LLMPlanner
 from planners.observe import new_memory
-from planners.remote import MirrorWorld
 from sim import SceneRegistry, Skill, StepResult
+from sim.body import BuiltinBody
+from sim.remote import MirrorWorld
 from sim.server import parse_task_json
+from sim.tasks import WorldScorer
 
 __all__ = ["PlannerNode", "main"]
 
@@ -202,12 +204,16 @@ class PlannerNode(Node):
 
         start_steps = mirror.steps_taken
         try:
+            # Still a mirror of the simulator's world behind the body interface: the
+            # scorer reads the mirror (a robot body over actions is the next step).
+            body, scorer = BuiltinBody(mirror), WorldScorer(task, mirror)
+            aff = self.registry.affordances
             if self.planner == "llm":
-                outcome = LLMPlanner(mirror, memory, self.llm, on_step).run(task)
+                outcome = LLMPlanner(body, memory, self.llm, aff, on_step).run(task, scorer)
             else:
-                executive = Executive(mirror, memory, self.registry.affordances, on_step=on_step)
+                executive = Executive(body, memory, aff, on_step=on_step)
                 summaries = executive.summaries  # the executive appends as predicates finish
-                outcome = executive.run(task)
+                outcome = executive.run(task, scorer)
         except CanceledError as exc:
             commit()  # what was seen before the cancel is still true
             goal.canceled()

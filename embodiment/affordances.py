@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from embodiment.errors import FactsError
 from memory_core import ObjectCatalog
-from sim.errors import SceneLoadError
 
 __all__ = ["Affordances"]
 
@@ -58,7 +58,7 @@ class Affordances:
                 data / "ai2thor_recorded/rl_thor_events/objects_metadata_samples"
             )
         except (OSError, json.JSONDecodeError) as exc:
-            raise SceneLoadError(f"cannot read AI2-THOR facts in {data}: {exc}") from exc
+            raise FactsError(f"cannot read AI2-THOR facts in {data}: {exc}") from exc
         aff = alfred["action_affordances"]
         facts = _Facts(
             allowed={k: frozenset(v) for k, v in alfred["receptacle_to_allowed_objects"].items()},

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from loci.episodes import run_in_world
 from loci.main_job import default_first_task, second_task
 from memory_core import Memory
 from memory_core.transfer import (
@@ -15,11 +16,10 @@ from memory_core.transfer import (
     snapshot_from_json,
     snapshot_to_json,
 )
-from planners.executive import Executive
 from planners.observe import new_memory
-from planners.remote import MirrorWorld
 from sim import SceneRegistry, Skill, StepResult
 from sim.episode import make_world
+from sim.remote import MirrorWorld
 from sim.server import SimServer
 
 SCENE = "procthor/houses_20/house_12"
@@ -29,7 +29,7 @@ def test_mirror_world_and_memory_transfer_match_in_process(registry: SceneRegist
     first = default_first_task(registry, SCENE, 0)
     # In process.
     world, memory = make_world(first, registry), new_memory()
-    direct = Executive(world, memory, registry.affordances).run(first)
+    direct = run_in_world(world, memory, first, registry)
     # Through the boundary: the server owns the world, the planner works on a mirror and on
     # a copy of a memory owned elsewhere.
     server = SimServer(registry)
@@ -57,7 +57,7 @@ def test_mirror_world_and_memory_transfer_match_in_process(registry: SceneRegist
     owner = new_memory()
     copy = new_memory()
     copy.restore(snapshot_from_json(snapshot_to_json(owner.snapshot())))
-    via = Executive(mirror, copy, registry.affordances).run(first)
+    via = run_in_world(mirror, copy, first, registry)
     assert (via.success, via.steps, via.skills, via.memory_hits) == (
         direct.success,
         direct.steps,
@@ -77,9 +77,9 @@ def test_mirror_world_and_memory_transfer_match_in_process(registry: SceneRegist
     # ...so the second task plans the same from either.
     second = second_task(world, memory, first, registry)
     assert second is not None
-    a = Executive(world, memory, registry.affordances).run(second)
+    a = run_in_world(world, memory, second, registry)
     mirror.follow(json.loads(json.dumps(server.reset(second, keep_state=True))))
-    b = Executive(mirror, owner, registry.affordances).run(second)
+    b = run_in_world(mirror, owner, second, registry)
     assert (a.success, a.steps, a.memory_hits) == (b.success, b.steps, b.memory_hits)
     # Someone else acts on the world: the mirror's next delta does not follow on from its
     # revision, so it fetches the whole state and stays exact.

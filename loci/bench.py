@@ -1,4 +1,7 @@
-"""Run a task suite with the symbolic planner and one memory mode; rows and totals.
+"""Run a task suite on the built-in simulator's body, one memory mode; rows and totals.
+
+The loop sees the body and memory only; the simulator's goal checker scores each
+episode from outside and audits the critic (``critic_disagreement`` in the totals).
 
 Memory modes: ``none`` (fresh memory for every task), ``ltm`` (the scene graph
 carries over within a lifelong sequence, the STM does not), ``stm`` (only the
@@ -23,9 +26,10 @@ from memory_core import ObjectState, ShortTermMemory
 from planners.executive import Executive
 from planners.llm import LLMConfig, LLMPlanner
 from planners.observe import MEMORY_MODES, new_memory
+from sim.body import BuiltinBody
 from sim.episode import apply_init, make_world
 from sim.registry import SceneRegistry
-from sim.tasks import Task, parse_task, task_to_json
+from sim.tasks import Task, WorldScorer, parse_task, task_to_json
 from sim.world import World
 
 __all__ = ["run_suite", "totals"]
@@ -78,12 +82,13 @@ def _run_group(
         _stm_probe(world, memory.stm, task)
         after = memory.stm.stats
         calls = tokens = 0
+        body, scorer = BuiltinBody(world), WorldScorer(task, world)
         if llm is not None:
-            planner = LLMPlanner(world, memory, llm)
-            result = planner.run(task)
+            planner = LLMPlanner(body, memory, llm, registry.affordances)
+            result = planner.run(task, scorer)
             calls, tokens = planner.calls, planner.tokens
         else:
-            result = Executive(world, memory, registry.affordances).run(task)
+            result = Executive(body, memory, registry.affordances).run(task, scorer)
         row = dataclasses.asdict(result)
         row.pop("summaries")
         row.update(
@@ -144,6 +149,8 @@ def run_suite(
 def totals(rows: list[dict[str, Any]], wall_s: float, mode: str) -> dict[str, Any]:
     n = len(rows) or 1
     lookups = sum(r["stm_lookups"] for r in rows)
+    checks = sum(r["critic_checks"] for r in rows)
+    disagreements = sum(r["critic_disagreements"] for r in rows)
     revisits = [r["steps"] for r in rows if r["sequence"] and r["sequence_index"] > 0]
     out: dict[str, Any] = {
         "memory": mode,
@@ -158,6 +165,8 @@ def totals(rows: list[dict[str, Any]], wall_s: float, mode: str) -> dict[str, An
         "wall_s": wall_s,
         "stm_hit_rate": sum(r["stm_hits"] for r in rows) / lookups if lookups else 0.0,
         "stm_lookups": lookups,
+        "critic_checks": checks,
+        "critic_disagreement": disagreements / checks if checks else 0.0,
     }
     if revisits:
         out["revisit_mean_steps"] = statistics.fmean(revisits)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sim.affordances import Affordances
+from embodiment.affordances import Affordances
 from sim.errors import SimError
 from sim.scene import SceneSpec
 from sim.world import SimConfig, Skill, StepResult, World

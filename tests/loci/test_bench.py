@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from loci.bench import run_suite
 from loci.cli import main
-from planners.bench import run_suite
 from sim import SceneRegistry
 from sim.suites import load_suite
 
@@ -21,6 +21,8 @@ KEYS = {
     "llm_tokens",
     "wall_s",
     "stm_hit_rate",
+    "critic_checks",
+    "critic_disagreement",
 }
 
 
@@ -46,6 +48,10 @@ def test_lifelong_with_memory_needs_fewer_steps_on_revisits(registry: SceneRegis
         f" / full {full['totals']['revisit_mean_steps']:.1f} = {ratio:.2f}x"
     )
     assert ratio > 1.5
+    # The loop judged predicates from memory; the goal checker scored from outside.
+    for report in (full, none):
+        assert report["totals"]["critic_checks"] > 0
+        assert report["totals"]["critic_disagreement"] <= 0.05
 
 
 def test_cli_writes_json_and_rejects_bad_input(

@@ -1,0 +1,118 @@
+"""The body interface: the one thing the closed loop talks to besides memory.
+
+A body executes skills and reports outcomes, knows its own pose and what it holds, may
+have a map (an occupancy grid; a floor plan of rooms and doors), and senses: either
+labelled object observations (a simulator's ground truth) or RGB-D frames for
+``perception``. Planners and the critic read memory and this, never a simulator's world.
+Bodies are created by name (:mod:`embodiment.registry`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from embodiment.grid import OccupancyGrid
+from embodiment.skills import Skill, StepResult
+from memory_core import ObjectObservation, PinholeIntrinsics, Pose, ViewVolume
+from memory_core.geometry import horizontal
+
+__all__ = ["Body", "BodyState", "Door", "FloorPlan", "RGBDFrame", "Room", "Sensed"]
+
+
+@dataclass(frozen=True, slots=True)
+class BodyState:
+    pose: Pose
+    """The agent's base in the body's world frame."""
+    held: str | None = None
+    """Id of the object in hand, as memory knows it (the id its observations carry)."""
+    held_label: str | None = None
+    up_axis: str = "z"
+
+    @property
+    def floor_xy(self) -> tuple[float, float]:
+        """The pose's floor-plane coordinates (x, z for a y-up world)."""
+        return horizontal(self.pose.position, self.up_axis)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RGBDFrame:
+    """One depth frame with its camera, and optionally labelled instance masks."""
+
+    depth: NDArray[np.float32]
+    """Metres; NaN where invalid (REP 118)."""
+    intrinsics: PinholeIntrinsics
+    world_from_camera: NDArray[np.float64]
+    """4x4 pose of the camera (OpenCV axes: x right, y down, z forward) in the world."""
+    t: float = 0.0
+    instance: NDArray[np.int32] | None = None
+    """Per pixel an index into ``labels``; -1 for none."""
+    labels: tuple[str, ...] = ()
+    rgb: NDArray[np.uint8] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sensed:
+    """What a body sensed: observations ready for memory, or frames for perception."""
+
+    observations: tuple[ObjectObservation, ...] = ()
+    frames: tuple[RGBDFrame, ...] = ()
+    view: ViewVolume | None = None
+    """Where the body surely looked: memory's negative evidence (things expected inside
+    and not seen lose confidence)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Room:
+    room_id: str
+    room_type: str
+    polygon: tuple[tuple[float, float], ...]
+    """Floor-plane outline."""
+
+
+@dataclass(frozen=True, slots=True)
+class Door:
+    door_id: str
+    room_a: str
+    room_b: str
+    center: tuple[float, float]
+    """Floor-plane centre of the opening."""
+    half_width: float
+
+
+@dataclass(frozen=True, slots=True)
+class FloorPlan:
+    """A building's rooms and doors: the map a robot starts with (objects are learned)."""
+
+    name: str
+    rooms: tuple[Room, ...]
+    doors: tuple[Door, ...] = ()
+
+
+class Body(Protocol):
+    """What the loop needs of anything that acts and senses."""
+
+    @property
+    def up_axis(self) -> str:
+        """'y' (AI2-THOR) or 'z' (ROS, Habitat after conversion)."""
+        ...
+
+    def state(self) -> BodyState: ...
+
+    def execute(self, skill: Skill) -> StepResult:
+        """Run one skill. A skill that fails, or a body fault during it, is a failed
+        result with the reason; this never raises for what happens in the world."""
+        ...
+
+    def look(self) -> Sensed:
+        """Sense now, without acting."""
+        ...
+
+    def occupancy(self) -> OccupancyGrid | None:
+        """The map for navigation and exploration, if the body has one."""
+        ...
+
+    def floor_plan(self) -> FloorPlan | None: ...

@@ -1,0 +1,61 @@
+"""Skills a body can execute and what executing one gives back.
+
+The vocabulary is AI2-THOR's high-level one (ALFRED's): every body maps it onto its own
+actions (the built-in simulator, AI2-THOR's Controller, a ROS robot's actions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from embodiment.body import Sensed
+
+__all__ = ["NO_TARGET", "SKILLS", "Skill", "StepResult"]
+
+SKILLS = (
+    "navigate",
+    "pickup",
+    "put",
+    "open",
+    "close",
+    "toggle_on",
+    "toggle_off",
+    "slice",
+    "clean",
+    "heat",
+    "cool",
+    "drop",
+    "look_around",
+)
+NO_TARGET = ("drop", "look_around")
+"""Skills that take no target."""
+
+
+@dataclass(frozen=True, slots=True)
+class Skill:
+    name: str
+    target: str | None = None
+    """Object id for object skills; for ``navigate`` an object id, a room id, or a
+    reachable floor point written ``point:x,z`` (horizontal world coordinates)."""
+    force: bool = False
+    """AI2-THOR's ``forceAction`` for ``put``: lifts the receptacle type restriction only."""
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """The outcome of one skill."""
+
+    skill: Skill
+    success: bool
+    error_message: str = ""
+    """Why it failed, in AI2-THOR's words where it has them."""
+    primitive_steps: int = 0
+    """Primitive actions the skill took (moves, turns, interactions)."""
+    distance_m: float = 0.0
+    seen: tuple[str, ...] = ()
+    """Ids of objects the body saw during the skill, where the body has ids (a simulator
+    sensing ground truth); empty otherwise."""
+    sensed: Sensed | None = None
+    """What the body sensed during the skill (observations or RGB-D frames)."""

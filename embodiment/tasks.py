@@ -1,0 +1,239 @@
+"""Task format (JSONL, one task per line) and its validation: plain data that planners,
+bodies and scorers share.
+
+See docs/tasks.md for the format. A goal is a list of predicates; a task is
+either unordered (scored on the final state) or ordered (``subgoals``: lists of
+predicates that must become true in order; each is credited when reached in
+order, even if a later step undoes it). Judging a predicate is someone else's job:
+the planner's critic on memory (``planners.critic``), the simulator's scorer on its
+ground truth (``sim.tasks``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from embodiment.errors import TaskFormatError
+from memory_core.types import check_text
+
+__all__ = [
+    "STATE_KEYS",
+    "Predicate",
+    "Task",
+    "TaskFormatError",
+    "check_types_exist",
+    "load_tasks",
+    "parse_task",
+    "task_to_json",
+]
+
+STATE_KEYS = (
+    "isOpen",
+    "isToggled",
+    "isSliced",
+    "isCooked",
+    "isDirty",
+    "isFilledWithLiquid",
+    "temperature",
+    "isCleaned",
+    "isHeated",
+    "isCooled",
+    "isPickedUp",
+)
+"""Object states a goal may name (AI2-THOR's, plus ALFRED's history flags isCleaned,
+isHeated, isCooled)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Predicate:
+    """``count`` objects of one of ``object_types`` satisfy ``state`` and are inside a
+    receptacle of one of ``in_types`` (anywhere up the parent chain) or held."""
+
+    object_types: tuple[str, ...]
+    in_types: tuple[str, ...] = ()
+    """Receptacle types, or (entries holding '|' or '_') one receptacle's id or name."""
+    held: bool = False
+    state: Mapping[str, Any] = field(default_factory=dict)
+    count: int = 1
+    names: tuple[str, ...] = ()
+    """Restrict to these instances (AI2-THOR object names such as ``Mug_291e6e8a``, or ids)."""
+
+    def describe(self) -> str:
+        parts = ["/".join(self.object_types) + (f" {'/'.join(self.names)}" if self.names else "")]
+        if self.state:
+            parts.append(" ".join(f"{k}={v}" for k, v in self.state.items()))
+        if self.in_types:
+            parts.append("in " + "/".join(self.in_types))
+        if self.held:
+            parts.append("held")
+        return (f"{self.count}x " if self.count > 1 else "") + ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    task_id: str
+    scene: str
+    instruction: str
+    subgoals: tuple[tuple[Predicate, ...], ...]
+    ordered: bool = False
+    init: Mapping[str, Any] = field(default_factory=dict)
+    task_type: str = ""
+    source: str = ""
+    reference_plan: tuple[Mapping[str, Any], ...] = ()
+    sequence: str = ""
+    """Tasks sharing a sequence run one after another in one world (lifelong suites)."""
+    sequence_index: int = 0
+
+    @property
+    def predicates(self) -> tuple[Predicate, ...]:
+        return tuple(p for sg in self.subgoals for p in sg)
+
+    def object_types(self) -> set[str]:
+        out: set[str] = set()
+        for p in self.predicates:
+            out.update(p.object_types)
+            out.update(p.in_types)
+        return out
+
+
+def _strs(value: Any, where: str) -> tuple[str, ...]:
+    vals = [value] if isinstance(value, str) else value
+    if not isinstance(vals, list) or not vals or not all(isinstance(v, str) and v for v in vals):
+        raise ValueError(f"{where} must be a type name or a non-empty list of them")
+    return tuple(vals)
+
+
+def _predicate(d: Any, where: str) -> Predicate:
+    if not isinstance(d, dict):
+        raise ValueError(f"{where} must be an object")
+    unknown = set(d) - {"object", "in", "held", "state", "count", "name"}
+    if unknown:
+        raise ValueError(f"{where} has unknown keys {sorted(unknown)}")
+    state = d.get("state", {})
+    if not isinstance(state, dict) or set(state) - set(STATE_KEYS):
+        raise ValueError(f"{where}.state keys must be among {sorted(STATE_KEYS)}")
+    count = d.get("count", 1)
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ValueError(f"{where}.count must be an integer >= 1")
+    return Predicate(
+        object_types=_strs(d.get("object"), f"{where}.object"),
+        in_types=_strs(d["in"], f"{where}.in") if "in" in d else (),
+        held=bool(d.get("held", False)),
+        state=dict(state),
+        count=count,
+        names=_strs(d["name"], f"{where}.name") if "name" in d else (),
+    )
+
+
+def parse_task(d: Mapping[str, Any]) -> Task:
+    if not isinstance(d, Mapping):
+        raise ValueError(f"a task must be a JSON object, got {type(d).__name__}")
+    for key in ("id", "scene"):
+        if not isinstance(d.get(key), str) or not d[key].strip():
+            raise ValueError(f"'{key}' must be a non-empty string")
+    for key in ("id", "scene", "instruction", "task_type", "source", "sequence"):
+        if key in d:
+            check_text(f"'{key}'", d[key])
+    if "subgoals" in d:
+        raw = d["subgoals"]
+        if not isinstance(raw, list) or not raw:
+            raise ValueError("'subgoals' must be a non-empty list of predicate lists")
+        subgoals = tuple(
+            tuple(_predicate(p, f"subgoals[{i}][{j}]") for j, p in enumerate(sg))
+            for i, sg in enumerate(raw)
+        )
+        ordered = bool(d.get("ordered", True))
+    elif "goal" in d:
+        if not isinstance(d["goal"], list) or not d["goal"]:
+            raise ValueError("'goal' must be a non-empty list of predicates")
+        subgoals = (tuple(_predicate(p, f"goal[{j}]") for j, p in enumerate(d["goal"])),)
+        ordered = False
+    else:
+        raise ValueError("a task needs 'goal' (unordered) or 'subgoals' (ordered)")
+    return Task(
+        task_id=d["id"],
+        scene=d["scene"],
+        instruction=str(d.get("instruction", "")),
+        subgoals=subgoals,
+        ordered=ordered,
+        init=dict(d.get("init", {})),
+        task_type=str(d.get("task_type", "")),
+        source=str(d.get("source", "")),
+        reference_plan=tuple(d.get("reference_plan", ())),
+        sequence=str(d.get("sequence", "")),
+        sequence_index=int(d.get("sequence_index", 0)),
+    )
+
+
+def task_to_json(t: Task) -> dict[str, Any]:
+    def pred(p: Predicate) -> dict[str, Any]:
+        out: dict[str, Any] = {"object": list(p.object_types)}
+        if p.in_types:
+            out["in"] = list(p.in_types)
+        if p.held:
+            out["held"] = True
+        if p.state:
+            out["state"] = dict(p.state)
+        if p.count != 1:
+            out["count"] = p.count
+        if p.names:
+            out["name"] = list(p.names)
+        return out
+
+    d: dict[str, Any] = {"id": t.task_id, "scene": t.scene, "instruction": t.instruction}
+    if t.ordered:
+        d["subgoals"] = [[pred(p) for p in sg] for sg in t.subgoals]
+    else:
+        d["goal"] = [pred(p) for p in t.subgoals[0]]
+    for key, value in (
+        ("init", dict(t.init)),
+        ("task_type", t.task_type),
+        ("source", t.source),
+        ("reference_plan", list(t.reference_plan)),
+        ("sequence", t.sequence),
+        ("sequence_index", t.sequence_index),
+    ):
+        if value:
+            d[key] = value
+    return d
+
+
+def load_tasks(path: str | Path) -> list[Task]:
+    p = Path(path)
+    try:
+        lines = p.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise TaskFormatError(f"task file {p} is not UTF-8 text: {exc}") from exc
+    except OSError as exc:
+        raise TaskFormatError(f"cannot read task file {p}: {exc}") from exc
+    tasks = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            tasks.append(parse_task(json.loads(line)))
+        except (json.JSONDecodeError, ValueError, TypeError, RecursionError) as exc:
+            raise TaskFormatError(f"{p}:{n}: {exc}") from exc
+    if not tasks:
+        raise TaskFormatError(f"{p}: no tasks")
+    return tasks
+
+
+def check_types_exist(task: Task, scene_types: Iterable[str]) -> None:
+    """A goal naming a type the scene cannot have is an error before the episode starts."""
+    have = set(scene_types)
+    for p in task.predicates:
+        if p.names:
+            continue  # instances named by the task's own initial poses
+        if not any(t in have or (t.endswith("Sliced") and t[:-6] in have) for t in p.object_types):
+            raise TaskFormatError(
+                f"task {task.task_id}: no {'/'.join(p.object_types)} in scene {task.scene}"
+            )
+        if p.in_types and not any(t in have or "|" in t or "_" in t for t in p.in_types):
+            raise TaskFormatError(
+                f"task {task.task_id}: no {'/'.join(p.in_types)} in scene {task.scene}"
+            )

@@ -1,0 +1,127 @@
+"""The critic: does a goal predicate hold, by what memory believes?
+
+Reads only memory (the scene graph's nodes, their observed states and supports) and the
+body's own state (what it holds). The simulator's goal checker never enters the loop; it
+scores episodes outside, and benchmarks count how often the two disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from embodiment.body import BodyState
+from embodiment.tasks import Predicate, Task
+from memory_core import Layer, Memory, SceneNode
+from memory_core.geometry import vertical
+
+__all__ = ["BeliefTracker", "believed_count", "believed_goal_conditions", "candidates", "holds"]
+
+_THINGS = (Layer.OBJECT, Layer.RECEPTACLE)
+FLOOR_LEVEL_M = 0.0
+"""Height of the floor in the world frame (AI2-THOR scenes and ROS maps put it at 0)."""
+FLOOR_TOLERANCE_M = 0.05
+
+
+def _named(node: SceneNode, names: Sequence[str]) -> bool:
+    return node.id in names or node.attrs.get("name") in names
+
+
+def candidates(pred: Predicate, memory: Memory) -> Iterator[SceneNode]:
+    """Present nodes of the predicate's types (and instance names, if it names any)."""
+    graph = memory.graph
+    for label in pred.object_types:
+        for node in graph.find_by_label(label):
+            if (
+                node.present
+                and node.layer in _THINGS
+                and (not pred.names or _named(node, pred.names))
+            ):
+                yield node
+
+
+def _ancestors(memory: Memory, node_id: str) -> Iterator[SceneNode]:
+    graph, seen = memory.graph, {node_id}
+    support = graph.support_of(node_id)
+    while support is not None and support[0] not in seen:
+        seen.add(support[0])
+        yield graph.node(support[0])
+        support = graph.support_of(support[0])
+
+
+def _on_floor(node: SceneNode, memory: Memory) -> bool:
+    """Resting on the floor: memory knows no support for it, or its bottom is at floor
+    level (a support inferred from geometry alone can be a low receptacle it lies beside
+    or in the footprint of, such as a bathtub or a rug)."""
+    graph = memory.graph
+    if graph.support_of(node.id) is None:
+        return True
+    bottom = node.box.min_corner if node.box is not None else node.position
+    return abs(vertical(bottom, graph.up_axis) - FLOOR_LEVEL_M) <= FLOOR_TOLERANCE_M
+
+
+def holds(pred: Predicate, node: SceneNode, memory: Memory, body: BodyState) -> bool:
+    """Whether ``node`` is one the predicate asks for, as memory believes."""
+    held = body.held == node.id
+    for key, want in pred.state.items():
+        have = held if key == "isPickedUp" else node.state.get(key)
+        if have != want:
+            return False
+    if pred.held and not held:
+        return False
+    if pred.in_types:
+        if held:
+            return False
+        if "Floor" in pred.in_types and _on_floor(node, memory):
+            return True
+        chain = list(_ancestors(memory, node.id))
+        return any(
+            r.label in pred.in_types or r.id in pred.in_types or _named(r, pred.in_types)
+            for r in chain
+        )
+    return True
+
+
+def satisfying(pred: Predicate, memory: Memory, body: BodyState) -> list[SceneNode]:
+    """The nodes memory believes satisfy the predicate."""
+    return [node for node in candidates(pred, memory) if holds(pred, node, memory, body)]
+
+
+def believed_count(pred: Predicate, memory: Memory, body: BodyState) -> int:
+    """How many of the ``count`` required objects memory believes are there."""
+    n = sum(1 for node in candidates(pred, memory) if holds(pred, node, memory, body))
+    return min(n, pred.count)
+
+
+def believed_goal_conditions(preds: Sequence[Predicate], memory: Memory, body: BodyState) -> float:
+    total = sum(p.count for p in preds)
+    return sum(believed_count(p, memory, body) for p in preds) / total if total else 0.0
+
+
+class BeliefTracker:
+    """The goal checker's bookkeeping on beliefs: ordered subgoals are credited when
+    memory first believes them reached; unordered goals are judged on the current beliefs."""
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self.credited = 0
+
+    def update(self, memory: Memory, body: BodyState) -> None:
+        subgoals = self.task.subgoals
+        if not self.task.ordered:
+            return
+        while self.credited < len(subgoals) and all(
+            believed_count(p, memory, body) == p.count for p in subgoals[self.credited]
+        ):
+            self.credited += 1
+
+    def success(self, memory: Memory, body: BodyState) -> bool:
+        if self.task.ordered:
+            self.update(memory, body)
+            return self.credited == len(self.task.subgoals)
+        return all(believed_count(p, memory, body) == p.count for p in self.task.subgoals[0])
+
+    def goal_conditions(self, memory: Memory, body: BodyState) -> float:
+        if self.task.ordered:
+            self.update(memory, body)
+            return self.credited / len(self.task.subgoals)
+        return believed_goal_conditions(self.task.subgoals[0], memory, body)

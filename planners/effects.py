@@ -1,0 +1,81 @@
+"""What a successful skill tells the agent about the world, as observations for memory.
+
+A robot that has just put the egg in the fridge knows where the egg is, whether or not
+its camera sees it now (inside a fridge, behind the door, out of view). The executive
+turns each successful skill into these beliefs; what the body senses in the same step
+wins over them (an object it saw is left to its observation).
+"""
+
+from __future__ import annotations
+
+from embodiment.body import BodyState, Sensed
+from embodiment.skills import StepResult
+from memory_core import Memory, ObjectObservation
+from memory_core.types import StateValue
+
+__all__ = ["skill_effects"]
+
+_STATE_EFFECTS: dict[str, dict[str, StateValue]] = {
+    "open": {"isOpen": True},
+    "close": {"isOpen": False},
+    "toggle_on": {"isToggled": True},
+    "toggle_off": {"isToggled": False},
+    "slice": {"isSliced": True},
+    "clean": {"isCleaned": True, "isDirty": False},
+    "heat": {"isHeated": True},
+    "cool": {"isCooled": True},
+}
+
+
+def skill_effects(
+    result: StepResult, before: BodyState, memory: Memory, t: float
+) -> list[ObjectObservation]:
+    """Beliefs that follow from ``result`` (a skill run from body state ``before``)."""
+    if not result.success:
+        return []
+    graph, skill = memory.graph, result.skill
+    sensed = _sensed_ids(result.sensed)
+    target = skill.target
+    if skill.name == "put" and before.held and target is not None and target in graph:
+        if before.held in sensed:
+            return []
+        dest = graph.node(target)
+        label = before.held_label or (
+            graph.node(before.held).label if before.held in graph else None
+        )
+        if label is None:
+            return []
+        return [
+            ObjectObservation(
+                label=label,
+                position=dest.position,
+                timestamp=t,
+                object_id=before.held,
+                parent_id=dest.id,
+            )
+        ]
+    effect = _STATE_EFFECTS.get(skill.name)
+    if effect is None or skill.target is None or skill.target in sensed:
+        return []
+    if skill.target not in graph:
+        return []
+    node = graph.node(skill.target)
+    support = graph.support_of(node.id)
+    return [
+        ObjectObservation(
+            label=node.label,
+            position=node.position,
+            box=node.box,
+            state=effect,
+            timestamp=t,
+            object_id=node.id,
+            parent_id=support[0] if support is not None else None,
+            relation=support[1] if support is not None else None,
+        )
+    ]
+
+
+def _sensed_ids(sensed: Sensed | None) -> set[str]:
+    if sensed is None:
+        return set()
+    return {o.object_id for o in sensed.observations if o.object_id is not None}
