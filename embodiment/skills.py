@@ -41,6 +41,11 @@ class Skill:
     reachable floor point written ``point:x,z`` (horizontal world coordinates)."""
     force: bool = False
     """AI2-THOR's ``forceAction`` for ``put``: lifts the receptacle type restriction only."""
+    label: str | None = None
+    """What memory believes the target is (its type): with ``position``, what a body that
+    does not know memory's ids grounds the target by (its own detector at that place)."""
+    position: tuple[float, float, float] | None = None
+    """Where memory believes the target is, in the body's world frame."""
 
 
 @dataclass(frozen=True, slots=True)

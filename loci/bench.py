@@ -26,7 +26,7 @@ from memory_core import ObjectState, ShortTermMemory
 from planners.executive import Executive
 from planners.llm import LLMConfig, LLMPlanner
 from planners.observe import MEMORY_MODES, new_memory
-from sim.body import BuiltinBody
+from sim.body import SENSING_MODES, BuiltinBody
 from sim.episode import apply_init, make_world
 from sim.registry import SceneRegistry
 from sim.tasks import Task, WorldScorer, parse_task, task_to_json
@@ -57,7 +57,11 @@ def _stm_probe(world: World, memory_stm: ShortTermMemory, task: Task) -> None:
 
 
 def _run_group(
-    data: str, tasks: list[dict[str, Any]], mode: str, llm: LLMConfig | None = None
+    data: str,
+    tasks: list[dict[str, Any]],
+    mode: str,
+    llm: LLMConfig | None = None,
+    sensing: str = "gt",
 ) -> list[dict[str, Any]]:
     registry = _registry(data)
     rows = []
@@ -82,7 +86,7 @@ def _run_group(
         _stm_probe(world, memory.stm, task)
         after = memory.stm.stats
         calls = tokens = 0
-        body, scorer = BuiltinBody(world), WorldScorer(task, world)
+        body, scorer = BuiltinBody(world, sensing), WorldScorer(task, world)
         if llm is not None:
             planner = LLMPlanner(body, memory, llm, registry.affordances)
             result = planner.run(task, scorer)
@@ -118,23 +122,27 @@ def run_suite(
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
     llm: LLMConfig | None = None,
+    sensing: str = "gt",
 ) -> dict[str, Any]:
-    """Run ``tasks``; with ``llm`` the LLM planner acts instead of the symbolic one."""
+    """Run ``tasks``; with ``llm`` the LLM planner acts instead of the symbolic one;
+    ``sensing`` is the built-in body's (``gt`` or ``rgbd``)."""
     if mode not in MEMORY_MODES:
         raise ValueError(f"memory mode must be one of {MEMORY_MODES}, got {mode!r}")
+    if sensing not in SENSING_MODES:
+        raise ValueError(f"sensing must be one of {SENSING_MODES}, got {sensing!r}")
     start = time.perf_counter()
     groups = [[task_to_json(t) for t in g] for g in _groups(tasks)]
     rows: list[dict[str, Any]] = []
     done = 0
     if workers <= 1:
         for g in groups:
-            rows.extend(_run_group(str(data), g, mode, llm))
+            rows.extend(_run_group(str(data), g, mode, llm, sensing))
             done += len(g)
             if progress:
                 progress(done, len(tasks))
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_run_group, str(data), g, mode, llm) for g in groups]
+            futures = [pool.submit(_run_group, str(data), g, mode, llm, sensing) for g in groups]
             for fut in as_completed(futures):
                 part = fut.result()
                 rows.extend(part)
@@ -143,7 +151,9 @@ def run_suite(
                     progress(done, len(tasks))
     order = {t.task_id: i for i, t in enumerate(tasks)}
     rows.sort(key=lambda r: order[r["task_id"]])
-    return {"tasks": rows, "totals": totals(rows, time.perf_counter() - start, mode)}
+    out = totals(rows, time.perf_counter() - start, mode)
+    out["sensing"] = sensing
+    return {"tasks": rows, "totals": out}
 
 
 def totals(rows: list[dict[str, Any]], wall_s: float, mode: str) -> dict[str, Any]:

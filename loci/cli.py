@@ -41,8 +41,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
             )
     registry = SceneRegistry(_data(args))
     registry.load(args.scene)  # unknown scene: a clear error before anything runs
-    if args.ros and (llm is not None or args.tasks or args.record or args.memory != "on"):
-        raise LociError("--ros runs the default episode with the symbolic planner only")
+    _suite_body(args.body)
+    if args.ros and (
+        llm is not None or args.tasks or args.record or args.memory != "on" or args.sensing != "gt"
+    ):
+        raise LociError(
+            "--ros runs the default episode with the symbolic planner and gt sensing only"
+        )
     tasks = Path(args.tasks) if args.tasks else None
     if tasks is not None:
         load_tasks(tasks)  # a bad task file: a clear error before anything runs
@@ -67,6 +72,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         _say,
         llm,
         record,
+        args.sensing,
     )
     _say(f"report: {result.report}  memory: {result.store}")
     second_ok = result.second is not None and result.second.success
@@ -143,9 +149,19 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _suite_body(name: str) -> None:
+    """Suites and the main job run on simulator scenes: only the built-in body for now."""
+    from embodiment import body_factory
+    from sim.body import BuiltinBody
+
+    if body_factory(name) is not BuiltinBody:
+        raise LociError(f"--body {name} cannot run simulator tasks yet (only builtin)")
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from loci.bench import print_progress, run_suite
     from planners.llm import LLMConfig
+    from sim.body import SENSING_MODES
     from sim.suites import load_suite
     from sim.tasks import load_tasks
 
@@ -157,33 +173,52 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     for m in modes:
         if m not in ("none", "ltm", "stm", "full"):
             raise LociError(f"--memory takes none, ltm, stm, full (comma-separated), not {m!r}")
+    sensings = [x.strip() for x in args.sensing.split(",")]
+    for x in sensings:
+        if x not in SENSING_MODES:
+            raise LociError(
+                f"--sensing takes {', '.join(SENSING_MODES)} (comma-separated), not {x!r}"
+            )
+    _suite_body(args.body)
     llm = None
     if args.planner == "llm":
         llm = LLMConfig.from_env()
         if not llm.base_url or not llm.model:
             raise LociError("--planner llm needs LOCI_LLM_BASE_URL and LOCI_LLM_MODEL")
     progress = None if args.quiet else print_progress
-    reports = {m: run_suite(tasks, data, m, args.workers, progress, llm) for m in modes}
+    reports = {
+        (m if len(sensings) == 1 else f"{m}/{x}"): run_suite(
+            tasks, data, m, args.workers, progress, llm, x
+        )
+        for m in modes
+        for x in sensings
+    }
     _say(
-        f"{'suite':<14} {'memory':<6} {'tasks':>5} {'success':>8} {'GC':>6} {'steps':>7} "
-        f"{'dist m':>7} {'revisit steps':>13} {'STM hit':>7} {'LLM calls':>9} {'wall s':>7}"
+        f"{'suite':<14} {'memory':<6} {'sense':<5} {'tasks':>5} {'success':>8} {'GC':>6} "
+        f"{'steps':>7} {'dist m':>7} {'revisit steps':>13} {'STM hit':>7} {'critic≠':>7} "
+        f"{'LLM calls':>9} {'wall s':>7}"
     )
     for report in reports.values():
         t = report["totals"]
         revisit = f"{t['revisit_mean_steps']:.1f}" if "revisit_mean_steps" in t else "-"
         _say(
-            f"{args.suite or Path(args.tasks).name:<14} {t['memory']:<6} {t['tasks']:>5} "
-            f"{t['success_rate']:>8.1%} {t['gc_rate']:>6.1%} {t['mean_steps']:>7.1f} "
-            f"{t['mean_distance']:>7.1f} {revisit:>13} {t['stm_hit_rate']:>7.1%} "
+            f"{args.suite or Path(args.tasks).name:<14} {t['memory']:<6} {t['sensing']:<5} "
+            f"{t['tasks']:>5} {t['success_rate']:>8.1%} {t['gc_rate']:>6.1%} "
+            f"{t['mean_steps']:>7.1f} {t['mean_distance']:>7.1f} {revisit:>13} "
+            f"{t['stm_hit_rate']:>7.1%} {t['critic_disagreement']:>7.1%} "
             f"{t['llm_calls']:>9} {t['wall_s']:>7.1f}"
         )
-    if len(reports) > 1 and all("revisit_mean_steps" in r["totals"] for r in reports.values()):
+    if (
+        len(sensings) == 1
+        and len(reports) > 1
+        and all("revisit_mean_steps" in r["totals"] for r in reports.values())
+    ):
         base = reports[modes[-1]]["totals"]["revisit_mean_steps"]
         for m in modes[:-1]:
             ratio = base / reports[m]["totals"]["revisit_mean_steps"]
             _say(f"revisit steps, {modes[-1]} / {m}: {ratio:.2f}x")
     if args.json:
-        out = reports[modes[0]] if len(modes) == 1 else {"runs": reports}
+        out = next(iter(reports.values())) if len(reports) == 1 else {"runs": reports}
         Path(args.json).write_text(json.dumps(out, indent=1), encoding="utf-8")
         _say(f"wrote {args.json}")
     return 0
@@ -293,6 +328,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["on", "off"],
         help="off: task 2 starts with an empty memory",
     )
+    run.add_argument(
+        "--sensing",
+        default="gt",
+        choices=["gt", "rgbd"],
+        help="gt: the simulator's visible objects; rgbd: rendered depth + masks via perception",
+    )
+    run.add_argument("--body", default="builtin", help="the body to act with (builtin)")
     run.add_argument("--seed", type=int, default=0, help="seed of the default task 1")
     run.add_argument("--record", help="write the episode as a ROS 2 MCAP bag (Foxglove, ros2 bag)")
     run.add_argument("--data-dir", help="real data folder (default: ../shared/data)")
@@ -315,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     tasks.add_argument("--json", action="store_true", help="print the tasks as JSONL")
     tasks.add_argument("--data-dir", help="real data folder (default: ../shared/data)")
     tasks.set_defaults(func=_cmd_tasks)
-    bench = sub.add_parser("bench", help="run a suite with the symbolic planner")
+    bench = sub.add_parser("bench", help="run a suite (symbolic or LLM planner) on a body")
     bsrc = bench.add_mutually_exclusive_group(required=True)
     bsrc.add_argument("--suite", help="alfred-seen | rearrange-val | lifelong | household")
     bsrc.add_argument("--tasks", help="a task file (JSONL, see docs/tasks.md)")
@@ -330,6 +372,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["symbolic", "llm"],
         help="llm: the OpenAI-compatible endpoint in LOCI_LLM_BASE_URL / LOCI_LLM_MODEL",
     )
+    bench.add_argument(
+        "--sensing",
+        default="gt",
+        help="gt|rgbd, or both comma-separated to compare in one run (gt,rgbd)",
+    )
+    bench.add_argument("--body", default="builtin", help="the body to act with (builtin)")
     bench.add_argument("--workers", type=int, default=1, help="worker processes")
     bench.add_argument("--json", help="write {tasks: [...], totals: {...}} here")
     bench.add_argument("--limit", type=int, default=0, help="run only the first N tasks")

@@ -59,7 +59,9 @@ def default_first_task(registry: SceneRegistry, scene: str, seed: int) -> Task:
 
 
 def second_task(world: World, memory: Memory, first: Task, registry: SceneRegistry) -> Task | None:
-    """A thing seen but not touched in the first task → a receptacle also seen, far apart."""
+    """A thing seen but not touched in the first task → a receptacle also seen, far apart.
+    The destination is named by the simulator's id where memory holds it (gt sensing),
+    else by its type (rgbd: memory's ids are its own)."""
     aff = registry.affordances
     used = first.object_types()
     things = [
@@ -67,11 +69,10 @@ def second_task(world: World, memory: Memory, first: Task, registry: SceneRegist
         for n in memory.graph.nodes(Layer.OBJECT)
         if n.label not in used
         and aff.pickupable(n.label)
-        and n.id in world.objects
-        and world.objects[n.id].pickupable
+        and (n.id not in world.objects or world.objects[n.id].pickupable)
         and not n.label.endswith("Sliced")
     ]
-    recs = [n for n in memory.graph.nodes(Layer.RECEPTACLE) if n.id in world.objects]
+    recs = list(memory.graph.nodes(Layer.RECEPTACLE))
     ax, az = world.agent_xz
     things.sort(key=lambda n: (-math.hypot(n.position[0] - ax, n.position[2] - az), n.id))
     for thing in things:
@@ -85,7 +86,14 @@ def second_task(world: World, memory: Memory, first: Task, registry: SceneRegist
                     task_id=f"run/{first.scene}/2",
                     scene=first.scene,
                     instruction=words[0].upper() + words[1:],
-                    subgoals=((Predicate((thing.label,), (rec.id,)),),),
+                    subgoals=(
+                        (
+                            Predicate(
+                                (thing.label,),
+                                (rec.id if rec.id in world.objects else rec.label,),
+                            ),
+                        ),
+                    ),
                     task_type="household",
                 )
     return None
@@ -101,6 +109,7 @@ def run_main_job(
     say: Callable[[str], None],
     llm: LLMConfig | None = None,
     record: Path | None = None,
+    sensing: str = "gt",
 ) -> MainJobResult:
     """Run the two tasks; with ``llm`` the LLM planner acts, else the symbolic one."""
     first = load_tasks(task_file)[0] if task_file else default_first_task(registry, scene, seed)
@@ -130,7 +139,7 @@ def run_main_job(
     def episode(
         w: World, m: Memory, task: Task, on_step: Callable[[Skill, StepResult], None] | None
     ) -> EpisodeResult:
-        return run_in_world(w, m, task, registry, on_step, llm)
+        return run_in_world(w, m, task, registry, on_step, llm, sensing)
 
     r1 = episode(world, memory, first, progress)
     tell(

@@ -71,9 +71,17 @@ def _validate(graph: SceneGraph, batch: Sequence[ObjectObservation]) -> None:
             raise InvalidInputError(f"observation {i}: {obs.object_id!r} cannot be its own parent")
 
 
+def _gate(graph: SceneGraph, obs: ObjectObservation) -> float:
+    """The association radius for ``obs``: the configured gate, or half the observed
+    extent for large things (a desk seen from two sides shows two visible centroids up to
+    its size apart)."""
+    gate = graph.config.association_gate_m
+    return max(gate, 0.5 * max(obs.box.size)) if obs.box is not None else gate
+
+
 def _cost(graph: SceneGraph, obs: ObjectObservation, node: SceneNode, dist: float) -> float:
     cfg = graph.config
-    cost = dist / cfg.association_gate_m
+    cost = dist / _gate(graph, obs)
     if obs.box is not None and node.box is not None:
         cost += cfg.iou_weight * (1.0 - obs.box.iou(node.box))
     if obs.embedding is not None and node.embedding is not None:
@@ -86,12 +94,12 @@ def _cost(graph: SceneGraph, obs: ObjectObservation, node: SceneNode, dist: floa
 def _associate(
     graph: SceneGraph, batch: Sequence[ObjectObservation], free: list[int], taken: set[str]
 ) -> dict[int, str]:
-    gate = graph.config.association_gate_m
     rows: list[dict[str, float]] = []
     cols: dict[str, int] = {}
     for i in free:
         obs = batch[i]
         cand: dict[str, float] = {}
+        gate = _gate(graph, obs)
         for dist, node in graph.within_radius(obs.position, gate, _THINGS, label=obs.label):
             if node.id not in taken:
                 cand[node.id] = _cost(graph, obs, node, dist)

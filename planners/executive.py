@@ -15,6 +15,7 @@ predicate's skill/result pairs; finished predicates are kept as one-line summari
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -91,6 +92,9 @@ class Executive:
         on_step: Callable[[Skill, StepResult], None] | None = None,
     ) -> None:
         self.body, self.memory, self.aff = body, memory, affordances
+        if memory.catalog is None:
+            # Observations without a layer (perception's) are placed by the type facts.
+            memory.catalog = affordances.catalog
         self.on_step = on_step
         self.config = config or ExecConfig()
         self.clock = float(len(memory.episodic))
@@ -102,7 +106,7 @@ class Executive:
     def act(self, skill: Skill, episode: str, scorer: Scorer | None = None) -> StepResult:
         """Execute one skill on the body, sense into memory, record the event, report."""
         before = self.body.state()
-        result = self.body.execute(skill)
+        result = self.body.execute(self._with_hints(skill))
         self.clock += 1.0
         self.steps += result.primitive_steps
         self.distance_m += result.distance_m
@@ -131,6 +135,16 @@ class Executive:
             )
         )
         return result
+
+    def _with_hints(self, skill: Skill) -> Skill:
+        """The skill with what memory believes its target is and where, so a body that
+        does not share memory's ids can ground it."""
+        graph = self.memory.graph
+        if skill.target is None or skill.target not in graph:
+            return skill
+        node = graph.node(skill.target)
+        where = node.box.center if node.box is not None else node.position
+        return dataclasses.replace(skill, label=node.label, position=where)
 
     def _last_time(self) -> float:
         events = self.memory.episodic.events()

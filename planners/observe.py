@@ -1,20 +1,25 @@
-"""What the body sensed, into memory; and how memory is scoped per mode."""
+"""What the body sensed, into memory; and how memory is scoped per mode.
+
+Observations go in as they are; RGB-D frames go through ``perception`` first.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 
-from embodiment.body import FloorPlan, Sensed
+from embodiment.body import FloorPlan, RGBDFrame, Sensed
 from memory_core import (
     Layer,
     Memory,
     MemoryConfig,
+    ObjectObservation,
     Relation,
     SceneGraphConfig,
     SceneNode,
 )
+from perception.instances import PerceptionConfig, observations_from_frame
 
-__all__ = ["MEMORY_MODES", "add_floor_plan", "ingest_sensed", "new_memory"]
+__all__ = ["MEMORY_MODES", "add_floor_plan", "frame_observations", "ingest_sensed", "new_memory"]
 
 MEMORY_MODES = ("none", "ltm", "stm", "full")
 
@@ -47,6 +52,26 @@ def add_floor_plan(memory: Memory, plan: FloorPlan | None) -> None:
         graph.add_edge(door.room_b, door.room_a, Relation.ADJACENT, door=door.door_id)
 
 
+def frame_observations(
+    frame: RGBDFrame, t: float, config: PerceptionConfig | None = None
+) -> list[ObjectObservation]:
+    """One RGB-D frame with labelled instance masks through perception: observations
+    with labels, positions and boxes, no ids (memory associates them)."""
+    if frame.instance is None:
+        return []  # a frame without masks gives no objects (no segmenter runs here)
+    labels = {i: label for i, label in enumerate(frame.labels) if label}
+    result = observations_from_frame(
+        frame.depth,
+        frame.instance,
+        labels,
+        frame.intrinsics,
+        frame.world_from_camera,
+        t,
+        config=config,
+    )
+    return list(result.observations)
+
+
 def ingest_sensed(memory: Memory, sensed: Sensed | None, t: float) -> list[str]:
     """Fuse what a body sensed into memory at time ``t``; returns the node ids seen.
 
@@ -55,9 +80,9 @@ def ingest_sensed(memory: Memory, sensed: Sensed | None, t: float) -> list[str]:
     """
     if sensed is None:
         return []
-    if sensed.frames:
-        raise NotImplementedError("RGB-D sensing in the loop is not implemented yet")
     batch = list(sensed.observations)
+    for frame in sensed.frames:
+        batch.extend(frame_observations(frame, t))
     ids = {o.object_id for o in batch if o.object_id is not None}
     graph = memory.graph
     batch = [

@@ -56,6 +56,8 @@ class SymbolicPlanner:
         """Objects already used to satisfy an earlier predicate (not to be taken again)."""
         self.carried_in: dict[str, str] = {}
         """Object → the movable receptacle (cup, plate) it was put in."""
+        self.tried_open: set[str] = set()
+        """Openables of unknown state this planner already tried to open."""
 
     # ------------------------------------------------------------------ body and memory
     def _xy(self) -> tuple[float, float]:
@@ -72,6 +74,17 @@ class SymbolicPlanner:
     def _label(self, node_id: str) -> str | None:
         graph = self.memory.graph
         return graph.node(node_id).label if node_id in graph else None
+
+    def _maybe_closed(self, node: SceneNode) -> bool:
+        """Closed as memory knows it; or, where memory has no state for it (perception
+        sees no doors), of an openable type and not tried yet."""
+        is_open = node.state.get("isOpen")
+        if is_open is not None:
+            return is_open is False
+        if node.id in self.tried_open or not self.aff.openable(node.label):
+            return False
+        self.tried_open.add(node.id)
+        return True
 
     def _known(
         self, types: tuple[str, ...], exclude: set[str], names: tuple[str, ...] = ()
@@ -166,7 +179,7 @@ class SymbolicPlanner:
                 rec = cands[0]
                 self.search.searched.add(rec.id)
                 result = yield Skill("navigate", rec.id)
-                if result.success and rec.state.get("isOpen") is False:
+                if result.success and self._maybe_closed(self.memory.graph.node(rec.id)):
                     yield Skill("open", rec.id)
                 continue
             point = self._frontier()
@@ -202,7 +215,7 @@ class SymbolicPlanner:
             chain.append(support[0])
             support = graph.support_of(support[0])
         for p in reversed(chain):
-            if graph.node(p).state.get("isOpen") is False:
+            if self._maybe_closed(graph.node(p)):
                 yield Skill("open", p)
 
     def _pick(
@@ -287,7 +300,7 @@ class SymbolicPlanner:
                 dest = yield from self.find(dest_types, {obj})
                 yield from self._reach(dest)
                 node = self.memory.graph.node(dest) if dest in self.memory.graph else None
-                if node is not None and node.state.get("isOpen") is False:
+                if node is not None and self._maybe_closed(node):
                     yield Skill("open", dest)
                 result = yield Skill("put", dest)
                 if not result.success:

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from memory_core.types import PinholeIntrinsics
-from sim.world import World
+from sim.world import SimObject, World
 
 __all__ = [
     "CameraFrame",
@@ -169,7 +169,33 @@ def render(
     # Objects: slab test against their boxes, only inside their screen rectangles. Open
     # containers are drawn before their contents, which show through them (a solid box
     # would otherwise hide what an opened fridge holds).
-    order = sorted(world.objects.values(), key=lambda o: len(world.ancestors(o.object_id)))
+    def part_of(o: SimObject) -> str | None:
+        # AI2-THOR names a part by its whole's id: "Sink|...|SinkBasin" lies in "Sink|...".
+        whole = o.object_id.rpartition("|")[0]
+        return whole if whole in world.objects else None
+
+    objs = list(world.objects.values())
+    centres = np.array([o.center for o in objs]).reshape(-1, 3)
+    halves = np.array([o.size for o in objs]).reshape(-1, 3) / 2
+    # encloser[i]: the smallest other box holding object i's centre (a basin set into a
+    # counter, a sink's basin inside the sink), for things nothing else is said to hold.
+    inside = np.all(np.abs(centres[:, None, :] - centres[None, :, :]) <= halves[None, :, :], axis=2)
+    np.fill_diagonal(inside, False)
+    volume = np.prod(2 * halves, axis=1)
+    inside &= volume[None, :] > volume[:, None]
+    encloser: dict[str, str] = {}
+    for i, row in enumerate(inside):
+        if row.any():
+            j = min(np.flatnonzero(row), key=lambda k: volume[k])
+            encloser[objs[i].object_id] = objs[int(j)].object_id
+
+    order = sorted(
+        objs,
+        key=lambda o: (
+            len(world.ancestors(o.object_id)),
+            part_of(o) is not None or o.object_id in encloser,
+        ),
+    )
     index_of: dict[str, int] = {}
     for o in order:
         if world.enclosed(o.object_id) and o.object_id != world.held:
@@ -198,10 +224,15 @@ def render(
         idx = len(ids)
         ids.append(o.object_id)
         index_of[o.object_id] = idx
-        parent = o.parent_id
+        # What holds it, the whole it is part of, or the box it sits in is drawn first and
+        # seen through where it covers it: a basin in its sink or counter, a cup in a bowl,
+        # the contents of an open fridge (a closed one hides them: ``enclosed`` above).
+        holder = o.parent_id or part_of(o) or encloser.get(o.object_id)
         window = -2
-        if parent is not None and world.objects[parent].openable and world.objects[parent].is_open:
-            window = index_of.get(parent, -2)
+        if holder is not None:
+            h = world.objects[holder]
+            if not h.openable or h.is_open or holder != o.parent_id:
+                window = index_of.get(holder, -2)
         splat(rect, np.where(hit, tmin, np.inf), idx, top.astype(float), window)
 
     valid = np.isfinite(depth) & (depth <= max_depth_m)

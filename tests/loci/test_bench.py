@@ -73,3 +73,18 @@ def test_cli_writes_json_and_rejects_bad_input(
     bad.write_text('{"id": "a"}\n')
     assert main(["bench", "--tasks", str(bad), "--quiet"]) == 2
     assert "t.jsonl:1" in capsys.readouterr().err
+
+
+def test_cli_compares_sensing_modes_side_by_side(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "s.json"
+    args = ["bench", "--suite", "alfred-seen", "--limit", "2", "--quiet", "--json", str(out)]
+    assert main([*args, "--sensing", "gt,rgbd"]) == 0
+    runs = json.loads(out.read_text())["runs"]
+    assert set(runs) == {"full/gt", "full/rgbd"}
+    assert [runs[k]["totals"]["sensing"] for k in ("full/gt", "full/rgbd")] == ["gt", "rgbd"]
+    assert main([*args, "--sensing", "lidar"]) == 2
+    assert "--sensing takes gt, rgbd" in capsys.readouterr().err
+    assert main([*args, "--body", "gazebo"]) == 2
+    assert "unknown body 'gazebo'" in capsys.readouterr().err

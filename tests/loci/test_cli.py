@@ -115,3 +115,17 @@ def test_an_llm_that_stops_at_once_still_leaves_memory_and_report(
     with SQLiteStore(tmp_path / "r" / "memory.db") as store:
         mem.load(store)
     assert len(mem.episodic.episodes) == 2  # both tasks ran (and failed)
+
+
+def test_run_with_rgbd_sensing_builds_memory_through_perception(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--sensing", "rgbd", "--out", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    assert "task 1: success" in out and "task 2: success" in out
+    mem = Memory()
+    with SQLiteStore(tmp_path / "r" / "memory.db") as store:
+        mem.load(store)
+    # Perception's nodes carry memory's own ids (label#n), never the simulator's.
+    objects = [n for n in mem.graph.iter_nodes() if n.layer.value == "object"]
+    assert objects and all("#" in n.id for n in objects)

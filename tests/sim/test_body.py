@@ -62,3 +62,34 @@ def test_failures_and_faults_are_failed_outcomes(
     assert not fault.success and "motor controller lost" in fault.error_message
     with pytest.raises(BodyError, match="sensing 'lidar'"):
         BuiltinBody(world, sensing="lidar")
+
+
+def test_rgbd_sensing_gives_labelled_frames_and_grounds_memory_ids(
+    registry: SceneRegistry,
+) -> None:
+    import math
+
+    import numpy as np
+
+    from embodiment.body import RGBDFrame
+
+    world = make_world(TASK, registry)
+    body = BuiltinBody(world, "rgbd")
+    sensed = body.look()
+    assert not sensed.observations and len(sensed.frames) == 1
+    frame = sensed.frames[0]
+    assert isinstance(frame, RGBDFrame) and frame.instance is not None
+    assert np.isnan(frame.depth).any() or np.isfinite(frame.depth).all()
+    assert not any("|" in label for label in frame.labels)  # types, never ids
+    look = body.execute(Skill("look_around"))
+    assert look.sensed is not None and len(look.sensed.frames) == 4 and look.seen == ()
+    # A memory id the simulator does not know is grounded by label near its position.
+    apple = next(o for o in world.objects.values() if o.object_type == "Apple")
+    near = tuple(c + 0.2 for c in apple.center)
+    go = body.execute(Skill("navigate", "Apple#7", label="Apple", position=near))
+    assert go.success and go.skill.target == "Apple#7"
+    assert math.dist(world.agent_xz, (apple.center[0], apple.center[2])) < 2.0
+    far = body.execute(Skill("pickup", "Apple#8", label="Apple", position=(50.0, 0.0, 50.0)))
+    assert not far.success and "no Apple found" in far.error_message
+    got = body.execute(Skill("pickup", "Apple#7", label="Apple", position=near))
+    assert got.success and body.state().held == "Apple#7"  # memory's id, not the simulator's
