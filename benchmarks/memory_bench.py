@@ -120,6 +120,26 @@ def bench_ingest(
     return _ms(times)
 
 
+def bench_big_batch(
+    graph: SceneGraph, catalog: ObjectCatalog, reps: int = 3
+) -> tuple[float, float]:
+    """Every object and receptacle of a tiled 10k scene as ONE batch of observations (no
+    ids) into an empty memory, then the same batch again (everything matched): median
+    seconds of each. The association and relation updates must stay near-linear."""
+    things = graph.nodes(Layer.OBJECT) + graph.nodes(Layer.RECEPTACLE)
+    batch = [ObjectObservation(n.label, n.position, box=n.box, layer=n.layer) for n in things]
+    first, second = [], []
+    for _ in range(reps):
+        memory = Memory(catalog=catalog)
+        t0 = time.perf_counter()
+        memory.observe(batch, t=1.0)
+        first.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        memory.observe(batch, t=2.0)
+        second.append(time.perf_counter() - t0)
+    return round(statistics.median(first), 3), round(statistics.median(second), 3)
+
+
 def bench_queries(
     graph: SceneGraph, rng: random.Random, reps: int = 300
 ) -> tuple[float, dict[str, float], float]:
@@ -187,10 +207,14 @@ def main() -> None:
     print(f"queries 10k  p50 by kind (ms): {kinds10}")
     print(f"queries 100k p50 by kind (ms): {kinds100}; near vs numpy scan: {near_ratio}x faster")
     ingest_ms = bench_ingest(g10k, catalog, rng)
+    big_first, big_again = bench_big_batch(g10k, catalog)
+    print(f"one batch of {len(g10k)} observations: {big_first} s new, {big_again} s matched")
     total, t_save, t_load, bpo = bench_save_load(g100k, catalog)
     print(f"save+load 100k: {total} s (save {t_save} s, load {t_load} s), {bpo} bytes/object")
     result = {
         "ingest_ms_p50": ingest_ms,
+        "batch_10k_new_s": big_first,
+        "batch_10k_matched_s": big_again,
         "query_ms_p50_10k": q10,
         "query_ms_p50_100k": q100,
         "save_load_s_100k": total,

@@ -67,7 +67,8 @@ class SceneGraph:
         self._g: Any = nx.MultiDiGraph()
         self._by_label: dict[str, set[str]] = {}
         self._by_layer: dict[Layer, set[str]] = {layer: set() for layer in Layer}
-        self._grid = SpatialGrid(self.config.grid_cell_m)
+        # One grid per layer: a query for receptacles never walks the (many more) objects.
+        self._grids = {layer: SpatialGrid(self.config.grid_cell_m) for layer in _SPATIAL_LAYERS}
         self._rooms: dict[str, RoomFootprint] = {}
         self._room_tree: tuple[Any, list[str]] | None = None
         self._changes: Any = SortedList()
@@ -163,7 +164,7 @@ class SceneGraph:
         self._by_label.setdefault(node.label, set()).add(node.id)
         self._by_layer[node.layer].add(node.id)
         if node.layer in _SPATIAL_LAYERS and node.present:
-            self._grid.insert(node.id, node.position)
+            self._grids[node.layer].insert(node.id, node.position)
         if track_change:
             self._changes.add((node.last_changed, node.id))
 
@@ -173,7 +174,9 @@ class SceneGraph:
         if not ids:
             del self._by_label[node.label]
         self._by_layer[node.layer].discard(node.id)
-        self._grid.remove(node.id)
+        grid = self._grids.get(node.layer)
+        if grid is not None:
+            grid.remove(node.id)
         self._changes.discard((node.last_changed, node.id))
 
     def add_edge(self, src: str, dst: str, relation: Relation, **attrs: Any) -> None:
@@ -291,15 +294,18 @@ class SceneGraph:
             key=lambda n: n.id,
         )
 
-    def _accept(self, layers: Iterable[Layer], label: str | None) -> Callable[[str], bool]:
-        wanted = frozenset(layers)
+    def _accept(self, label: str | None) -> Callable[[str], bool] | None:
+        if label is None:
+            return None
         nodes = self._nodes
 
         def accept(node_id: str) -> bool:
-            n = nodes[node_id]
-            return n.layer in wanted and (label is None or n.label == label)
+            return nodes[node_id].label == label
 
         return accept
+
+    def _layer_grids(self, layers: Iterable[Layer]) -> list[SpatialGrid]:
+        return [self._grids[layer] for layer in dict.fromkeys(layers) if layer in self._grids]
 
     def check_plausible(self, what: str, position: Vec3, box: Box3D | None) -> None:
         """Refuse a position or box beyond the configured plausible extent."""
@@ -320,8 +326,10 @@ class SceneGraph:
         label: str | None = None,
     ) -> list[tuple[float, SceneNode]]:
         p = _point(point)
-        hits = self._grid.nearest(p, k, self._accept(layers, label))
-        return [(d, self._nodes[i]) for d, i in hits]
+        accept = self._accept(label)
+        # The k nearest overall are among each layer's k nearest.
+        hits = sorted(h for grid in self._layer_grids(layers) for h in grid.nearest(p, k, accept))
+        return [(d, self._nodes[i]) for d, i in hits[:k]]
 
     def within_radius(
         self,
@@ -336,7 +344,11 @@ class SceneGraph:
         # Past twice the coordinate limit a radius holds everything: keep the grid's cell
         # arithmetic small.
         radius = min(radius, 4 * COORDINATE_LIMIT_M)
-        hits = self._grid.within(p, radius, self._accept(layers, label))
+        accept = self._accept(label)
+        grids = self._layer_grids(layers)
+        hits = [h for grid in grids for h in grid.within(p, radius, accept)]
+        if len(grids) > 1:
+            hits.sort()
         return [(d, self._nodes[i]) for d, i in hits]
 
     def changed_since(self, t: float) -> list[SceneNode]:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from memory_core.catalog import ObjectCatalog
 from memory_core.errors import DuplicateIdError, InvalidInputError, UnknownNodeError
@@ -107,15 +109,36 @@ def _associate(
         rows.append(cand)
     if not cols:
         return {}
-    cost = np.full((len(free), len(cols)), _INFEASIBLE)
-    for r, cand in enumerate(rows):
-        for node_id, c in cand.items():
-            cost[r, cols[node_id]] = c
+    # The assignment decomposes into independent problems, one per connected group of
+    # observations and candidate nodes: solving each densely keeps a large batch linear
+    # (one dense 10k x 10k matrix cost seconds).
+    r_idx = [r for r, cand in enumerate(rows) for _ in cand]
+    c_idx = [cols[n] for cand in rows for n in cand]
+    n_rows = len(rows)
+    adjacency = coo_matrix(
+        (np.ones(len(r_idx)), (r_idx, [n_rows + c for c in c_idx])),
+        shape=(n_rows + len(cols), n_rows + len(cols)),
+    )
+    _n, group = connected_components(adjacency, directed=False)
+    members: dict[int, tuple[list[int], list[int]]] = {}
+    for r in range(n_rows):
+        if rows[r]:
+            members.setdefault(int(group[r]), ([], []))[0].append(r)
+    for c in range(len(cols)):
+        members.setdefault(int(group[n_rows + c]), ([], []))[1].append(c)
     col_ids = list(cols)
     out: dict[int, str] = {}
-    for r, c in zip(*linear_sum_assignment(cost), strict=True):
-        if cost[r, c] < _INFEASIBLE:
-            out[free[r]] = col_ids[c]
+    for group_rows, group_cols in members.values():
+        if not group_rows:
+            continue
+        local = {c: k for k, c in enumerate(group_cols)}
+        cost = np.full((len(group_rows), len(group_cols)), _INFEASIBLE)
+        for k, r in enumerate(group_rows):
+            for node_id, value in rows[r].items():
+                cost[k, local[cols[node_id]]] = value
+        for k, j in zip(*linear_sum_assignment(cost), strict=True):
+            if cost[k, j] < _INFEASIBLE:
+                out[free[group_rows[k]]] = col_ids[group_cols[j]]
     return out
 
 
@@ -183,9 +206,11 @@ def refresh_relations(
     graph.remove_edges(node_id, (Relation.NEAR,))
     if node.layer == Layer.OBJECT:
         skip = support[0] if support else None
-        for _d, other in graph.nearest(node.position, 3, (Layer.RECEPTACLE,)):
-            if _d > graph.config.near_radius_m:
-                break
+        # The 3 nearest receptacles within the near radius: a bounded radius query (a
+        # k-nearest search grows its radius until it finds k, over the whole map when few
+        # receptacles are known: quadratic in a large batch).
+        near = graph.within_radius(node.position, graph.config.near_radius_m, (Layer.RECEPTACLE,))
+        for _d, other in near[:3]:
             if other.id != skip:
                 graph.add_edge(node_id, other.id, Relation.NEAR)
 

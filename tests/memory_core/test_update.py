@@ -257,3 +257,31 @@ def test_bad_batches_leave_memory_unchanged(catalog: ObjectCatalog) -> None:
     with pytest.raises(UnknownNodeError):
         ingest(graph, [good], expected_ids=["ghost"])
     assert graph.to_records() == before
+
+
+def test_a_large_batch_associates_in_independent_groups() -> None:
+    """2,000 observations in one batch (no ids): each group of nearby same-label things is
+    solved on its own; observing the batch again matches every node, creates none."""
+    import random
+
+    from memory_core import Box3D, Layer, Memory, ObjectObservation
+
+    rng = random.Random(3)
+    labels = ["Apple", "Mug", "Book", "Cup", "Plate"]
+    batch = []
+    for _ in range(2000):
+        p = (rng.uniform(0, 40), rng.uniform(0, 2), rng.uniform(0, 40))
+        batch.append(ObjectObservation(rng.choice(labels), p, box=Box3D(p, (0.1, 0.1, 0.1))))
+    batch.append(
+        ObjectObservation("Table", (20.0, 0.4, 20.0), box=Box3D((20.0, 0.4, 20.0), (1, 0.8, 1)),
+                          layer=Layer.RECEPTACLE)
+    )  # fmt: skip
+    memory = Memory()
+    first = memory.observe(batch, t=1.0)
+    assert len(first.created) == len(batch)
+    again = memory.observe(batch, t=2.0)
+    assert not again.created and len(set(again.matched)) == len(batch)
+    assert again.node_ids == first.node_ids
+    # Queries by layer see only that layer.
+    near = memory.graph.within_radius((20.0, 0.4, 20.0), 3.0, (Layer.RECEPTACLE,))
+    assert [n.label for _d, n in near] == ["Table"]
