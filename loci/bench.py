@@ -24,8 +24,9 @@ from typing import Any
 
 from memory_core import ObjectState, ShortTermMemory
 from planners.executive import Executive
-from planners.llm import LLMConfig, LLMPlanner
+from planners.llm import LLMConfig
 from planners.observe import MEMORY_MODES, new_memory
+from planners.registry import planner_factory
 from sim.body import SENSING_MODES, BuiltinBody
 from sim.episode import apply_init, make_world
 from sim.registry import SceneRegistry
@@ -85,14 +86,12 @@ def _run_group(
         before = memory.stm.stats
         _stm_probe(world, memory.stm, task)
         after = memory.stm.stats
-        calls = tokens = 0
         body, scorer = BuiltinBody(world, sensing), WorldScorer(task, world)
-        if llm is not None:
-            planner = LLMPlanner(body, memory, llm, registry.affordances)
-            result = planner.run(task, scorer)
-            calls, tokens = planner.calls, planner.tokens
-        else:
-            result = Executive(body, memory, registry.affordances).run(task, scorer)
+        make = planner_factory(
+            "llm" if llm is not None else "symbolic", body, memory, registry.affordances, llm
+        )
+        executive = Executive(body, memory, registry.affordances, planner=make)
+        result = executive.run(task, scorer)
         row = dataclasses.asdict(result)
         row.pop("summaries")
         row.update(
@@ -101,8 +100,6 @@ def _run_group(
             task_type=task.task_type,
             stm_lookups=after.lookups - before.lookups,
             stm_hits=after.hits - before.hits,
-            llm_calls=calls,
-            llm_tokens=tokens,
         )
         rows.append(row)
     return rows

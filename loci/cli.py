@@ -15,6 +15,7 @@ from loci.demo import run_demo
 from loci.paths import data_root
 from loci.runfolder import claim_run_folder
 from memory_core import LociError, MemoryConfig, load_config
+from planners.registry import PLANNERS
 
 __all__ = ["main"]
 
@@ -369,7 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--planner",
         default="symbolic",
-        choices=["symbolic", "llm"],
+        choices=list(PLANNERS),
         help="llm: the OpenAI-compatible endpoint in LOCI_LLM_BASE_URL / LOCI_LLM_MODEL",
     )
     bench.add_argument(

@@ -12,7 +12,8 @@ from embodiment.skills import Skill, StepResult
 from embodiment.tasks import Task
 from memory_core import Memory
 from planners.executive import EpisodeResult, Executive
-from planners.llm import LLMConfig, LLMPlanner
+from planners.llm import LLMConfig
+from planners.registry import planner_factory
 from sim.body import BuiltinBody
 from sim.registry import SceneRegistry
 from sim.tasks import WorldScorer
@@ -32,6 +33,8 @@ def run_in_world(
 ) -> EpisodeResult:
     """Run ``task`` with the symbolic planner (or, with ``llm``, the LLM planner)."""
     body, scorer = BuiltinBody(world, sensing), WorldScorer(task, world)
-    if llm is not None:
-        return LLMPlanner(body, memory, llm, registry.affordances, on_step).run(task, scorer)
-    return Executive(body, memory, registry.affordances, on_step=on_step).run(task, scorer)
+    make = planner_factory(
+        "llm" if llm is not None else "symbolic", body, memory, registry.affordances, llm
+    )
+    executive = Executive(body, memory, registry.affordances, on_step=on_step, planner=make)
+    return executive.run(task, scorer)

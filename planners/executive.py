@@ -1,8 +1,9 @@
 """The closed loop: subgoal → skills → execute on the body → sense into memory → critic.
 
 The executive alone acts (through a :class:`~embodiment.body.Body`), senses, records
-events and checks budgets. The symbolic planner supplies skills; the critic decides from
-memory whether a predicate holds (``planners.critic``). A :class:`Scorer` — the
+events and checks budgets, for every planner: a planner (``planners.base.Planner``, by
+name from ``planners.registry``) only supplies a program of skills per predicate; the
+critic decides from memory whether a predicate holds (``planners.critic``). A :class:`Scorer` — the
 simulator's goal checker on its ground truth — may be given to score the episode; it is
 told after every skill (ordered subgoals are credited when reached) and asked, after each
 predicate, only to count how often the critic disagrees with it. It never steers.
@@ -27,10 +28,11 @@ from embodiment.body import Body
 from embodiment.skills import Skill, StepResult
 from embodiment.tasks import Predicate, Task
 from memory_core import Event, Memory
+from planners.base import PlanFailedError, Planner
 from planners.critic import believed_count, satisfying
 from planners.effects import skill_effects
 from planners.observe import add_floor_plan, ingest_sensed
-from planners.symbolic import PlanFailedError, SymbolicPlanner
+from planners.symbolic import SymbolicPlanner
 
 __all__ = ["EpisodeResult", "ExecConfig", "Executive", "Scorer"]
 
@@ -80,6 +82,8 @@ class EpisodeResult:
     """Predicates the critic judged when their programs ended."""
     critic_disagreements: int = 0
     """Of those, judged otherwise by the scorer (0 without a scorer)."""
+    llm_calls: int = 0
+    llm_tokens: int = 0
 
 
 class Executive:
@@ -90,8 +94,11 @@ class Executive:
         affordances: Affordances,
         config: ExecConfig | None = None,
         on_step: Callable[[Skill, StepResult], None] | None = None,
+        planner: Callable[[], Planner] | None = None,
     ) -> None:
+        """``planner`` makes the planner for an episode (default: the symbolic one)."""
         self.body, self.memory, self.aff = body, memory, affordances
+        self.make_planner = planner or (lambda: SymbolicPlanner(body, memory, affordances))
         if memory.catalog is None:
             # Observations without a layer (perception's) are placed by the type facts.
             memory.catalog = affordances.catalog
@@ -170,9 +177,24 @@ class Executive:
         start_wall = time.perf_counter()
         episode = self.begin(task)
         start = self.clock
-        planner = SymbolicPlanner(self.body, self.memory, self.aff)
+        planner = self.make_planner()
+        try:
+            return self._episode(task, scorer, planner, episode, start, start_wall)
+        finally:
+            planner.close()
+
+    def _episode(
+        self,
+        task: Task,
+        scorer: Scorer | None,
+        planner: Planner,
+        episode: str,
+        start: float,
+        start_wall: float,
+    ) -> EpisodeResult:
         skills = replans = failed = checks = disagreements = 0
-        error = ""
+        # error: the current predicate's failure; first_error: the first one left undone.
+        error = first_error = ""
         believed_done: list[bool] = []
         for subgoal in task.subgoals:
             for pred in subgoal:
@@ -184,17 +206,19 @@ class Executive:
                     ]
                     if not stale:
                         continue
-                    # Believed from before this episode: look again before trusting it.
-                    for skill in planner.verify(stale):
-                        if skills < self.config.max_skills:
-                            self.act(skill, episode, scorer)
+                    # Believed from before this episode: go and look before trusting it
+                    # (objects move while the robot is away).
+                    held = self.body.state().held
+                    for node_id in stale:
+                        if node_id != held and skills < self.config.max_skills:
+                            self.act(Skill("navigate", node_id), episode, scorer)
                             skills += 1
                     if self._believed(pred) == pred.count:
                         continue
                 for attempt in range(self.config.max_replans + 1):
                     self.working = []
                     failures: Counter[Skill] = Counter()
-                    program = planner.program(pred)
+                    program = planner.program(pred, task)
                     try:
                         skill = next(program)
                         while True:
@@ -226,6 +250,8 @@ class Executive:
                         replans += 1
                 done = self._believed(pred) == pred.count
                 believed_done.append(done)
+                if not done and not first_error:
+                    first_error = error or f"{pred.describe()}: not achieved"
                 status = "done" if done else "failed"
                 self.summaries.append(f"{pred.describe()}: {status} in {len(self.working)} skills")
         if scorer is not None:
@@ -245,11 +271,13 @@ class Executive:
             distance_m=self.distance_m,
             replans=replans,
             failed_skills=failed,
-            memory_hits=planner.search.memory_hits,
-            searches=planner.search.searches,
+            memory_hits=planner.memory_hits,
+            searches=planner.searches,
             wall_s=time.perf_counter() - start_wall,
-            error=error if not success else "",
+            error="" if success else first_error or error or "goal not met",
             summaries=tuple(self.summaries),
             critic_checks=checks,
             critic_disagreements=disagreements,
+            llm_calls=planner.calls,
+            llm_tokens=planner.tokens,
         )

@@ -1,5 +1,9 @@
 """LLM planner: an OpenAI-compatible chat-completions server picks the next skill.
 
+It plugs into the executive like any planner: for each goal predicate (the current
+subgoal) it asks the model for skills until memory believes the predicate holds; the
+executive acts, senses, records, checks with the critic and replans.
+
 Works with vLLM, Ollama, llama.cpp's server and OpenAI (base URL, model and key
 from the config or ``LOCI_LLM_BASE_URL`` / ``LOCI_LLM_MODEL`` / ``LOCI_LLM_API_KEY``).
 The prompt is a data file (``planners/prompts/step.txt``) filled with the
@@ -16,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -26,9 +29,10 @@ import jsonschema
 from embodiment.affordances import Affordances
 from embodiment.body import Body
 from embodiment.skills import SKILLS, Skill, StepResult
-from embodiment.tasks import Task
+from embodiment.tasks import Predicate, Task
 from memory_core import Layer, Memory
-from planners.critic import BeliefTracker
+from planners.base import Plan, PlanFailedError
+from planners.critic import believed_count
 from planners.executive import EpisodeResult, Executive, Scorer
 from planners.llm_client import LLMClient, LLMConfig, LLMError
 from planners.validate import validate
@@ -63,10 +67,11 @@ class LLMPlanner:
         affordances: Affordances,
         on_step: Callable[[Skill, StepResult], None] | None = None,
     ) -> None:
-        self.body, self.memory, self.config = body, memory, config
-        # The executive acts, senses, records and reports for this planner too.
-        self.executive = Executive(body, memory, affordances, on_step=on_step)
+        self.body, self.memory, self.config, self.on_step = body, memory, config, on_step
         self.client = LLMClient(config)
+        self.history: list[str] = []
+        self.memory_hits = 0
+        self.searches = 0
         self.template = _prompt_template()
         self.invalid = 0
         self.rejected = 0
@@ -107,102 +112,72 @@ class LLMPlanner:
         assert isinstance(data, dict)
         return data
 
+    def close(self) -> None:
+        self.client.close()
+
     def run(self, task: Task, scorer: Scorer | None = None) -> EpisodeResult:
-        """Run one episode (a planner runs one: its client is closed at the end)."""
+        """Run one episode through the executive with this planner (a planner runs one:
+        its client is closed at the end)."""
         try:
-            return self._run(task, scorer)
+            executive = Executive(
+                self.body, self.memory, self.aff, on_step=self.on_step, planner=lambda: self
+            )
+            return executive.run(task, scorer)
         finally:
             self.client.close()
 
-    def _run(self, task: Task, scorer: Scorer | None) -> EpisodeResult:
-        start_wall = time.perf_counter()
-        ex, mem = self.executive, self.memory
-        episode = ex.begin(task, "llm")
-        beliefs = BeliefTracker(task)
-        history: list[str] = []
-        skills = failed = 0
-        error = ""
-
-        def act(skill: Skill) -> StepResult:
-            nonlocal skills, failed
-            result = ex.act(skill, episode, scorer)
-            skills += 1
-            failed += not result.success
-            beliefs.update(mem, self.body.state())
-            return result
-
-        for _ in range(self.config.max_steps):
+    def program(self, pred: Predicate, task: Task) -> Plan:
+        """Ask the model for the next skill towards ``pred`` (the current subgoal of the
+        instruction) until memory believes it holds or the model says done."""
+        mem = self.memory
+        while True:
+            if self.invalid >= self.config.max_invalid:
+                raise PlanFailedError("too many invalid LLM answers")
+            if self.rejected >= self.config.max_invalid:
+                raise PlanFailedError("too many rejected skills")
+            if self.calls >= self.config.max_steps:
+                raise PlanFailedError("LLM step budget exhausted")
             state = self.body.state()
-            if beliefs.success(mem, state):
-                break
+            if believed_count(pred, mem, state) == pred.count:
+                return
             room = mem.graph.locate_room(state.pose.position)
             ctx = mem.context(task.instruction, room, self.config.context_budget_tokens)
             targets = self._targets(ctx.object_ids)
             prompt = self.template.format(
-                instruction=task.instruction,
+                instruction=f"{task.instruction}\nCurrent subgoal: {pred.describe()}",
                 context=ctx.text or "(nothing yet)",
-                history="\n".join(history[-8:]) or "(nothing)",
+                history="\n".join(self.history[-8:]) or "(nothing)",
                 targets=", ".join(targets),
                 holding=state.held or "nothing",
             )
             answer = self._ask(prompt, targets)
             if answer is None:
                 self.invalid += 1
-                history.append("(your last answer was not valid JSON for the schema)")
-                if self.invalid >= self.config.max_invalid:
-                    error = "too many invalid LLM answers"
-                    break
+                self.history.append("(your last answer was not valid JSON for the schema)")
                 continue
             if answer["skill"] == "done":
-                if not beliefs.success(mem, self.body.state()):
-                    error = "the LLM said done before the goal was met"
-                break
+                if believed_count(pred, mem, self.body.state()) < pred.count:
+                    raise PlanFailedError("the LLM said done before the goal was met")
+                return
             target = answer["target"] or None
             if answer["skill"] not in _NO_TARGET and target is None:
                 self.invalid += 1
-                history.append(f"{answer['skill']} needs a target")
+                self.history.append(f"{answer['skill']} needs a target")
                 continue
             skill = Skill(answer["skill"], target if answer["skill"] not in _NO_TARGET else None)
             verdict = validate(skill, mem, state.held, state.held_label, self.aff)
             if not verdict.ok:
                 self.rejected += 1
-                history.append(f"{skill.name}({target or ''}) rejected: {verdict.reason}")
-                if self.rejected >= self.config.max_invalid:
-                    error = "too many rejected skills"
-                    break
+                self.history.append(f"{skill.name}({target or ''}) rejected: {verdict.reason}")
                 continue
             for fix in verdict.repair:
-                fixed = act(fix)
-                history.append(
+                fixed = yield fix
+                self.history.append(
                     f"{fix.name}({fix.target}) (repair: {verdict.reason}) -> "
                     + ("ok" if fixed.success else f"failed: {fixed.error_message}")
                 )
-            result = act(skill)
-            history.append(
+            result = yield skill
+            self.history.append(
                 f"{skill.name}({target or ''}) -> "
                 + ("ok" if result.success else f"failed: {result.error_message}")
             )
-        else:
-            error = "step budget exhausted"
-        state = self.body.state()
-        if scorer is not None:
-            success, gc = scorer.success(), scorer.goal_conditions()
-        else:
-            success, gc = beliefs.success(mem, state), beliefs.goal_conditions(mem, state)
-        mem.episodic.end_episode(episode, ex.clock, "success" if success else "failure")
-        return EpisodeResult(
-            task_id=task.task_id,
-            scene=task.scene,
-            success=success,
-            goal_conditions=gc,
-            steps=ex.steps,
-            skills=skills,
-            distance_m=ex.distance_m,
-            replans=0,
-            failed_skills=failed,
-            memory_hits=0,
-            searches=0,
-            wall_s=time.perf_counter() - start_wall,
-            error="" if success else error,
-            summaries=tuple(history),
-        )

@@ -18,23 +18,18 @@ from dataclasses import dataclass, field
 from embodiment.affordances import Affordances
 from embodiment.body import Body
 from embodiment.skills import Skill, StepResult
-from embodiment.tasks import Predicate
+from embodiment.tasks import Predicate, Task
 from memory_core import Layer, Memory, SceneNode
 from memory_core.geometry import horizontal
+from planners.base import Plan, PlanFailedError
 
 __all__ = ["PlanFailedError", "SymbolicPlanner"]
-
-Plan = Generator[Skill, StepResult, None]
 _KNIVES = ("Knife", "ButterKnife")
 _TREAT = {
     "isCleaned": ("SinkBasin", "clean"),
     "isHeated": ("Microwave", "heat"),
     "isCooled": ("Fridge", "cool"),
 }
-
-
-class PlanFailedError(Exception):
-    """The current predicate cannot be pursued further (the executive replans)."""
 
 
 @dataclass
@@ -194,14 +189,6 @@ class SymbolicPlanner:
         raise PlanFailedError(f"cannot find {'/'.join(types)}")
 
     # ------------------------------------------------------------------ skill programs
-    def verify(self, node_ids: list[str]) -> Plan:
-        """Go and look at things memory believes in place: a belief from an earlier
-        episode may be stale (objects move while the robot is away)."""
-        for node_id in node_ids:
-            if node_id == self._held():
-                continue
-            yield Skill("navigate", node_id)
-
     def _reach(self, object_id: str) -> Plan:
         """Go to an object and open the closed containers around it."""
         result = yield Skill("navigate", object_id)
@@ -246,7 +233,21 @@ class SymbolicPlanner:
             raise PlanFailedError(result.error_message)
         yield Skill("drop")
 
-    def program(self, pred: Predicate) -> Plan:
+    calls = 0
+    tokens = 0
+
+    @property
+    def memory_hits(self) -> int:
+        return self.search.memory_hits
+
+    @property
+    def searches(self) -> int:
+        return self.search.searches
+
+    def close(self) -> None:
+        pass
+
+    def program(self, pred: Predicate, task: Task | None = None) -> Plan:
         types = pred.object_types
         sliced = tuple(t[: -len("Sliced")] for t in types if t.endswith("Sliced"))
         wants = dict(pred.state)

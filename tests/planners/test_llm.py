@@ -117,7 +117,7 @@ def test_validation_stops_bad_skills_before_the_world(registry: SceneRegistry) -
     result, planner, _server = _run(registry, script)
     assert result.success
     assert planner.rejected == 2 and result.failed_skills == 0
-    assert any("rejected: not holding anything to put" in h for h in result.summaries)
+    assert any("rejected: not holding anything to put" in h for h in planner.history)
 
 
 def test_closed_container_is_opened_first() -> None:

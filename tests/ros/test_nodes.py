@@ -336,7 +336,7 @@ def test_llm_planner_behind_the_action(tmp_path: Path, rclpy_context: None) -> N
     with LociSystem(tmp_path, bad) as system:
         proc = system.start("planner_node")
         assert proc.wait(timeout=30) == 1
-        assert "planner must be 'symbolic' or 'llm'" in system.log("planner_node")
+        assert "planner must be one of ('symbolic', 'llm')" in system.log("planner_node")
 
 
 def test_a_canceled_goal_stops_after_the_current_skill(tmp_path: Path, rclpy_context: None) -> None:

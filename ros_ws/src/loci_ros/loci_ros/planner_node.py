@@ -34,8 +34,9 @@ from loci_ros.run import run_node
 from memory_core import LociError
 from memory_core.transfer import changes_to_json, snapshot_from_json
 from planners.executive import Executive
-from planners.llm import LLMConfig, LLMPlanner
+from planners.llm import LLMConfig
 from planners.observe import new_memory
+from planners.registry import PLANNERS, planner_factory
 from sim import SceneRegistry, Skill, StepResult
 from sim.body import BuiltinBody
 from sim.remote import MirrorWorld
@@ -77,8 +78,8 @@ class PlannerNode(Node):
             ),
             timeout_s=declare(self, "llm_timeout_s", 30.0, "seconds per LLM request"),
         )
-        if self.planner not in ("symbolic", "llm"):
-            raise RemoteError(f"planner must be 'symbolic' or 'llm', got {self.planner!r}")
+        if self.planner not in PLANNERS:
+            raise RemoteError(f"planner must be one of {PLANNERS}, got {self.planner!r}")
         self.registry = SceneRegistry(self.data_root)
         self.mirrors: dict[str, MirrorWorld] = {}
         clients = MutuallyExclusiveCallbackGroup()
@@ -208,12 +209,10 @@ class PlannerNode(Node):
             # scorer reads the mirror (a robot body over actions is the next step).
             body, scorer = BuiltinBody(mirror), WorldScorer(task, mirror)
             aff = self.registry.affordances
-            if self.planner == "llm":
-                outcome = LLMPlanner(body, memory, self.llm, aff, on_step).run(task, scorer)
-            else:
-                executive = Executive(body, memory, aff, on_step=on_step)
-                summaries = executive.summaries  # the executive appends as predicates finish
-                outcome = executive.run(task, scorer)
+            make = planner_factory(self.planner, body, memory, aff, self.llm)
+            executive = Executive(body, memory, aff, on_step=on_step, planner=make)
+            summaries = executive.summaries  # the executive appends as predicates finish
+            outcome = executive.run(task, scorer)
         except CanceledError as exc:
             commit()  # what was seen before the cancel is still true
             goal.canceled()

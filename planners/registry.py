@@ -1,0 +1,38 @@
+"""Planners by name: ``--planner symbolic`` (no LLM) or ``--planner llm`` (any
+OpenAI-compatible server). Every planner runs inside the same executive loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from embodiment.affordances import Affordances
+from embodiment.body import Body
+from memory_core import LociError, Memory
+from planners.base import Planner
+from planners.llm import LLMConfig, LLMPlanner
+from planners.symbolic import SymbolicPlanner
+
+__all__ = ["PLANNERS", "planner_factory"]
+
+PLANNERS = ("symbolic", "llm")
+
+
+def planner_factory(
+    name: str,
+    body: Body,
+    memory: Memory,
+    affordances: Affordances,
+    llm: LLMConfig | None = None,
+) -> Callable[[], Planner]:
+    """What makes one episode's planner of kind ``name`` (for ``Executive(planner=...)``)."""
+    if name == "symbolic":
+        return lambda: SymbolicPlanner(body, memory, affordances)
+    if name == "llm":
+        if llm is None or not llm.base_url or not llm.model:
+            raise LociError(
+                "the llm planner needs an endpoint: set LOCI_LLM_BASE_URL and LOCI_LLM_MODEL "
+                "(any OpenAI-compatible server)"
+            )
+        config = llm
+        return lambda: LLMPlanner(body, memory, config, affordances)
+    raise LociError(f"unknown planner {name!r} (known: {', '.join(PLANNERS)})")
