@@ -25,7 +25,7 @@ from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from memory_core import Layer, Memory
 from memory_core.convention import camera_to_ros, size_to_ros, to_ros
 from perception.bag_images import camera_info_msg, image_fields
-from sim.render import CameraFrame, segmentation
+from sim.render import CameraFrame, rep118_depth, segmentation
 from sim.world import World
 
 __all__ = ["MSG_DIR", "EpisodeRecorder", "loci_typestore"]
@@ -82,7 +82,7 @@ class EpisodeRecorder:
         hdr = self._header(t, "camera_optical")
         image = T["sensor_msgs/msg/Image"]
         rgb = image(header=hdr, **image_fields(frame.rgb, "rgb8"))
-        depth = image(header=hdr, **image_fields(frame.depth, "32FC1"))
+        depth = image(header=hdr, **image_fields(rep118_depth(frame.depth), "32FC1"))
         info = camera_info_msg(T, hdr, frame.intrinsics)
         pos, q = camera_to_ros(frame.world_from_camera)
         tf = T["tf2_msgs/msg/TFMessage"](

@@ -60,14 +60,20 @@ class MemoryService:
         self.store.close()
 
     def screen(
-        self, batch: Sequence[ObjectObservation]
+        self, batch: Sequence[ObjectObservation], frame: str | None = None
     ) -> tuple[list[ObjectObservation], list[str]]:
         """Split a batch from a topic into what this memory can take and one line per
-        observation it refuses (implausible coordinates), so one bad observation does not
-        cost the others."""
+        observation it refuses (in another frame than ``frame``, implausible coordinates),
+        so one bad observation does not cost the others."""
         accepted: list[ObjectObservation] = []
         refused: list[str] = []
         for i, obs in enumerate(batch):
+            if frame is not None and obs.source_frame != frame:
+                refused.append(
+                    f"observation {i} ({obs.label!r}) is in frame {obs.source_frame!r}, "
+                    f"not the memory's frame {frame!r} (no transform is applied)"
+                )
+                continue
             try:
                 self.memory.graph.check_plausible(
                     f"observation {i} ({obs.label!r})", obs.position, obs.box

@@ -18,15 +18,13 @@ import dataclasses
 import logging
 import math
 
-import numpy as np
-
 from embodiment.body import BodyState, FloorPlan, RGBDFrame, Sensed
 from embodiment.errors import BodyError
 from embodiment.grid import OccupancyGrid
 from embodiment.skills import Skill, StepResult
 from memory_core import Box3D, Layer, ObjectObservation, Pose, ViewVolume
 from memory_core.types import StateValue
-from sim.render import render
+from sim.render import render, rep118_depth
 from sim.world import SimObject, World
 
 __all__ = ["SENSING_MODES", "BuiltinBody", "gt_observations"]
@@ -216,10 +214,8 @@ class BuiltinBody:
         labels = tuple(
             w.objects[o].object_type if o in w.objects else "" for o in frame.instance_ids
         )
-        depth = frame.depth.copy()
-        depth[~np.isfinite(depth)] = np.nan  # REP 118: no return is NaN
         return RGBDFrame(
-            depth=depth,
+            depth=rep118_depth(frame.depth),
             intrinsics=frame.intrinsics,
             world_from_camera=frame.world_from_camera,
             t=self.clock,

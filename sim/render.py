@@ -43,6 +43,13 @@ class CameraFrame:
     """4x4 pose of the camera (OpenCV axes) in the world."""
 
 
+def rep118_depth(depth: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Depth as a ROS 32FC1 image carries it (REP 118): metres, NaN where there is no
+    valid depth (the renderer marks those 0, and 0 would read as a distance)."""
+    valid = np.isfinite(depth) & (depth > 0)
+    return np.where(valid, depth, np.nan).astype(np.float32)
+
+
 def camera_pose(world: World, horizon_deg: float = 30.0) -> NDArray[np.float64]:
     pose = np.eye(4)
     pose[:3, :3] = _rotation(world.agent_yaw, horizon_deg)

@@ -362,6 +362,13 @@ def test_a_canceled_goal_stops_after_the_current_skill(tmp_path: Path, rclpy_con
             assert handle is not None and handle.accepted
             while len(feedback) < 3:
                 rclpy.spin_once(client.node, timeout_sec=0.1)
+            # A second goal while busy is rejected at once, not accepted and aborted.
+            second = client.action.send_goal_async(
+                ExecuteInstruction.Goal(task_json=json.dumps(task_to_json(task)))
+            )
+            rclpy.spin_until_future_complete(client.node, second, timeout_sec=30)
+            assert second.result() is not None and not second.result().accepted
+            assert "goal rejected: already executing" in system.log("planner_node")
             cancel = handle.cancel_goal_async()
             rclpy.spin_until_future_complete(client.node, cancel, timeout_sec=30)
             done = handle.get_result_async()
@@ -417,11 +424,17 @@ def test_memory_node_survives_poison(tmp_path: Path, rclpy_context: None) -> Non
             )
             assert not inf.success and "radius" in inf.message
             pub = client.node.create_publisher(ObjectObservationArray, "observations", RELIABLE)
-            good = ObjectObservation("Bread", (2.0, 0.9, 2.0), object_id="Bread|1")
-            far = ObjectObservation("Cup", (2.0e5, 0.9, 2.0), object_id="Cup|1")
-            msg = conv.observations_to_msg([good, far], 1.0, "map", "z")
+            good = ObjectObservation(
+                "Bread", (2.0, 0.9, 2.0), source_frame="map", object_id="Bread|1"
+            )
+            far = ObjectObservation("Cup", (2.0e5, 0.9, 2.0), source_frame="map", object_id="Cup|1")
+            odom = ObjectObservation(
+                "Fork", (1.0, 0.9, 2.0), source_frame="odom", object_id="Fork|1"
+            )
+            msg = conv.observations_to_msg([good, far, odom], 1.0, "map", "z")
             huge = conv.observation_to_msg(
-                ObjectObservation("Egg", (1.0, 1.0, 1.0), object_id="Egg|1"), "z"
+                ObjectObservation("Egg", (1.0, 1.0, 1.0), source_frame="map", object_id="Egg|1"),
+                "z",
             )
             huge.position.x = 1e300
             msg.observations.append(huge)
@@ -431,8 +444,10 @@ def test_memory_node_survives_poison(tmp_path: Path, rclpy_context: None) -> Non
                 rclpy.spin_once(client.node, timeout_sec=0.5)
                 assert time.monotonic() < deadline, system.log("memory_node")
             log = system.log("memory_node")
-            assert "rejected observation 2 ('Egg')" in log and "plausible extent" in log
-            assert not client.query("label", "Cup").nodes and not client.query("label", "Egg").nodes
+            assert "rejected observation 3 ('Egg')" in log and "plausible extent" in log
+            assert "in frame 'odom', not the memory's frame 'map'" in log
+            for label in ("Cup", "Egg", "Fork"):
+                assert not client.query("label", label).nodes
             near = client.query("near", "", 5)
             assert near.success
             system.check_alive()

@@ -56,3 +56,17 @@ def test_fridge_contents_appear_only_once_opened(registry: SceneRegistry) -> Non
     opened = render(world)
     seen = {opened.instance_ids[i] for i in np.unique(opened.instance) if i >= 0}
     assert egg in seen
+
+
+def test_invalid_depth_is_nan_for_ros_images(registry: SceneRegistry) -> None:
+    """REP 118: beyond the range (here 1 m) there is no depth: NaN, never 0."""
+    from sim.render import rep118_depth
+
+    world = World(registry.load("FloorPlan1"), registry.affordances)
+    frame = render(world, 80, 60, max_depth_m=1.0)
+    assert (frame.depth == 0).any()  # the renderer marks no-return pixels 0
+    ros = rep118_depth(frame.depth)
+    assert ros.dtype == np.float32 and not (ros == 0).any()
+    assert np.array_equal(np.isnan(ros), frame.depth == 0)
+    valid = frame.depth > 0
+    assert np.array_equal(ros[valid], frame.depth[valid])

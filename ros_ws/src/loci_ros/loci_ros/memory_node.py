@@ -57,7 +57,13 @@ class MemoryNode(LifecycleNode):
             "convention of a new memory: 'ros' (z up) or 'ai2thor' (y up, the built-in "
             "simulator); a loaded store keeps its own",
         )
-        self.frame_id = declare(self, "frame_id", "map", "frame of the published scene graph")
+        self.frame_id = declare(
+            self,
+            "frame_id",
+            "map",
+            "frame of the memory: observations in another frame are refused; the scene graph "
+            "is published in it",
+        )
         self.autostart = declare(
             self, "autostart", True, "configure and activate at start (no lifecycle manager)"
         )
@@ -175,7 +181,7 @@ class MemoryNode(LifecycleNode):
             self.get_logger().warning("observations dropped: the memory node is not active")
             return
         batch, bad = conv.observations_from_msg(msg, self.up_axis)
-        batch, refused = self.service.screen(batch)
+        batch, refused = self.service.screen(batch, self.frame_id)
         bad.extend(refused)
         for line in bad:
             self.get_logger().warning(f"rejected {line}")

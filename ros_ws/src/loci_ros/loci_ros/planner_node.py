@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 from loci_msgs.action import ExecuteInstruction
 from loci_msgs.srv import CommitMemory, ExecuteSkill, GetMemory, ResetWorld
-from rclpy.action.server import ActionServer, CancelResponse, ServerGoalHandle
+from rclpy.action.server import ActionServer, CancelResponse, GoalResponse, ServerGoalHandle
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
@@ -94,6 +94,7 @@ class PlannerNode(Node):
             "execute_instruction",
             self._execute,
             callback_group=ReentrantCallbackGroup(),
+            goal_callback=self._on_goal,
             cancel_callback=lambda _goal: CancelResponse.ACCEPT,
         )
 
@@ -132,6 +133,13 @@ class PlannerNode(Node):
             raise RemoteError(f"reset_world gave no state: {res.message}")
         state: dict[str, Any] = orjson.loads(res.world_state_json)
         return state
+
+    def _on_goal(self, _request: ExecuteInstruction.Goal) -> GoalResponse:
+        # A busy planner says no at once, instead of accepting a goal it would abort.
+        if self.busy.locked():
+            self.get_logger().warning("goal rejected: already executing an instruction")
+            return GoalResponse.REJECT
+        return GoalResponse.ACCEPT
 
     def _execute(self, goal: ServerGoalHandle) -> ExecuteInstruction.Result:
         result = ExecuteInstruction.Result()

@@ -35,7 +35,7 @@ from memory_core import LociError
 from memory_core.convention import camera_to_ros, to_ros
 from perception.bag_images import image_fields
 from sim import SceneRegistry, Skill
-from sim.render import CameraFrame, render, segmentation
+from sim.render import CameraFrame, render, rep118_depth, segmentation
 from sim.server import SimServer, parse_task_json
 
 __all__ = ["SimNode", "main"]
@@ -147,7 +147,7 @@ class SimNode(Node):
         self.frames += 1
         h = conv.header(t, "camera_optical")
         k = frame.intrinsics
-        depth = np.where(np.isfinite(frame.depth), frame.depth, 0.0)
+        depth = rep118_depth(frame.depth)
         mask, labels, ids = segmentation(frame, world)
         info = CameraInfo(
             header=h,
