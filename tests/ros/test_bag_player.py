@@ -60,3 +60,43 @@ def test_recorded_bag_through_perception_into_memory(
     print(f"\nplayed through the nodes: {len(nodes)} fused, P {precision:.3f} R {recall:.3f}")
     assert precision >= 0.9 and recall >= 0.8
     assert "played" in system.log("bag_player")
+
+
+def _hostile_bag(path: Path) -> Path:
+    """A ROS 2 MCAP bag whose only topic has the type ``this/msg/Foo``: a player that imports
+    the module a type names would run ``import this`` (it prints the Zen of Python)."""
+    from rosbags.rosbag2 import StoragePlugin, Writer
+    from rosbags.typesys import Stores, get_types_from_msg, get_typestore
+
+    store = get_typestore(Stores.ROS2_JAZZY)
+    store.register(get_types_from_msg("int32 x", "this/msg/Foo"))
+    writer = Writer(path, version=9, storage_plugin=StoragePlugin.MCAP)
+    writer.open()
+    conn = writer.add_connection("/zen", "this/msg/Foo", typestore=store)
+    writer.write(conn, 1, store.serialize_cdr(store.types["this/msg/Foo"](x=1), "this/msg/Foo"))
+    writer.close()
+    return path
+
+
+def test_unplayable_bags_are_refused_clearly(tmp_path: Path, rclpy_context: None) -> None:
+    from loci_ros.system import LociSystem
+
+    from tests.conftest import DATA
+
+    evo = DATA / "ros_bags" / "evo_testdata"
+    cases = [
+        (evo / "tf_example_ros2", "no topic of a type installed here"),  # tf2_msgs: no wheel
+        (evo / "tf_example.bag", "is a ROS 1 bag"),
+        (_hostile_bag(tmp_path / "hostile"), "no interface package 'this' is installed"),
+        (tmp_path / "absent.mcap", "no bag at"),
+    ]
+    for n, (bag, message) in enumerate(cases):
+        work = tmp_path / f"run{n}"
+        work.mkdir()
+        with LociSystem(work, {"bag_player": {"bag": str(bag), "clock": False}}) as system:
+            player = system.start("bag_player")
+            assert player.wait(timeout=60) == 1, system.log("bag_player")
+            log = system.log("bag_player")
+            del system.procs["bag_player"]
+        assert message in log, log
+        assert "Traceback" not in log and "Beautiful is better than ugly" not in log

@@ -9,11 +9,14 @@ Only ROS 2 bags: their messages are CDR already (ROS 1 bags would need conversio
 
 from __future__ import annotations
 
+import importlib
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 import rclpy
+from ament_index_python import has_resource
 from rclpy.node import Node
 from rosbags.highlevel import AnyReader
 from rosgraph_msgs.msg import Clock
@@ -33,10 +36,23 @@ _SENSOR_TYPES = {
 }
 
 
+_MSGTYPE = re.compile(r"^([a-z][a-z0-9_]*)/msg/([A-Z][A-Za-z0-9]*)$")
+
+
 def _message_class(msgtype: str) -> Any:
-    package, kind, name = msgtype.split("/")
-    module = __import__(f"{package}.{kind}", fromlist=[name])
-    return getattr(module, name)
+    """The Python class of a message type named in a bag, found only among the installed
+    ROS interface packages (the ament index): a bag's type string is data, and importing
+    whatever module it names would run that module (``this/msg/Foo`` ran ``import this``)."""
+    m = _MSGTYPE.match(msgtype)
+    if m is None:
+        raise LookupError(f"{msgtype!r} is not a ROS 2 message type name")
+    package, name = m.groups()
+    if not has_resource("rosidl_interfaces", package):
+        raise LookupError(f"no interface package {package!r} is installed")
+    cls = getattr(importlib.import_module(f"{package}.msg"), name, None)
+    if cls is None or not hasattr(cls, "get_fields_and_field_types"):
+        raise LookupError(f"{package} has no message {name}")
+    return cls
 
 
 class BagPlayer(Node):
@@ -57,22 +73,35 @@ class BagPlayer(Node):
         if not self.bag or not Path(self.bag).exists():
             self.get_logger().error(f"no bag at {self.bag!r} (set the 'bag' parameter)")
             return 1
-        reader = AnyReader([Path(self.bag)])
-        reader.open()
         try:
+            reader = AnyReader([Path(self.bag)])
+            reader.open()
+        except Exception as exc:  # rosbags raises its own error types for damaged bags
+            self.get_logger().error(f"cannot read bag {self.bag}: {exc}")
+            return 1
+        try:
+            if not reader.is2:
+                self.get_logger().error(
+                    f"{self.bag} is a ROS 1 bag: only ROS 2 bags play as they are (CDR)"
+                )
+                return 1
             pubs: dict[str, Any] = {}
             for c in reader.connections:
                 if c.topic in pubs:
                     continue
                 try:
                     cls = _message_class(c.msgtype)
-                except (ImportError, AttributeError):
-                    self.get_logger().warning(f"{c.topic}: type {c.msgtype} not available, skipped")
+                except (LookupError, ImportError) as exc:
+                    self.get_logger().warning(f"{c.topic}: skipped ({exc})")
                     continue
                 qos = SENSOR if c.msgtype in _SENSOR_TYPES else RELIABLE
                 if c.topic in ("/tf_static", "/scene_graph/markers"):
                     qos = LATCHED
                 pubs[c.topic] = self.create_publisher(cls, c.topic, qos)
+            if not pubs:
+                # rosbags reads every connection when given none: stop here instead.
+                self.get_logger().error(f"{self.bag}: no topic of a type installed here")
+                return 1
             clock_pub = self.create_publisher(Clock, "/clock", RELIABLE) if self.clock else None
             deadline = time.monotonic() + 30.0
             while sum(p.get_subscription_count() > 0 for p in pubs.values()) < self.wait_for:
