@@ -12,6 +12,7 @@ ground truth (``sim.tasks``).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,6 +130,78 @@ def _predicate(d: Any, where: str) -> Predicate:
     )
 
 
+_COORD_LIMIT_M = 1.0e4
+"""Largest |coordinate| a task's initial poses may use (a house, not a continent)."""
+
+
+def _number(value: Any, where: str, limit: float = _COORD_LIMIT_M) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{where} must be a number, got {value!r}")
+    f = float(value)
+    if not math.isfinite(f) or abs(f) > limit:
+        raise ValueError(f"{where} must be finite and within +-{limit:g}, got {value!r}")
+    return f
+
+
+def _xyz(value: Any, where: str) -> None:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{where} must be an object with x, y, z")
+    for axis in ("x", "y", "z"):
+        _number(value.get(axis), f"{where}.{axis}")
+
+
+def _entries(init: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    value = init.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(e, Mapping) for e in value):
+        raise ValueError(f"init.{key} must be a list of objects")
+    return value
+
+
+def _check_init(init: Any) -> dict[str, Any]:
+    """The ``init`` block, checked once here so that no later stage (``bench``, ``run``,
+    the simulator's set-up) meets a malformed value."""
+    if init is None:
+        return {}
+    if not isinstance(init, Mapping):
+        raise ValueError(f"'init' must be an object, got {type(init).__name__}")
+    for key in ("object_poses", "moves"):
+        for i, pose in enumerate(_entries(init, key)):
+            where = f"init.{key}[{i}]"
+            name = pose.get("objectName")
+            if not isinstance(name, str) or not name.strip():
+                raise ValueError(f"{where}.objectName must be a non-empty string")
+            check_text(f"{where}.objectName", name)
+            _xyz(pose.get("position"), f"{where}.position")
+            if pose.get("rotation") is not None:
+                _xyz(pose["rotation"], f"{where}.rotation")
+    for i, t in enumerate(_entries(init, "object_toggles")):
+        if not isinstance(t.get("objectType"), str) or not isinstance(t.get("isOn"), bool):
+            raise ValueError(f"init.object_toggles[{i}] needs objectType (text) and isOn (bool)")
+    for i, o in enumerate(_entries(init, "openness")):
+        if not isinstance(o.get("objectId"), str) or not o["objectId"]:
+            raise ValueError(f"init.openness[{i}].objectId must be a non-empty string")
+        _number(o.get("openness"), f"init.openness[{i}].openness", 1.0)
+        if o["openness"] < 0:
+            raise ValueError(f"init.openness[{i}].openness must be in [0, 1]")
+    agent = init.get("agent")
+    if agent is not None:
+        if not isinstance(agent, Mapping):
+            raise ValueError("init.agent must be an object with x, z (and rotation)")
+        _number(agent.get("x"), "init.agent.x")
+        _number(agent.get("z"), "init.agent.z")
+        if "rotation" in agent:
+            _number(agent["rotation"], "init.agent.rotation", 360.0 * 100)
+    return dict(init)
+
+
+def _index(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1_000_000:
+        raise ValueError(f"'sequence_index' must be an integer in [0, 1000000), got {value!r}")
+    return value
+
+
 def parse_task(d: Mapping[str, Any]) -> Task:
     if not isinstance(d, Mapping):
         raise ValueError(f"a task must be a JSON object, got {type(d).__name__}")
@@ -142,6 +215,10 @@ def parse_task(d: Mapping[str, Any]) -> Task:
         raw = d["subgoals"]
         if not isinstance(raw, list) or not raw:
             raise ValueError("'subgoals' must be a non-empty list of predicate lists")
+        for i, sg in enumerate(raw):
+            if not isinstance(sg, list) or not sg:
+                # An empty subgoal is met by anything: "success in 0 steps" would be a lie.
+                raise ValueError(f"subgoals[{i}] must be a non-empty list of predicates")
         subgoals = tuple(
             tuple(_predicate(p, f"subgoals[{i}][{j}]") for j, p in enumerate(sg))
             for i, sg in enumerate(raw)
@@ -160,12 +237,12 @@ def parse_task(d: Mapping[str, Any]) -> Task:
         instruction=str(d.get("instruction", "")),
         subgoals=subgoals,
         ordered=ordered,
-        init=dict(d.get("init", {})),
+        init=_check_init(d.get("init")),
         task_type=str(d.get("task_type", "")),
         source=str(d.get("source", "")),
         reference_plan=tuple(d.get("reference_plan", ())),
         sequence=str(d.get("sequence", "")),
-        sequence_index=int(d.get("sequence_index", 0)),
+        sequence_index=_index(d.get("sequence_index", 0)),
     )
 
 
