@@ -54,6 +54,11 @@ class SQLiteStore:
 
     # ------------------------------------------------------------------ opening
     def _open(self, synchronous: str) -> sqlite3.Connection:
+        # Only a file this store creates gets the schema: an existing file that is not a
+        # Loci store (even an empty or 1-byte one) is someone else's and is left alone.
+        existed = self.path.exists()
+        if existed and not self.path.is_file():
+            raise StoreError(f"{self.path} is not a file")
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
         except sqlite3.Error as exc:
@@ -73,6 +78,13 @@ class SQLiteStore:
                 raise ForeignStoreError(
                     f"{self.path} is a SQLite database of another application "
                     f"(application_id={app_id:#x}); refusing to touch it"
+                )
+            if existed:
+                conn.close()
+                raise ForeignStoreError(
+                    f"{self.path} exists but is not a Loci store (an empty file, or one that "
+                    "is not a database); refusing to write into it: remove it or choose "
+                    "another path"
                 )
             self._create(conn)
         elif version != SCHEMA_VERSION:

@@ -222,3 +222,12 @@ def test_failed_batch_rolls_back(tmp_path: Path) -> None:
         )
     assert {n.id for n in store.load().nodes} == {"a"}
     store.close()
+
+
+@pytest.mark.parametrize("content", [b"", b"x"], ids=["empty", "one-byte"])
+def test_an_existing_file_that_is_not_a_store_is_left_alone(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "notes.db"
+    path.write_bytes(content)
+    with pytest.raises(StoreError, match=r"not a Loci store|not a readable SQLite"):
+        SQLiteStore(path)
+    assert path.read_bytes() == content
