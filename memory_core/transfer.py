@@ -13,7 +13,7 @@ from typing import Any
 from memory_core.errors import InvalidInputError
 from memory_core.snapshot import ChangeSet, MemorySnapshot
 from memory_core.store import codec
-from memory_core.types import SceneNode
+from memory_core.types import COORDINATE_LIMIT_M, SceneNode, check_bounded
 
 __all__ = [
     "changes_from_json",
@@ -45,6 +45,29 @@ def _encode(c: ChangeSet) -> str:
     )
 
 
+def _meta(value: Any, what: str) -> dict[str, Any] | None:
+    """A graph or STM meta record from another process, checked before it is merged (a
+    malformed one once stopped the memory node)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidInputError(f"{what} must be an object, got {type(value).__name__}")
+    counter = value.get("id_counter", 0)
+    if isinstance(counter, bool) or not isinstance(counter, int) or not 0 <= counter < 1 << 62:
+        raise InvalidInputError(f"{what}.id_counter must be an integer >= 0, got {counter!r}")
+    polys = value.get("room_polygons", {})
+    if not isinstance(polys, dict):
+        raise InvalidInputError(f"{what}.room_polygons must map room ids to outlines")
+    for room_id, poly in polys.items():
+        if not isinstance(poly, list) or len(poly) < 3:
+            raise InvalidInputError(f"{what}.room_polygons[{room_id!r}] needs >= 3 points")
+        for point in poly:
+            if not isinstance(point, list) or len(point) != 2:
+                raise InvalidInputError(f"{what}.room_polygons[{room_id!r}] has a bad point")
+            check_bounded(f"{what}.room_polygons[{room_id!r}]", point, COORDINATE_LIMIT_M)
+    return value
+
+
 def _decode(text: str | bytes, what: str) -> ChangeSet:
     try:
         d = codec.loads(text)
@@ -63,9 +86,9 @@ def _decode(text: str | bytes, what: str) -> ChangeSet:
             edges=tuple(codec.edge_from(tuple(r)) for r in d["edges"]),
             episodes=tuple(codec.episode_from(r[0], r[1]) for r in d["episodes"]),
             events=tuple(codec.event_from(r[0], r[1], r[2], r[3]) for r in d["events"]),
-            graph_meta=d["graph_meta"],
+            graph_meta=_meta(d["graph_meta"], "graph_meta"),
             stm_entries=None if stm is None else tuple(codec.stm_from(r[0], r[1]) for r in stm),
-            stm_meta=d["stm_meta"],
+            stm_meta=_meta(d["stm_meta"], "stm_meta"),
         )
     except InvalidInputError:
         raise

@@ -28,7 +28,7 @@ _log = logging.getLogger(__name__)
 def parse_task_json(text: str) -> Task:
     try:
         return parse_task(json.loads(text))
-    except (json.JSONDecodeError, ValueError, TypeError) as exc:
+    except (json.JSONDecodeError, ValueError, TypeError, RecursionError) as exc:
         raise TaskFormatError(f"bad task: {exc}") from exc
 
 

@@ -3,6 +3,7 @@ change sets, and answers queries; bad input changes nothing."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,38 @@ def test_apply_changes_removes_and_refuses_what_does_not_fit(tmp_path: Path) -> 
     ok = ChangeSet(nodes=(dataclasses.replace(again.memory.graph.node("a"), label="Apple"),))
     assert again.memory.apply_changes(ok).nodes[0].id == "a"
     again.close()
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        {"graph_meta": [1, 2, 3]},
+        {"graph_meta": {"id_counter": "abc"}},
+        {"graph_meta": {"id_counter": -1}},
+        {"graph_meta": {"room_polygons": [1]}},
+        {"graph_meta": {"room_polygons": {"r": [[0, 0], [1, 0]]}}},
+        {"graph_meta": {"room_polygons": {"r": [[0, 0], [1, 0], ["a", 1]]}}},
+        {"graph_meta": {"room_polygons": {"r": [[0, 0], [1, 0], [1e300, 1]]}}},
+        {"stm_meta": "abc"},
+    ],
+    ids=range(8),
+)
+def test_malformed_meta_in_a_commit_is_refused_and_changes_nothing(
+    tmp_path: Path, meta: dict[str, object]
+) -> None:
+    from memory_core import InvalidInputError, Memory, ObjectObservation
+    from memory_core.service import MemoryService
+    from memory_core.transfer import changes_to_json
+
+    memory = Memory()
+    memory.observe([ObjectObservation("Apple", (1.0, 0.9, 2.0), object_id="Apple|1")])
+    service = MemoryService(memory, tmp_path / "m.db")
+    try:
+        before = service.memory.snapshot()
+        payload = json.loads(changes_to_json(service.memory.pending_changes()))
+        payload.update(meta)
+        with pytest.raises(InvalidInputError, match="meta"):
+            service.commit_json(service.revision, json.dumps(payload))
+        assert service.memory.snapshot() == before
+    finally:
+        service.close()

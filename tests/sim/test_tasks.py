@@ -112,3 +112,19 @@ def test_bad_task_files_name_the_line(tmp_path: Path, registry: SceneRegistry) -
     task = parse_task({"id": "d", "scene": "FloorPlan1", "goal": [{"object": "Toilet"}]})
     with pytest.raises(TaskFormatError, match="no Toilet in scene FloorPlan1"):
         make_world(task, registry)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[1, 2, 3]", "null", '"str"', "{", "[" * 50_000 + "]" * 50_000,
+     '{"id": "t", "scene": "FloorPlan1", "goal": [{"object": "Apple"}], "init": {"agent": 3}}',
+     '{"id": "t", "scene": "FloorPlan1", "subgoals": [[]]}'],
+    ids=range(7),
+)  # fmt: skip
+def test_task_json_over_the_wire_is_refused_clearly(text: str) -> None:
+    """What sim_node's reset_world and planner_node's goals parse: one error type."""
+    from sim.server import parse_task_json
+    from sim.tasks import TaskFormatError
+
+    with pytest.raises(TaskFormatError, match="bad task"):
+        parse_task_json(text)
