@@ -22,15 +22,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from loci.episodes import run_in_world
 from memory_core import ObjectState, ShortTermMemory
-from planners.executive import Executive
 from planners.llm import LLMConfig
 from planners.observe import MEMORY_MODES, new_memory
-from planners.registry import planner_factory
-from sim.body import SENSING_MODES, BuiltinBody
+from sim.body import SENSING_MODES
 from sim.episode import apply_init, make_world
 from sim.registry import SceneRegistry
-from sim.tasks import Task, WorldScorer, parse_task, task_to_json
+from sim.tasks import Task, parse_task, task_to_json
 from sim.world import World
 
 __all__ = ["run_suite", "totals"]
@@ -86,12 +85,7 @@ def _run_group(
         before = memory.stm.stats
         _stm_probe(world, memory.stm, task)
         after = memory.stm.stats
-        body, scorer = BuiltinBody(world, sensing), WorldScorer(task, world)
-        make = planner_factory(
-            "llm" if llm is not None else "symbolic", body, memory, registry.affordances, llm
-        )
-        executive = Executive(body, memory, registry.affordances, planner=make)
-        result = executive.run(task, scorer)
+        result = run_in_world(world, memory, task, registry, llm=llm, sensing=sensing)
         row = dataclasses.asdict(result)
         row.pop("summaries")
         row.update(

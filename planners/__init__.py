@@ -6,14 +6,13 @@ built-in simulator, AI2-THOR, robots) at :mod:`embodiment`'s body interface and 
 only memory and the body's own state.
 """
 
-from planners.critic import BeliefTracker, believed_count
+from planners.critic import believed_count
 from planners.executive import EpisodeResult, ExecConfig, Executive, Scorer
 from planners.observe import MEMORY_MODES, add_floor_plan, ingest_sensed, new_memory
 from planners.symbolic import PlanFailedError, SymbolicPlanner
 
 __all__ = [
     "MEMORY_MODES",
-    "BeliefTracker",
     "EpisodeResult",
     "ExecConfig",
     "Executive",

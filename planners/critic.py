@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from embodiment.body import BodyState
-from embodiment.tasks import Predicate, Task
+from embodiment.tasks import Predicate
 from memory_core import Layer, Memory, SceneNode
 from memory_core.geometry import vertical
 
-__all__ = ["BeliefTracker", "believed_count", "believed_goal_conditions", "candidates", "holds"]
+__all__ = ["believed_count", "candidates", "holds", "satisfying"]
 
 _THINGS = (Layer.OBJECT, Layer.RECEPTACLE)
 FLOOR_LEVEL_M = 0.0
@@ -90,38 +90,3 @@ def believed_count(pred: Predicate, memory: Memory, body: BodyState) -> int:
     """How many of the ``count`` required objects memory believes are there."""
     n = sum(1 for node in candidates(pred, memory) if holds(pred, node, memory, body))
     return min(n, pred.count)
-
-
-def believed_goal_conditions(preds: Sequence[Predicate], memory: Memory, body: BodyState) -> float:
-    total = sum(p.count for p in preds)
-    return sum(believed_count(p, memory, body) for p in preds) / total if total else 0.0
-
-
-class BeliefTracker:
-    """The goal checker's bookkeeping on beliefs: ordered subgoals are credited when
-    memory first believes them reached; unordered goals are judged on the current beliefs."""
-
-    def __init__(self, task: Task) -> None:
-        self.task = task
-        self.credited = 0
-
-    def update(self, memory: Memory, body: BodyState) -> None:
-        subgoals = self.task.subgoals
-        if not self.task.ordered:
-            return
-        while self.credited < len(subgoals) and all(
-            believed_count(p, memory, body) == p.count for p in subgoals[self.credited]
-        ):
-            self.credited += 1
-
-    def success(self, memory: Memory, body: BodyState) -> bool:
-        if self.task.ordered:
-            self.update(memory, body)
-            return self.credited == len(self.task.subgoals)
-        return all(believed_count(p, memory, body) == p.count for p in self.task.subgoals[0])
-
-    def goal_conditions(self, memory: Memory, body: BodyState) -> float:
-        if self.task.ordered:
-            self.update(memory, body)
-            return self.credited / len(self.task.subgoals)
-        return believed_goal_conditions(self.task.subgoals[0], memory, body)

@@ -160,13 +160,13 @@ class Executive:
     def _believed(self, pred: Predicate) -> int:
         return believed_count(pred, self.memory, self.body.state())
 
-    def begin(self, task: Task, tag: str = "") -> str:
+    def begin(self, task: Task) -> str:
         """Start an episode: reset counters, put the body's floor plan and what it senses
         now into memory. Returns the episode id."""
         self.steps, self.distance_m = 0, 0.0
         # A new instant: what this episode senses is newer than anything before it.
         self.clock = max(self.clock, self._last_time()) + 1.0
-        episode = f"{task.task_id}@{tag}{self.clock:g}"
+        episode = f"{task.task_id}@{self.clock:g}"
         self.memory.episodic.begin_episode(episode, task.instruction, self.clock, task.scene)
         self.memory.stm.set_task_context(task.object_types())
         add_floor_plan(self.memory, self.body.floor_plan())

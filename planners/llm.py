@@ -28,7 +28,7 @@ import jsonschema
 
 from embodiment.affordances import Affordances
 from embodiment.body import Body
-from embodiment.skills import SKILLS, Skill, StepResult
+from embodiment.skills import NO_TARGET, SKILLS, Skill, StepResult
 from embodiment.tasks import Predicate, Task
 from memory_core import Layer, Memory
 from planners.base import Plan, PlanFailedError
@@ -40,7 +40,7 @@ from planners.validate import validate
 __all__ = ["LLMConfig", "LLMError", "LLMPlanner"]
 
 log = logging.getLogger(__name__)
-_NO_TARGET = ("drop", "look_around", "done")
+_NO_TARGET = (*NO_TARGET, "done")
 
 
 def _prompt_template() -> str:
@@ -117,14 +117,11 @@ class LLMPlanner:
 
     def run(self, task: Task, scorer: Scorer | None = None) -> EpisodeResult:
         """Run one episode through the executive with this planner (a planner runs one:
-        its client is closed at the end)."""
-        try:
-            executive = Executive(
-                self.body, self.memory, self.aff, on_step=self.on_step, planner=lambda: self
-            )
-            return executive.run(task, scorer)
-        finally:
-            self.client.close()
+        the executive closes it, and its client, at the end)."""
+        executive = Executive(
+            self.body, self.memory, self.aff, on_step=self.on_step, planner=lambda: self
+        )
+        return executive.run(task, scorer)
 
     def program(self, pred: Predicate, task: Task) -> Plan:
         """Ask the model for the next skill towards ``pred`` (the current subgoal of the

@@ -72,14 +72,14 @@ def frame_observations(
     return list(result.observations)
 
 
-def ingest_sensed(memory: Memory, sensed: Sensed | None, t: float) -> list[str]:
-    """Fuse what a body sensed into memory at time ``t``; returns the node ids seen.
+def ingest_sensed(memory: Memory, sensed: Sensed | None, t: float) -> None:
+    """Fuse what a body sensed into memory at time ``t``.
 
     A support the memory has never seen (not in this batch, not in the graph) is
     dropped from the observation: memory learns what holds a thing by seeing it.
     """
     if sensed is None:
-        return []
+        return
     batch = list(sensed.observations)
     for frame in sensed.frames:
         batch.extend(frame_observations(frame, t))
@@ -91,5 +91,4 @@ def ingest_sensed(memory: Memory, sensed: Sensed | None, t: float) -> list[str]:
         else dataclasses.replace(o, parent_id=None)
         for o in batch
     ]
-    report = memory.observe(batch, t=t, view=sensed.view)
-    return list(report.node_ids)
+    memory.observe(batch, t=t, view=sensed.view)

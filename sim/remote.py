@@ -3,11 +3,10 @@
 :class:`MirrorWorld` is a :class:`World` on the same scene (the static map: rooms,
 navigable grid, furniture) whose :meth:`step` is sent to the real world — a simulator
 bridge over ROS — and whose dynamic state is replaced by the state the real world
-returns. Everything the planner and the critic read is then the mirror's, in step with
-the real world after every skill, so the executive runs unchanged.
-
-On a robot no world state comes back; a mirror then knows only its map, and the
-executive's critic (which reads world state) cannot judge goals: not supported here.
+returns, in step with the real world after every skill. The executive drives it as a
+``sim.body.BuiltinBody`` (its critic reads memory, never the mirror); the goal checker
+scores the episode on the mirror's state. A robot returns no world state: it needs a body
+of its own over actions, not a mirror.
 """
 
 from __future__ import annotations

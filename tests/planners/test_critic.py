@@ -5,7 +5,7 @@ from __future__ import annotations
 from embodiment import BodyState, Skill, StepResult
 from embodiment.tasks import parse_task
 from memory_core import Layer, Memory, ObjectObservation, Pose
-from planners.critic import BeliefTracker, believed_count
+from planners.critic import believed_count
 from planners.effects import skill_effects
 from planners.observe import new_memory
 
@@ -72,23 +72,3 @@ def test_successful_skills_become_beliefs_and_failures_do_not() -> None:
     mem.observe(skill_effects(put, holding, mem, 4.0), t=4.0)
     assert mem.graph.support_of(MUG) == (FRIDGE, mem.graph.support_of(EGG)[1])  # type: ignore[index]
     assert believed_count(_pred(object="Mug", **{"in": "Fridge"}), mem, IDLE) == 1
-
-
-def test_ordered_subgoals_are_credited_as_believed_reached() -> None:
-    mem = _memory()
-    task = parse_task(
-        {
-            "id": "t",
-            "scene": "s",
-            "subgoals": [
-                [{"object": "Fridge", "state": {"isOpen": True}}],
-                [{"object": "Fridge", "state": {"isOpen": False}}],
-            ],
-        }
-    )
-    beliefs = BeliefTracker(task)
-    assert not beliefs.success(mem, IDLE) and beliefs.goal_conditions(mem, IDLE) == 0.0
-    mem.observe(skill_effects(StepResult(Skill("open", FRIDGE), True), IDLE, mem, 2), t=2)
-    beliefs.update(mem, IDLE)
-    mem.observe(skill_effects(StepResult(Skill("close", FRIDGE), True), IDLE, mem, 3), t=3)
-    assert beliefs.success(mem, IDLE) and beliefs.goal_conditions(mem, IDLE) == 1.0

@@ -104,3 +104,24 @@ def test_rgbd_sensing_runs_the_loop_through_perception(registry: SceneRegistry) 
         ids = [n.id for n in memory.graph.nodes(Layer.OBJECT)]
         assert ids and not any(i in world.objects for i in ids)  # memory's own ids only
     assert successes >= 3
+
+
+def test_without_a_scorer_the_critic_judges_the_episode(registry: SceneRegistry) -> None:
+    """A robot has no ground truth: success and GC are the critic's verdicts."""
+    task = parse_task(
+        {
+            "id": "o",
+            "scene": "FloorPlan1",
+            "subgoals": [
+                [{"object": "Fridge", "state": {"isOpen": True}}],
+                [{"object": "Egg", "held": True}],
+            ],
+        }
+    )
+    world = make_world(task, registry)
+    result = Executive(BuiltinBody(world), new_memory(), registry.affordances).run(task)
+    assert result.success and result.goal_conditions == 1.0
+    assert result.critic_checks >= 2 and result.critic_disagreements == 0  # no scorer to ask
+    # And the world agrees with the critic's verdict.
+    assert world.objects[next(o for o in world.objects if o.startswith("Fridge"))].is_open
+    assert world.held is not None and world.objects[world.held].object_type == "Egg"
