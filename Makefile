@@ -31,7 +31,7 @@ $(VENV)/.stamp-ros: pyproject.toml $(VENV)/.stamp-run
 	$(PIP) install -e ".[ros]"
 	@touch $@
 
-ros_ws/install/.stamp: $(VENV)/.stamp-ros $(shell find ros_ws/src -type f -not -name '*.pyc')
+ros_ws/install/.stamp: $(VENV)/.stamp-ros $(shell find ros_ws/src ros_ws/interfaces -type f -not -name '*.pyc')
 	ros_ws/build.sh $(VENV)
 	@touch $@
 

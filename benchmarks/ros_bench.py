@@ -6,10 +6,11 @@ object types and sizes from a ProcTHOR house, moved a little each time so every 
 changes the memory) published to the memory node, until its SceneGraphUpdate for that
 change arrives: conversion, fusion, the SQLite commit and both DDS hops. Median of 60.
 
-``step_overhead_ratio``: the default task 1 (51 skills, 1,269 primitive steps), run
-through the nodes (planner → execute_skill on the sim node, world state back, memory
-committed to the memory node after every skill) vs the in-process executive, in the same
-process run: wall time per skill through ROS / wall time per skill in process.
+``step_overhead_ratio``: the default task 1 (51 skills), run through the nodes (planner →
+nav2's navigate_to_pose or execute_skill on the sim node, a ``sense`` after each
+navigation, memory committed to the memory node after every skill) vs the in-process
+executive, in the same process run: wall time per skill through ROS / wall time per skill
+in process.
 """
 
 from __future__ import annotations

@@ -9,18 +9,30 @@ Bodies are created by name (:mod:`embodiment.registry`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from embodiment.grid import OccupancyGrid
 from embodiment.skills import Skill, StepResult
-from memory_core import ObjectObservation, PinholeIntrinsics, Pose, ViewVolume
+from memory_core import InvalidInputError, ObjectObservation, PinholeIntrinsics, Pose, ViewVolume
 from memory_core.geometry import horizontal
+from memory_core.types import COORDINATE_LIMIT_M, check_text
 
-__all__ = ["Body", "BodyState", "Door", "FloorPlan", "RGBDFrame", "Room", "Sensed"]
+__all__ = [
+    "Body",
+    "BodyState",
+    "Door",
+    "FloorPlan",
+    "RGBDFrame",
+    "Room",
+    "Sensed",
+    "floor_plan_from_json",
+    "floor_plan_to_json",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +102,70 @@ class FloorPlan:
     name: str
     rooms: tuple[Room, ...]
     doors: tuple[Door, ...] = ()
+
+
+def floor_plan_to_json(plan: FloorPlan) -> dict[str, Any]:
+    return {
+        "name": plan.name,
+        "rooms": [
+            {"id": r.room_id, "type": r.room_type, "polygon": [list(p) for p in r.polygon]}
+            for r in plan.rooms
+        ],
+        "doors": [
+            {
+                "id": d.door_id,
+                "rooms": [d.room_a, d.room_b],
+                "center": list(d.center),
+                "half_width": d.half_width,
+            }
+            for d in plan.doors
+        ],
+    }
+
+
+def floor_plan_from_json(data: Any) -> FloorPlan:
+    """A floor plan from :func:`floor_plan_to_json`'s form; a defect is an
+    ``InvalidInputError`` naming it."""
+    try:
+        rooms = tuple(
+            Room(
+                _text(r["id"]),
+                _text(r["type"]),
+                tuple((_num(p[0]), _num(p[1])) for p in r["polygon"]),
+            )
+            for r in data["rooms"]
+        )
+        doors = tuple(
+            Door(
+                _text(d["id"]),
+                _text(d["rooms"][0]),
+                _text(d["rooms"][1]),
+                (_num(d["center"][0]), _num(d["center"][1])),
+                _num(d["half_width"]),
+            )
+            for d in data.get("doors", [])
+        )
+        plan = FloorPlan(_text(data["name"]), rooms, doors)
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise InvalidInputError(f"malformed floor plan: {type(exc).__name__}: {exc}") from exc
+    for room in plan.rooms:
+        if len(room.polygon) < 3:
+            raise InvalidInputError(f"room {room.room_id} needs a polygon of 3 or more points")
+    return plan
+
+
+def _text(v: Any) -> str:
+    if not isinstance(v, str) or not v:
+        raise InvalidInputError(f"expected a non-empty string, got {v!r}")
+    return check_text("floor plan text", v)
+
+
+def _num(v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        raise InvalidInputError(f"expected a finite number, got {v!r}")
+    if abs(v) > COORDINATE_LIMIT_M:
+        raise InvalidInputError(f"coordinate {v} is beyond {COORDINATE_LIMIT_M} m")
+    return float(v)
 
 
 class Body(Protocol):

@@ -45,7 +45,11 @@ class Skill:
     """What memory believes the target is (its type): with ``position``, what a body that
     does not know memory's ids grounds the target by (its own detector at that place)."""
     position: tuple[float, float, float] | None = None
-    """Where memory believes the target is, in the body's world frame."""
+    """Where memory believes the target is, in the body's world frame. For a ``point:``
+    navigation: the place to face on arrival."""
+    size: tuple[float, float, float] | None = None
+    """The extent of memory's box around the target (a body that navigates by poses
+    stands within reach of that footprint)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ __all__ = [
     "check_types_exist",
     "load_tasks",
     "parse_task",
+    "parse_task_json",
     "task_to_json",
 ]
 
@@ -314,3 +315,12 @@ def check_types_exist(task: Task, scene_types: Iterable[str]) -> None:
             raise TaskFormatError(
                 f"task {task.task_id}: no {'/'.join(p.in_types)} in scene {task.scene}"
             )
+
+
+def parse_task_json(text: str) -> Task:
+    """One task from its JSON text (a goal's ``task_json``); any defect is a
+    :class:`TaskFormatError` naming it."""
+    try:
+        return parse_task(json.loads(text))
+    except (json.JSONDecodeError, ValueError, TypeError, RecursionError) as exc:
+        raise TaskFormatError(f"bad task: {exc}") from exc

@@ -1,6 +1,7 @@
 """Loci on a robot: perception_node fed by the robot's camera, memory_node (ROS
-convention), and optionally planner_node, which needs the robot to serve
-loci_msgs/srv/ExecuteSkill and ResetWorld (not provided here: unverified on hardware).
+convention), and optionally planner_node, which needs the robot to serve nav2's
+navigate_to_pose, loci_msgs/action/ExecuteSkill and a latched /map (sim_node serves the same
+in simulation; not verified on hardware).
 
     ros2 launch launch/robot.launch.py depth_topic:=/camera/aligned_depth/image_raw \
         camera_info_topic:=/camera/aligned_depth/camera_info masks_topic:=/segmenter/masks \
@@ -37,7 +38,10 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument(
             "with_planner",
             default_value="false",
-            description="start planner_node (the robot must serve execute_skill/reset_world)",
+            description=(
+                "start planner_node (the robot must serve nav2's navigate_to_pose, "
+                "execute_skill and /map)"
+            ),
         )
     )
     remaps = [(default, LaunchConfiguration(name)) for name, (default, _t) in TOPICS.items()]
@@ -47,6 +51,10 @@ def generate_launch_description() -> LaunchDescription:
             *args,
             loci_node("perception_node", remappings=remaps),
             loci_node("memory_node", {"store_path": LaunchConfiguration("store_path")}),
-            loci_node("planner_node", condition=IfCondition(LaunchConfiguration("with_planner"))),
+            loci_node(
+                "planner_node",
+                {"up_axis": "z"},
+                condition=IfCondition(LaunchConfiguration("with_planner")),
+            ),
         ]
     )

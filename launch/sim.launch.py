@@ -36,6 +36,6 @@ def generate_launch_description() -> LaunchDescription:
                 "memory_node",
                 {"world_convention": "ai2thor", "store_path": LaunchConfiguration("store_path")},
             ),
-            loci_node("planner_node", {"data_root": data}),
+            loci_node("planner_node", {"facts_root": data, "reset_service": "reset_world"}),
         ]
     )

@@ -62,6 +62,7 @@ def _run_group(
     mode: str,
     llm: LLMConfig | None = None,
     sensing: str = "gt",
+    navigation: str = "poses",
 ) -> list[dict[str, Any]]:
     registry = _registry(data)
     rows = []
@@ -85,7 +86,9 @@ def _run_group(
         before = memory.stm.stats
         _stm_probe(world, memory.stm, task)
         after = memory.stm.stats
-        result = run_in_world(world, memory, task, registry, llm=llm, sensing=sensing)
+        result = run_in_world(
+            world, memory, task, registry, llm=llm, sensing=sensing, navigation=navigation
+        )
         row = dataclasses.asdict(result)
         row.pop("summaries")
         row.update(
@@ -114,9 +117,11 @@ def run_suite(
     progress: Callable[[int, int], None] | None = None,
     llm: LLMConfig | None = None,
     sensing: str = "gt",
+    navigation: str = "poses",
 ) -> dict[str, Any]:
     """Run ``tasks``; with ``llm`` the LLM planner acts instead of the symbolic one;
-    ``sensing`` is the built-in body's (``gt`` or ``rgbd``)."""
+    ``sensing`` is the built-in body's (``gt`` or ``rgbd``), ``navigation`` its way to
+    objects (``sim`` or ``poses``, see :func:`loci.episodes.run_in_world`)."""
     if mode not in MEMORY_MODES:
         raise ValueError(f"memory mode must be one of {MEMORY_MODES}, got {mode!r}")
     if sensing not in SENSING_MODES:
@@ -127,13 +132,16 @@ def run_suite(
     done = 0
     if workers <= 1:
         for g in groups:
-            rows.extend(_run_group(str(data), g, mode, llm, sensing))
+            rows.extend(_run_group(str(data), g, mode, llm, sensing, navigation))
             done += len(g)
             if progress:
                 progress(done, len(tasks))
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_run_group, str(data), g, mode, llm, sensing) for g in groups]
+            futures = [
+                pool.submit(_run_group, str(data), g, mode, llm, sensing, navigation)
+                for g in groups
+            ]
             for fut in as_completed(futures):
                 part = fut.result()
                 rows.extend(part)
@@ -144,6 +152,7 @@ def run_suite(
     rows.sort(key=lambda r: order[r["task_id"]])
     out = totals(rows, time.perf_counter() - start, mode)
     out["sensing"] = sensing
+    out["navigation"] = navigation
     return {"tasks": rows, "totals": out}
 
 

@@ -43,12 +43,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     registry = SceneRegistry(_data(args))
     registry.load(args.scene)  # unknown scene: a clear error before anything runs
     _suite_body(args.body)
-    if args.ros and (
-        llm is not None or args.tasks or args.record or args.memory != "on" or args.sensing != "gt"
-    ):
-        raise LociError(
-            "--ros runs the default episode with the symbolic planner and gt sensing only"
-        )
+    if args.ros and (llm is not None or args.tasks or args.record or args.memory != "on"):
+        raise LociError("--ros runs the default episode with the symbolic planner only")
     tasks = Path(args.tasks) if args.tasks else None
     if tasks is not None:
         load_tasks(tasks)  # a bad task file: a clear error before anything runs
@@ -60,7 +56,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.ros:
         from loci.ros_run import run_through_ros
 
-        ros = run_through_ros(registry, args.scene, out, args.seed, _say)
+        ros = run_through_ros(registry, args.scene, out, args.seed, _say, args.sensing)
         _say(f"memory (the memory node's store): {ros.store}")
         return 0 if ros.first_success and ros.second_success else 1
     result = run_main_job(
@@ -189,7 +185,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     progress = None if args.quiet else print_progress
     reports = {
         (m if len(sensings) == 1 else f"{m}/{x}"): run_suite(
-            tasks, data, m, args.workers, progress, llm, x
+            tasks, data, m, args.workers, progress, llm, x, args.navigation
         )
         for m in modes
         for x in sensings
@@ -377,6 +373,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--sensing",
         default="gt",
         help="gt|rgbd, or both comma-separated to compare in one run (gt,rgbd)",
+    )
+    bench.add_argument(
+        "--navigation",
+        default="poses",
+        choices=["sim", "poses"],
+        help="poses: to poses computed from memory and the map, as a robot's nav2 (and "
+        "planner_node over ROS) does; sim: the simulator walks to the object's true place",
     )
     bench.add_argument("--body", default="builtin", help="the body to act with (builtin)")
     bench.add_argument("--workers", type=int, default=1, help="worker processes")

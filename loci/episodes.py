@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from embodiment.approach import ApproachNavigation
+from embodiment.body import Body
 from embodiment.skills import Skill, StepResult
 from embodiment.tasks import Task
-from memory_core import Memory
+from memory_core import LociError, Memory
 from planners.executive import EpisodeResult, Executive
 from planners.llm import LLMConfig
 from planners.registry import planner_factory
@@ -19,7 +21,9 @@ from sim.registry import SceneRegistry
 from sim.tasks import WorldScorer
 from sim.world import World
 
-__all__ = ["run_in_world"]
+__all__ = ["NAVIGATION_MODES", "run_in_world"]
+
+NAVIGATION_MODES = ("sim", "poses")
 
 
 def run_in_world(
@@ -30,9 +34,22 @@ def run_in_world(
     on_step: Callable[[Skill, StepResult], None] | None = None,
     llm: LLMConfig | None = None,
     sensing: str = "gt",
+    navigation: str = "poses",
 ) -> EpisodeResult:
-    """Run ``task`` with the symbolic planner (or, with ``llm``, the LLM planner)."""
-    body, scorer = BuiltinBody(world, sensing), WorldScorer(task, world)
+    """Run ``task`` with the symbolic planner (or, with ``llm``, the LLM planner).
+
+    ``navigation``: ``sim`` goes to objects and rooms by the simulator's own rule (true
+    footprints, the task's interaction poses); ``poses`` by poses computed from memory and
+    the map (:class:`~embodiment.approach.ApproachNavigation`), as a robot's nav2 does and
+    as ``planner_node`` does over ROS.
+    """
+    if navigation not in NAVIGATION_MODES:
+        raise LociError(f"navigation must be one of {NAVIGATION_MODES}, got {navigation!r}")
+    builtin = BuiltinBody(world, sensing)
+    body: Body = builtin
+    if navigation == "poses":
+        body = ApproachNavigation(builtin, builtin.reach_m)
+    scorer = WorldScorer(task, world)
     make = planner_factory(
         "llm" if llm is not None else "symbolic", body, memory, registry.affordances, llm
     )

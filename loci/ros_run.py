@@ -35,8 +35,16 @@ class RosRunResult:
 
 
 def run_through_ros(
-    registry: SceneRegistry, scene: str, out: Path, seed: int, say: Callable[[str], None]
+    registry: SceneRegistry,
+    scene: str,
+    out: Path,
+    seed: int,
+    say: Callable[[str], None],
+    sensing: str = "gt",
 ) -> RosRunResult:
+    """The main job's two tasks through the nodes. ``gt``: the planner's sensed
+    observations are memory's only source; ``rgbd``: perception_node is the only thing that
+    turns frames into observations (the planner fuses its per-frame reports)."""
     try:
         from loci_ros.system import LociClient, LociSystem, sim_overrides
     except ImportError as exc:
@@ -49,22 +57,25 @@ def run_through_ros(
     work = out.resolve() / "ros"  # the nodes run in it: every path they get is absolute
     work.mkdir(parents=True, exist_ok=False)  # in a run folder claimed for this run
     store = work / "memory.db"
-    overrides = sim_overrides(store, registry.data)
+    overrides = sim_overrides(store, registry.data, sensing)
     first = default_first_task(registry, scene, seed)
+    nodes: tuple[str, ...] = ("sim_node", "memory_node", "planner_node")
+    if sensing == "rgbd":
+        nodes = ("sim_node", "perception_node", "memory_node", "planner_node")
     with LociSystem(work, overrides) as system:
-        # Ground-truth sensing: the planner's observations are memory's only writer. A
-        # perception_node fed by the camera would write too, at times the run does not
-        # control, and the run would no longer be the in-process one step for step.
-        system.start_all(("sim_node", "memory_node", "planner_node"))
+        system.start_all(nodes)
         client = LociClient("loci_run")
         try:
             client.wait_ready(60, system)
             say(f"nodes up (ROS_DOMAIN_ID {os.environ.get('ROS_DOMAIN_ID')}); logs in {work}")
             say(f"task 1 in {scene}: {first.instruction}")
             o1 = client.execute(json.dumps(task_to_json(first)), first.instruction)
-            say(f"task 1: {'success' if o1.success else 'FAILED'}, {o1.steps} steps ({o1.summary})")
+            # The simulator counts primitive steps (nav2 navigation reports none).
+            state = json.loads(client.world_state().world_state_json)
+            steps1 = int(state["steps_taken"])
+            say(f"task 1: {'success' if o1.success else 'FAILED'}, {steps1} steps ({o1.summary})")
             world = World(registry.load(scene), registry.affordances)
-            world.set_state(json.loads(client.world_state().world_state_json))
+            world.set_state(state)
             memory = new_memory()
             memory.restore(snapshot_from_json(client.memory_snapshot().snapshot_json))
             second = second_task(world, memory, first, registry)
@@ -72,11 +83,13 @@ def run_through_ros(
                 raise LociError("the memory node holds no object that a second task could use")
             say(f"task 2: {second.instruction} (needs things seen in task 1)")
             o2 = client.execute(json.dumps(task_to_json(second)), second.instruction)
+            state = json.loads(client.world_state().world_state_json)
+            steps2 = int(state["steps_taken"]) - steps1
             say(
-                f"task 2: {'success' if o2.success else 'FAILED'}, {o2.steps} steps; found "
+                f"task 2: {'success' if o2.success else 'FAILED'}, {steps2} steps; found "
                 f"{o2.memory_hits} thing(s) in memory"
             )
             system.check_alive()
         finally:
             client.close()
-    return RosRunResult(o1.success, o1.steps, o2.success, o2.steps, o2.memory_hits, store)
+    return RosRunResult(o1.success, steps1, o2.success, steps2, o2.memory_hits, store)

@@ -55,9 +55,14 @@ class Memory:
         t: float | None = None,
         view: ViewVolume | None = None,
         expected_ids: Iterable[str] | None = None,
+        absent_ids: Iterable[str] | None = None,
     ) -> IngestReport:
-        """Fuse observations into the scene graph and refresh their short-term states."""
-        report = ingest(self.graph, batch, t, view, expected_ids, self.catalog)
+        """Fuse observations into the scene graph and refresh their short-term states.
+
+        ``expected_ids`` should have been seen (each miss lowers confidence);
+        ``absent_ids`` were looked for where memory believed them and are not there (gone
+        at once). Neither applies to what this batch saw or a closed container hides."""
+        report = ingest(self.graph, batch, t, view, expected_ids, self.catalog, absent_ids)
         for node_id in report.node_ids:
             node = self.graph.node(node_id)
             support = self.graph.support_of(node_id)

@@ -7,7 +7,8 @@ matched to present nodes of the same label inside a distance gate, with cost
 distance + (1 - 3D IoU) + embedding distance, solved jointly (Hungarian).
 Negative evidence: nodes that should have been seen (inside the given view or
 listed as expected) but were not lose confidence and are eventually marked
-gone rather than silently kept.
+gone rather than silently kept; nodes looked for where they were believed
+(``absent_ids``) and not seen are gone at once.
 """
 
 from __future__ import annotations
@@ -279,12 +280,14 @@ def ingest(
     view: ViewVolume | None = None,
     expected_ids: Iterable[str] | None = None,
     catalog: ObjectCatalog | None = None,
+    absent_ids: Iterable[str] | None = None,
 ) -> IngestReport:
     """Fuse one batch of observations into ``graph`` (see the module doc)."""
     _validate(graph, batch)
     expected = set(expected_ids or ())
-    for node_id in expected:
-        graph.node(node_id)
+    absent = set(absent_ids or ())
+    for node_id in expected | absent:
+        graph.node(node_id)  # an unknown id fails here, before anything changes
     now = t if t is not None else max((o.timestamp for o in batch), default=0.0)
 
     hinted = {i: o.object_id for i, o in enumerate(batch) if o.object_id is not None}
@@ -356,11 +359,12 @@ def ingest(
             expected.update(n.id for (_d, n), ok in zip(candidates, inside, strict=True) if ok)
     missed: list[str] = []
     gone: list[str] = []
-    for node_id in sorted(expected - seen):
+    for node_id in sorted((expected | absent) - seen):
         node = graph.node(node_id)
         if not node.present or _hidden(graph, node_id):
             continue
-        conf = node.confidence * graph.config.miss_decay
+        # Looked for where it was believed and not there: gone at once, not decayed.
+        conf = 0.0 if node_id in absent else node.confidence * graph.config.miss_decay
         if conf < graph.config.gone_threshold:
             graph.remove_edges(node_id, (Relation.IN, Relation.ON, Relation.NEAR))
             graph.update_node(

@@ -54,7 +54,8 @@ def perceive_messages(
     mask = decode_image(masks_msg.mask)
     if mask.ndim != 2 or mask.dtype != np.uint16:
         raise FrameError(f"instance mask must be mono16/16UC1, got {masks_msg.mask.encoding!r}")
-    labels = {i + 1: str(label) for i, label in enumerate(masks_msg.labels)}
+    # An instance without a label is background to the segmenter (walls, floor): ignored.
+    labels = {i + 1: str(label) for i, label in enumerate(masks_msg.labels) if label}
     ids = {i + 1: str(oid) for i, oid in enumerate(masks_msg.object_ids) if oid}
     t = stamp_ns(depth_msg.header) * 1e-9
     result = observations_from_frame(

@@ -151,7 +151,8 @@ class Executive:
             return skill
         node = graph.node(skill.target)
         where = node.box.center if node.box is not None else node.position
-        return dataclasses.replace(skill, label=node.label, position=where)
+        size = node.box.size if node.box is not None else None
+        return dataclasses.replace(skill, label=node.label, position=where, size=size)
 
     def _last_time(self) -> float:
         events = self.memory.episodic.events()
@@ -211,8 +212,17 @@ class Executive:
                     held = self.body.state().held
                     for node_id in stale:
                         if node_id != held and skills < self.config.max_skills:
-                            self.act(Skill("navigate", node_id), episode, scorer)
+                            went = self.act(Skill("navigate", node_id), episode, scorer)
                             skills += 1
+                            graph = self.memory.graph
+                            if (
+                                went.success
+                                and node_id in graph
+                                and graph.node(node_id).last_seen < self.clock
+                            ):
+                                # Stood within reach facing where it was, and it is not
+                                # there (a closed container's content is exempt).
+                                self.memory.observe([], t=self.clock, absent_ids=[node_id])
                     if self._believed(pred) == pred.count:
                         continue
                 for attempt in range(self.config.max_replans + 1):

@@ -21,7 +21,13 @@ for pair in "/opt/python/cp311-cp311/include/python3.11=$pyinc" \
   fi
 done
 
+# nav2_msgs has no wheel: unless the venv holds one, build interfaces/nav2_msgs, nav2's
+# NavigateToPose action alone with nav2's own definition (a robot's nav2 serves the same).
+bases=(src)
+[ -d "$venv/share/nav2_msgs" ] || bases+=(interfaces)
+
 export PATH="$venv/bin:$PATH" CMAKE_PREFIX_PATH="$venv" AMENT_PREFIX_PATH="$venv"
 cd "$here"
 colcon --log-level warning build --symlink-install --event-handlers console_direct- \
+  --base-paths "${bases[@]}" \
   --cmake-args -DPython3_EXECUTABLE="$py" -DBUILD_TESTING=OFF

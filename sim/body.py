@@ -98,6 +98,11 @@ class BuiltinBody:
         """Simulator id -> the memory id a skill grounded to it (rgbd)."""
         self._as_sim: dict[str, str] = {}
 
+    @property
+    def reach_m(self) -> float:
+        """How far from an object's footprint the agent can interact with it."""
+        return self.world.config.interaction_distance_m
+
     # ------------------------------------------------------------------ state and maps
     def state(self) -> BodyState:
         w = self.world

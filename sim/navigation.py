@@ -92,7 +92,10 @@ class GridNav:
             heading = new
         if face is not None:
             end = cells[-1]
-            target = round(_yaw_of(face[0] - end[0], face[1] - end[1]) / 90) * 90 % 360
+            # Rounded to 1e-6 first: a heading that crossed a wire (a quaternion) lands on
+            # the same side of a 45° tie as the exact one.
+            quarter = round(_yaw_of(face[0] - end[0], face[1] - end[1]) / 90, 6)
+            target = round(quarter) * 90 % 360
             turns += turns_between(heading, target)
             heading = float(target)
         return Path(cells, len(cells) - 1, turns, heading)

@@ -448,6 +448,8 @@ class World:
                 return self._fail(skill, f"bad navigation point {target!r} (want point:x,z)")
             goal_cell = self.nav.key((px, pz))
             cands = [goal_cell] if goal_cell in dist else []
+            if skill.position is not None:  # a pose: arrive facing that place
+                face = (skill.position[0], skill.position[2])
         elif room is not None:
             cands = [c for c in dist if self.room_of_point(*self.nav.xz(c)) == room[0]]
         elif target in self.objects:

@@ -27,27 +27,26 @@ KEYS = {
 
 
 def test_lifelong_with_memory_needs_fewer_steps_on_revisits(registry: SceneRegistry) -> None:
-    tasks = [
-        t
-        for t in load_suite("lifelong", registry.data)
-        if t.sequence
-        in (
-            "lifelong/FloorPlan21",
-            "lifelong/FloorPlan221",
-            "lifelong/FloorPlan321",
-            "lifelong/FloorPlan421",
-        )
-    ]
+    # The whole suite (100 tasks, ~1 s): with navigation by poses from memory, as a robot
+    # navigates, memory's gain on revisits is small (1.12x when measured; it was 3.1x when
+    # the simulator walked to an object's true place, which a robot cannot), and single
+    # sequences go either way (where the agent stands after the last task differs).
+    tasks = load_suite("lifelong", registry.data)
     full = run_suite(tasks, registry.data, "full", workers=2)
-    none = run_suite(tasks, registry.data, "none", workers=1)
+    none = run_suite(tasks, registry.data, "none", workers=2)
     assert KEYS | {"revisit_mean_steps"} <= set(full["totals"])
     assert [r["task_id"] for r in full["tasks"]] == [t.task_id for t in tasks]
     ratio = none["totals"]["revisit_mean_steps"] / full["totals"]["revisit_mean_steps"]
     print(
-        f"\nlifelong (4 sequences) revisit steps: none {none['totals']['revisit_mean_steps']:.1f}"
+        f"\nlifelong revisit steps: none {none['totals']['revisit_mean_steps']:.1f}"
         f" / full {full['totals']['revisit_mean_steps']:.1f} = {ratio:.2f}x"
     )
-    assert ratio > 1.5
+    assert ratio > 1.05
+    hits = {
+        name: sum(r["memory_hits"] for r in report["tasks"] if r["sequence_index"] > 0)
+        for name, report in (("full", full), ("none", none))
+    }
+    assert hits["full"] > hits["none"]  # what earlier episodes saw was used
     # The loop judged predicates from memory; the goal checker scored from outside.
     for report in (full, none):
         assert report["totals"]["critic_checks"] > 0

@@ -133,8 +133,8 @@ def test_move_changes_position_support_and_change_index(catalog: ObjectCatalog) 
     assert apple.id in {n.id for n in graph.contents(table.id)}
 
 
-def test_negative_evidence_marks_missing_objects_gone() -> None:
-    graph = SceneGraph(SceneGraphConfig(up_axis="y", miss_decay=0.5, gone_threshold=0.2))
+def _mug_and_apple(graph: SceneGraph) -> None:
+    """A mug at +x and an apple at -x, seen at t=0."""
     ingest(
         graph,
         [
@@ -143,6 +143,11 @@ def test_negative_evidence_marks_missing_objects_gone() -> None:
         ],
         t=0.0,
     )
+
+
+def test_negative_evidence_marks_missing_objects_gone() -> None:
+    graph = SceneGraph(SceneGraphConfig(up_axis="y", miss_decay=0.5, gone_threshold=0.2))
+    _mug_and_apple(graph)
     view = ViewVolume(
         origin=(0.0, 0.9, 0.0), forward=(1.0, 0.0, 0.0), half_fov_deg=40, max_range_m=3
     )
@@ -162,6 +167,26 @@ def test_negative_evidence_marks_missing_objects_gone() -> None:
     # Seen again: back, with its confidence restored upward.
     r = ingest(graph, [ObjectObservation("Mug", (1.0, 0.9, 0.0), object_id="mug")], t=9.0)
     assert graph.node("mug").present and r.matched == ("mug",)
+
+
+def test_absent_is_gone_at_once_unless_seen_or_hidden() -> None:
+    graph = SceneGraph(SceneGraphConfig(up_axis="y", miss_decay=0.5, gone_threshold=0.2))
+    _mug_and_apple(graph)
+    # Looked for where it was believed, not there: gone in one step, not decayed.
+    r = ingest(graph, [], t=1.0, absent_ids=["mug"])
+    assert r.gone == ("mug",) and not graph.node("mug").present
+    # Listed absent but seen in the same batch: the observation wins.
+    r = ingest(
+        graph,
+        [ObjectObservation("Apple", (-1.0, 0.9, 0.0), object_id="apple")],
+        absent_ids=["apple"],
+    )
+    assert graph.node("apple").present and not r.gone
+    # An unknown id is refused before anything changes.
+    before = graph.node("apple")
+    with pytest.raises(UnknownNodeError):
+        ingest(graph, [ObjectObservation("Cup", (0.0, 0.9, 0.0))], absent_ids=["ghost"])
+    assert graph.node("apple") == before and not graph.find_by_label("Cup")
 
 
 def test_closed_container_hides_contents() -> None:

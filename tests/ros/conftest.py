@@ -63,8 +63,10 @@ def rclpy_context() -> Iterator[None]:
     rclpy.try_shutdown()
 
 
-def sim_overrides(workdir: Path, **extra: dict[str, object]) -> dict[str, dict[str, object]]:
+def sim_overrides(
+    workdir: Path, sensing: str = "gt", **extra: dict[str, object]
+) -> dict[str, dict[str, object]]:
     """The simulator set-up with its store in ``workdir`` and the real scene data."""
     from loci_ros.system import sim_overrides as overrides
 
-    return overrides(workdir / "memory.db", DATA, **extra)
+    return overrides(workdir / "memory.db", DATA, sensing, **extra)

@@ -42,6 +42,27 @@ def _udp_addresses(pid: int) -> set[str]:
     return out
 
 
+def _logger(log: list[str]) -> Any:
+    """An on_step that logs each skill as the planner node's feedback names it."""
+
+    def on_step(skill: Any, step: Any) -> None:
+        name = f"{skill.name} {skill.target or ''}".strip()
+        log.append(f"{name} {'ok' if step.success else 'failed'}")
+
+    return on_step
+
+
+def _execute_as_logged(
+    client: Any, system: Any, task: Any, log: list[str], steps_before: int = 0
+) -> tuple[Any, int]:
+    """Run ``task`` through the planner node; its skills must be ``log``'s. Returns the
+    outcome and the primitive steps the simulator counted for it."""
+    out = client.execute(json.dumps(task_to_json(task)))
+    assert out.skill_log == tuple(log), system.log("planner_node")[-3000:]
+    steps = json.loads(client.world_state().world_state_json)["steps_taken"]
+    return out, steps - steps_before
+
+
 def _latched_graph(client: Any, timeout_s: float = 10.0, min_revision: int = 0) -> Any:
     """Subscribe now (late) to the latched scene graph and return the first message of at
     least ``min_revision`` (the graph goes out at most every graph_period_s)."""
@@ -69,10 +90,14 @@ def test_instruction_through_the_nodes_matches_in_process(
     registry = SceneRegistry(DATA)
     first = default_first_task(registry, SCENE, 0)
     world, memory = make_world(first, registry), new_memory()
-    r1 = run_in_world(world, memory, first, registry)
+    log1: list[str] = []
+    log2: list[str] = []
+    r1 = run_in_world(world, memory, first, registry, _logger(log1))
+    steps1 = world.steps_taken
     second = second_task(world, memory, first, registry)
     assert second is not None
-    r2 = run_in_world(world, memory, second, registry)
+    r2 = run_in_world(world, memory, second, registry, _logger(log2))
+    assert r1.steps == steps1 and r2.steps == world.steps_taken - steps1
 
     # All four nodes run; the camera is off so that perception (tested below) cannot race
     # the planner's commits and the outcome is deterministic.
@@ -82,8 +107,10 @@ def test_instruction_through_the_nodes_matches_in_process(
         client = LociClient("test_client")
         try:
             client.wait_ready(60, system)
-            o1 = client.execute(json.dumps(task_to_json(first)))
-            assert (o1.success, o1.steps, o1.skills, o1.memory_hits) == (
+            # Skill for skill, through nav2's NavigateToPose and ExecuteSkill actions; the
+            # simulator counts the primitive steps (nav2 reports none).
+            o1, sim_steps1 = _execute_as_logged(client, system, first, log1)
+            assert (o1.success, sim_steps1, o1.skills, o1.memory_hits) == (
                 r1.success,
                 r1.steps,
                 r1.skills,
@@ -105,8 +132,12 @@ def test_instruction_through_the_nodes_matches_in_process(
             after = client.memory_snapshot().snapshot_json
             assert json.loads(after)["nodes"] == json.loads(before)["nodes"]
             # ...and the next task uses it: the same steps as in process, not a search.
-            o2 = client.execute(json.dumps(task_to_json(second)))
-            assert (o2.success, o2.steps, o2.memory_hits) == (r2.success, r2.steps, r2.memory_hits)
+            o2, sim_steps2 = _execute_as_logged(client, system, second, log2, sim_steps1)
+            assert (o2.success, sim_steps2, o2.memory_hits) == (
+                r2.success,
+                r2.steps,
+                r2.memory_hits,
+            )
             assert o2.memory_hits > 0
 
             # A subscriber that joins now still gets the scene graph; the query service answers.
@@ -120,6 +151,40 @@ def test_instruction_through_the_nodes_matches_in_process(
             assert not bad.success and "unknown query kind" in bad.message
             context = client.query("context", second.instruction)
             assert context.success and "Pillow" in context.context
+            system.check_alive()
+        finally:
+            client.close()
+
+
+@pytest.mark.slow
+def test_rgbd_instruction_through_the_nodes_matches_in_process(
+    tmp_path: Path, rclpy_context: None
+) -> None:
+    """Camera sensing through ROS: sim_node publishes each skill's rendered frames,
+    perception_node is the only thing that turns them into observations, the planner fuses
+    each frame's report: the same skills, outcomes and steps as the in-process rgbd loop."""
+    from loci_ros.system import LociClient, LociSystem
+
+    registry = SceneRegistry(DATA)
+    task = default_first_task(registry, "FloorPlan1", 0)
+    world, memory = make_world(task, registry), new_memory()
+    log: list[str] = []
+    direct = run_in_world(world, memory, task, registry, _logger(log), sensing="rgbd")
+    assert direct.skills > 3
+
+    overrides = sim_overrides(tmp_path, "rgbd")
+    with LociSystem(tmp_path, overrides) as system:
+        system.start_all(("sim_node", "perception_node", "memory_node", "planner_node"))
+        client = LociClient("test_rgbd")
+        try:
+            client.wait_ready(60, system)
+            out, steps = _execute_as_logged(client, system, task, log)
+            assert (out.success, steps, out.skills) == (direct.success, direct.steps, direct.skills)
+            # The committed memory holds what perception saw: types, no simulator ids.
+            nodes = json.loads(client.memory_snapshot().snapshot_json)["nodes"]
+            objects = [(n[0], n[2]) for n in nodes if n[1] == "object"]  # id, label
+            assert {label for _id, label in objects} & set(task.object_types())
+            assert all(node_id.startswith(f"{label}#") for node_id, label in objects)
             system.check_alive()
         finally:
             client.close()
@@ -289,16 +354,25 @@ def test_perception_node_skips_bad_frames_and_goes_on(tmp_path: Path, rclpy_cont
                 while time.monotonic() < end:
                     rclpy.spin_once(node, timeout_sec=0.1)
                 assert time.monotonic() < deadline, system.log("perception_node")
-            assert not got
+            # A skipped frame is reported as an empty array with its stamp (a consumer that
+            # waits for a frame's report is never left waiting).
+            end = time.monotonic() + 1
+            while not got and time.monotonic() < end:
+                rclpy.spin_once(node, timeout_sec=0.1)
+            assert got and all(not a.observations for a in got)
+            bad_stamps = {a.header.stamp.sec for a in got}
+            assert bad_stamps <= set(range(1, int(t)))
+            got.clear()
             deadline = time.monotonic() + 20
-            while not got:
+            while not any(a.observations for a in got):
                 send(t, k.width)
                 t += 1.0
                 end = time.monotonic() + 1
-                while not got and time.monotonic() < end:
+                while not any(a.observations for a in got) and time.monotonic() < end:
                     rclpy.spin_once(node, timeout_sec=0.1)
                 assert time.monotonic() < deadline, system.log("perception_node")
-            labels_seen = {o.label for o in got[0].observations}
+            good = next(a for a in got if a.observations)
+            labels_seen = {o.label for o in good.observations}
             assert labels_seen and labels_seen <= set(labels)
             system.check_alive()
         finally:

@@ -154,26 +154,33 @@ class MemoryNode(LifecycleNode):
         assert self.service is not None
         return self.service.memory.graph.up_axis
 
+    def _stamp(self) -> float:
+        """The node clock's time: simulated time under ``use_sim_time``."""
+        return float(self.get_clock().now().nanoseconds) * 1e-9
+
     def _publish(self, changes: ChangeSet | None) -> None:
         assert self.service is not None
-        now = time.time()
         if changes is not None:
             self.update_pub.publish(
-                conv.update_to_msg(changes, self.up_axis, self.service.revision, now, self.frame_id)
+                conv.update_to_msg(
+                    changes, self.up_axis, self.service.revision, self._stamp(), self.frame_id
+                )
             )
         self.graph_dirty = True
-        if now - self.last_graph >= self.graph_period:
+        if time.monotonic() - self.last_graph >= self.graph_period:
             self._flush_graph()
 
     def _flush_graph(self) -> None:
         """The whole graph (latched) and its markers, when something changed since."""
         if not self.graph_dirty or not self.active or self.service is None:
             return
-        now = time.time()
+        stamp = self._stamp()
         graph = self.service.memory.graph
-        self.graph_pub.publish(conv.graph_to_msg(graph, self.service.revision, now, self.frame_id))
-        self.marker_pub.publish(conv.markers_msg(graph, now, self.frame_id))
-        self.graph_dirty, self.last_graph = False, now
+        self.graph_pub.publish(
+            conv.graph_to_msg(graph, self.service.revision, stamp, self.frame_id)
+        )
+        self.marker_pub.publish(conv.markers_msg(graph, stamp, self.frame_id))
+        self.graph_dirty, self.last_graph = False, time.monotonic()
 
     # ------------------------------------------------------------------ callbacks
     def _on_observations(self, msg: ObjectObservationArray) -> None:

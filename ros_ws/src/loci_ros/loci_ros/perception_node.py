@@ -4,8 +4,12 @@ In (sensor QoS): ``camera/depth/image_raw`` (32FC1 metres or 16UC1 with ``depth_
 ``camera/camera_info``, ``camera/instances`` (loci_msgs/InstanceMasks from a segmenter),
 ``camera/pose`` (PoseStamped: the camera's optical frame in ``fixed_frame``). The three
 stamped inputs are paired by header stamp (``perception.messages.StampSync``); the newest
-camera_info is used. Out: ``observations`` (loci_msgs/ObjectObservationArray, reliable).
-Frames that cannot be used are skipped, counted per reason and logged.
+camera_info is used. Out: ``output_topic`` (default ``observations``;
+loci_msgs/ObjectObservationArray, reliable), one array per complete frame, stamped with the
+frame: a frame that cannot be used gives an empty array and is counted per reason and
+logged, so a consumer waiting for a frame's observations is never left waiting.
+``reliable_inputs``: subscribe to the camera reliably (a simulator whose every frame must
+arrive) instead of with sensor QoS.
 
 Poses come as PoseStamped because tf2 has no PyPI wheel; on a robot, a one-line relay
 from TF to ``camera/pose`` (or a build with tf2_ros) provides them.
@@ -57,16 +61,18 @@ class PerceptionNode(Node):
         self.info: CameraInfo | None = None
         self.skipped: Counter[str] = Counter()
         self.published = 0
-        self.pub = self.create_publisher(ObjectObservationArray, "observations", RELIABLE)
-        self.create_subscription(CameraInfo, "camera/camera_info", self._on_info, SENSOR)
+        output = declare(self, "output_topic", "observations", "where observations go")
+        qos = RELIABLE if declare(self, "reliable_inputs", False, "camera QoS reliable") else SENSOR
+        self.pub = self.create_publisher(ObjectObservationArray, output, RELIABLE)
+        self.create_subscription(CameraInfo, "camera/camera_info", self._on_info, qos)
         self.create_subscription(
-            Image, "camera/depth/image_raw", lambda m: self._on_part("depth", m), SENSOR
+            Image, "camera/depth/image_raw", lambda m: self._on_part("depth", m), qos
         )
         self.create_subscription(
-            InstanceMasks, "camera/instances", lambda m: self._on_part("masks", m), SENSOR
+            InstanceMasks, "camera/instances", lambda m: self._on_part("masks", m), qos
         )
         self.create_subscription(
-            PoseStamped, "camera/pose", lambda m: self._on_part("pose", m), SENSOR
+            PoseStamped, "camera/pose", lambda m: self._on_part("pose", m), qos
         )
 
     def _on_info(self, msg: CameraInfo) -> None:
@@ -76,8 +82,10 @@ class PerceptionNode(Node):
         frame = self.sync.add(kind, stamp_ns(msg.header), msg)
         if frame is None:
             return
+        t = conv.seconds(frame["depth"].header.stamp)
         if self.info is None:
             self._skip("no camera_info")
+            self.pub.publish(conv.observations_to_msg([], t, self.fixed_frame, "z"))
             return
         try:
             observations = perceive_messages(
@@ -91,8 +99,8 @@ class PerceptionNode(Node):
             )
         except FrameError as exc:
             self._skip(skip_reason(exc), str(exc))
+            self.pub.publish(conv.observations_to_msg([], t, self.fixed_frame, "z"))
             return
-        t = conv.seconds(frame["depth"].header.stamp)
         self.pub.publish(conv.observations_to_msg(observations, t, self.fixed_frame, "z"))
         self.published += 1
 

@@ -1,17 +1,20 @@
 """planner_node: the closed-loop executive (``planners.executive``) as an action server.
 
-Action ``execute_instruction`` (loci_msgs/ExecuteInstruction). For each goal: the world
-is set up through ``reset_world`` (the sim node), the memory is fetched through
-``get_memory`` (the memory node), the symbolic planner runs on a
-``sim.remote.MirrorWorld`` whose skills go to ``execute_skill``, feedback follows
-every skill, and the memory's changes are committed back through ``commit_memory`` every
-``commit_every`` skills and at the end. With the same task and the same memory, the
-outcome is the in-process executive's (tested).
+Action ``execute_instruction`` (loci_msgs/ExecuteInstruction). It loads no scene and
+mirrors no world: it plans on the memory node's memory (``get_memory``, committed back
+through ``commit_memory`` every ``commit_every`` skills and at the end) and acts through a
+robot body over actions (:class:`loci_ros.ros_body.RosBody`): nav2's ``navigate_to_pose``
+to poses computed from memory and ``/map`` (:class:`embodiment.approach.ApproachNavigation`),
+``execute_skill`` for everything else. Feedback follows every skill; a cancel is honoured
+after the skill in progress; a busy planner rejects a new goal in the goal callback.
 
-``planner: llm`` puts ``planners.llm.LLMPlanner`` behind the same action: any
-OpenAI-compatible server at ``llm_base_url``; the API key is read from the environment
-variable named by ``llm_api_key_env`` (never a parameter). Either way the goal needs
-task_json: the task's predicates are what the critic checks.
+Where the body is a simulator, ``reset_service`` (``reset_world``) sets its world up for
+the goal's task first; on a robot leave it empty. ``planner: llm`` puts the LLM planner
+behind the same action: any OpenAI-compatible server at ``llm_base_url``; the API key is
+read from the environment variable named by ``llm_api_key_env`` (never a parameter).
+Either way the goal needs task_json: the task's predicates are what the critic checks.
+Object-type facts (what can be picked up, opened, put where) are read from
+``facts_root`` (the AI2-THOR metadata tables; no scene is read from it).
 """
 
 from __future__ import annotations
@@ -23,13 +26,19 @@ from typing import Any
 
 import orjson
 from loci_msgs.action import ExecuteInstruction
-from loci_msgs.srv import CommitMemory, ExecuteSkill, GetMemory, ResetWorld
+from loci_msgs.srv import CommitMemory, GetMemory, ResetWorld
 from rclpy.action.server import ActionServer, CancelResponse, GoalResponse, ServerGoalHandle
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
 
+from embodiment.affordances import Affordances
+from embodiment.approach import ApproachNavigation
+from embodiment.body import floor_plan_from_json
+from embodiment.skills import Skill, StepResult
+from embodiment.tasks import parse_task_json
 from loci_ros.params import declare
+from loci_ros.ros_body import RosBody
 from loci_ros.run import run_node
 from memory_core import LociError
 from memory_core.transfer import changes_to_json, snapshot_from_json
@@ -37,11 +46,6 @@ from planners.executive import Executive
 from planners.llm import LLMConfig
 from planners.observe import new_memory
 from planners.registry import PLANNERS, planner_factory
-from sim import SceneRegistry, Skill, StepResult
-from sim.body import BuiltinBody
-from sim.remote import MirrorWorld
-from sim.server import parse_task_json
-from sim.tasks import WorldScorer
 
 __all__ = ["PlannerNode", "main"]
 
@@ -57,17 +61,23 @@ class CanceledError(LociError):
 class PlannerNode(Node):
     def __init__(self) -> None:
         super().__init__("planner_node")
-        default_data = os.environ.get("LOCI_DATA_DIR", str(Path.cwd().parent / "shared" / "data"))
-        self.data_root = declare(
-            self, "data_root", default_data, "folder of the real scene data (the robot's map)"
+        default_facts = os.environ.get("LOCI_DATA_DIR", str(Path.cwd().parent / "shared" / "data"))
+        facts_root = declare(
+            self, "facts_root", default_facts, "folder of the object-type facts (AI2-THOR tables)"
         )
         self.timeout_s = declare(self, "service_timeout_s", 30.0, "wait for a service answer")
+        self.skill_timeout_s = declare(self, "skill_timeout_s", 120.0, "wait for one skill")
         self.commit_every = declare(
             self, "commit_every", 1, "commit memory changes every N skills (and at the end)"
+        )
+        self.reset_service = declare(
+            self, "reset_service", "", "simulation: service that sets the world up for a task"
         )
         self.keep_world = declare(
             self, "keep_world", True, "a task in the scene already loaded continues its world"
         )
+        self.up_axis = declare(self, "up_axis", "y", "the memory's up axis (y: AI2-THOR's)")
+        self.reach_m = declare(self, "reach_m", 1.5, "how far the robot's arm reaches (m)")
         self.planner = declare(self, "planner", "symbolic", "symbolic | llm")
         self.llm = LLMConfig(
             base_url=declare(self, "llm_base_url", "", "OpenAI-compatible server (planner: llm)"),
@@ -80,11 +90,35 @@ class PlannerNode(Node):
         )
         if self.planner not in PLANNERS:
             raise RemoteError(f"planner must be one of {PLANNERS}, got {self.planner!r}")
-        self.registry = SceneRegistry(self.data_root)
-        self.mirrors: dict[str, MirrorWorld] = {}
+        if self.up_axis not in ("y", "z"):
+            raise RemoteError(f"up_axis must be 'y' or 'z', got {self.up_axis!r}")
+        self.affordances = Affordances.load(facts_root)
+        observations = declare(
+            self,
+            "observations_topic",
+            "",
+            "camera sensing: where perception_node reports each frame's observations",
+        )
+        self.body = RosBody(
+            f"{self.get_name()}_body",
+            self.up_axis,
+            self.skill_timeout_s,
+            observations_topic=observations,
+        )
+        plan_file = declare(
+            self, "floor_plan_file", "", "the building's rooms and doors (JSON), on a robot"
+        )
+        if plan_file:
+            try:
+                self.body.plan = floor_plan_from_json(orjson.loads(Path(plan_file).read_bytes()))
+            except (OSError, orjson.JSONDecodeError, LociError) as exc:
+                raise RemoteError(f"floor_plan_file {plan_file}: {exc}") from exc
         clients = MutuallyExclusiveCallbackGroup()
-        self.reset_cli = self.create_client(ResetWorld, "reset_world", callback_group=clients)
-        self.skill_cli = self.create_client(ExecuteSkill, "execute_skill", callback_group=clients)
+        self.reset_cli = (
+            self.create_client(ResetWorld, self.reset_service, callback_group=clients)
+            if self.reset_service
+            else None
+        )
         self.get_cli = self.create_client(GetMemory, "get_memory", callback_group=clients)
         self.commit_cli = self.create_client(CommitMemory, "commit_memory", callback_group=clients)
         self.busy = threading.Lock()
@@ -98,6 +132,10 @@ class PlannerNode(Node):
             cancel_callback=lambda _goal: CancelResponse.ACCEPT,
         )
 
+    def destroy_node(self) -> None:
+        self.body.close()
+        super().destroy_node()
+
     def _call(self, client: Any, request: Any, attempts: int = 1) -> Any:
         """``attempts`` > 1 only for idempotent requests: a request sent while a restarted
         server is still being matched is lost, and only those may simply be sent again."""
@@ -109,30 +147,6 @@ class PlannerNode(Node):
             if response is not None:
                 return response
         raise RemoteError(f"service {name} did not answer within {self.timeout_s} s")
-
-    def _remote_step(self, skill: Skill) -> tuple[StepResult, dict[str, Any]]:
-        res = self._call(
-            self.skill_cli,
-            ExecuteSkill.Request(name=skill.name, target=skill.target or "", force=skill.force),
-        )
-        if not res.world_state_json:
-            raise RemoteError(f"execute_skill gave no world state: {res.error_message}")
-        result = StepResult(
-            skill,
-            res.success,
-            res.error_message,
-            res.primitive_steps,
-            res.distance_m,
-            tuple(res.seen),
-        )
-        return result, orjson.loads(res.world_state_json)
-
-    def _state(self) -> dict[str, Any]:
-        res = self._call(self.reset_cli, ResetWorld.Request(task_json="", keep_state=True))
-        if not res.success:
-            raise RemoteError(f"reset_world gave no state: {res.message}")
-        state: dict[str, Any] = orjson.loads(res.world_state_json)
-        return state
 
     def _on_goal(self, _request: ExecuteInstruction.Goal) -> GoalResponse:
         # A busy planner says no at once, instead of accepting a goal it would abort.
@@ -162,22 +176,23 @@ class PlannerNode(Node):
     ) -> ExecuteInstruction.Result:
         request = goal.request
         if not request.task_json:
-            raise RemoteError("the symbolic planner needs task_json (docs/tasks.md)")
+            raise RemoteError("the planner needs task_json (docs/tasks.md)")
         task = parse_task_json(request.task_json)
-        reset = self._call(
-            self.reset_cli,
-            ResetWorld.Request(task_json=request.task_json, keep_state=self.keep_world),
-        )
-        if not reset.success:
-            raise RemoteError(f"reset_world refused the task: {reset.message}")
-        mirror = self.mirrors.get(reset.scene)
-        if mirror is None:
-            spec = self.registry.load(reset.scene)
-            mirror = MirrorWorld(spec, self.registry.affordances, self._remote_step, self._state)
-            self.mirrors[reset.scene] = mirror
-        mirror.follow(orjson.loads(reset.world_state_json))
+        if self.reset_cli is not None:
+            reset = self._call(
+                self.reset_cli,
+                ResetWorld.Request(task_json=request.task_json, keep_state=self.keep_world),
+            )
+            if not reset.success:
+                raise RemoteError(f"{self.reset_service} refused the task: {reset.message}")
+            self.body.reset()  # the world may be a new one: pose, hold and map read again
+            if reset.floor_plan_json:
+                try:
+                    self.body.plan = floor_plan_from_json(orjson.loads(reset.floor_plan_json))
+                except (orjson.JSONDecodeError, LociError) as exc:
+                    raise RemoteError(f"{self.reset_service} sent a bad floor plan: {exc}") from exc
         fetched = self._call(self.get_cli, GetMemory.Request(), attempts=6)
-        memory = new_memory()
+        memory = new_memory(self.up_axis)
         memory.restore(snapshot_from_json(fetched.snapshot_json))
         revision = fetched.revision
         skills = 0
@@ -195,13 +210,17 @@ class PlannerNode(Node):
             revision = res.revision
 
         summaries: list[str] = []
+        steps = 0
 
         def on_step(skill: Skill, step: StepResult) -> None:
-            nonlocal skills
+            nonlocal skills, steps
             skills += 1
+            steps += step.primitive_steps
+            if not step.success:
+                self.get_logger().info(f"{skill.name} {skill.target}: {step.error_message}")
             feedback = ExecuteInstruction.Feedback(
                 subgoal=summaries[-1] if summaries else task.instruction,
-                step=mirror.steps_taken,
+                step=steps,
                 skill=f"{skill.name} {skill.target or ''}".strip(),
                 skill_success=step.success,
             )
@@ -211,20 +230,18 @@ class PlannerNode(Node):
             if goal.is_cancel_requested:
                 raise CanceledError(f"canceled after {skills} skills")
 
-        start_steps = mirror.steps_taken
         try:
-            # Still a mirror of the simulator's world behind the body interface: the
-            # scorer reads the mirror (a robot body over actions is the next step).
-            body, scorer = BuiltinBody(mirror), WorldScorer(task, mirror)
-            aff = self.registry.affordances
+            body = ApproachNavigation(self.body, self.reach_m)
+            aff = self.affordances
             make = planner_factory(self.planner, body, memory, aff, self.llm)
             executive = Executive(body, memory, aff, on_step=on_step, planner=make)
             summaries = executive.summaries  # the executive appends as predicates finish
-            outcome = executive.run(task, scorer)
+            # No scorer: the critic's verdicts decide (a simulator scores outside the loop).
+            outcome = executive.run(task)
         except CanceledError as exc:
             commit()  # what was seen before the cancel is still true
             goal.canceled()
-            result.steps, result.skills = mirror.steps_taken - start_steps, skills
+            result.steps, result.skills = steps, skills
             result.summary = str(exc)
             self.get_logger().info(f"{task.task_id}: {exc}")
             return result
@@ -240,8 +257,8 @@ class PlannerNode(Node):
         else:
             goal.abort()
         self.get_logger().info(
-            f"{task.task_id}: {'success' if outcome.success else 'failure'}, "
-            f"{outcome.steps} steps, {outcome.skills} skills"
+            f"{task.task_id}: {'success' if outcome.success else 'failure'} (critic), "
+            f"{outcome.skills} skills"
         )
         return result
 

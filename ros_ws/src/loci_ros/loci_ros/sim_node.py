@@ -1,19 +1,26 @@
-"""sim_node: the built-in household simulator (``sim.server.SimServer``) on ROS.
+"""sim_node: the built-in household simulator as a robot body on ROS.
 
-Services: ``reset_world`` (loci_msgs/ResetWorld: set the world up for a task) and
-``execute_skill`` (loci_msgs/ExecuteSkill: run one skill, return its result and the
-world's state for a planner's mirror). Topics (sensor QoS, ROS convention): the camera as
-``camera/color/image_raw`` (rgb8), ``camera/depth/image_raw`` (32FC1),
-``camera/camera_info``, ``camera/instances`` (loci_msgs/InstanceMasks: the simulator's
-segmentation), ``camera/pose`` (map → camera optical frame) and ``pose`` (the robot's base),
-rendered at ``camera_rate_hz`` while anyone subscribes; ``/clock`` (simulated time:
-``seconds_per_step`` per primitive action).
+It serves what a robot running nav2 and a skill server serves: ``navigate_to_pose``
+(nav2_msgs/NavigateToPose: go to the reachable cell at the goal, facing its orientation),
+``execute_skill`` (loci_msgs/ExecuteSkill: one manipulation or sensing skill on a
+:class:`sim.body.BuiltinBody`), ``/map`` (nav_msgs/OccupancyGrid, latched: the reachable
+grid). Sensing follows ``sensing``: ``gt`` returns the visible objects in the skill's
+result; ``rgbd`` publishes the skill's rendered frames on the camera topics, for
+``perception_node``. Simulation only: ``reset_world`` (loci_msgs/ResetWorld: set the world
+up for a task, or read its state for scoring).
 
-No tf2_msgs wheel exists on PyPI, so poses go out as PoseStamped, not on /tf.
+Topics (sensor QoS): ``camera/color/image_raw`` (rgb8), ``camera/depth/image_raw`` (32FC1,
+NaN where invalid, REP 118), ``camera/camera_info`` (one camera: colour and depth are
+registered), ``camera/instances`` (loci_msgs/InstanceMasks: the simulator's segmentation),
+``camera/pose`` (map → ``camera_frame``) and ``pose`` (the robot's base), rendered at
+``camera_rate_hz`` while anyone subscribes; ``/clock`` (simulated time:
+``seconds_per_step`` per primitive action). No tf2_msgs wheel exists on PyPI, so poses go
+out as PoseStamped, not on /tf.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -21,29 +28,49 @@ from typing import Any
 import numpy as np
 import orjson
 from geometry_msgs.msg import PoseStamped
+from loci_msgs.action import ExecuteSkill
 from loci_msgs.msg import InstanceMasks
-from loci_msgs.srv import ExecuteSkill, ResetWorld
+from loci_msgs.srv import ResetWorld
+from nav2_msgs.action import NavigateToPose
+from nav_msgs.msg import OccupancyGrid as GridMsg
+from rclpy.action.server import ActionServer, ServerGoalHandle
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image, RegionOfInterest
 
+from embodiment.body import RGBDFrame, floor_plan_to_json
+from embodiment.skills import SKILLS, Skill, StepResult
+from loci_ros import body_msgs as bm
 from loci_ros import conversions as conv
 from loci_ros.params import declare
-from loci_ros.qos import RELIABLE, SENSOR
+from loci_ros.qos import LATCHED, RELIABLE, SENSOR
 from loci_ros.run import run_node
 from memory_core import LociError
-from memory_core.convention import camera_to_ros, to_ros
+from memory_core.convention import camera_to_ros, quat_from_ros
 from perception.bag_images import image_fields
-from sim import SceneRegistry, Skill
-from sim.render import CameraFrame, render, rep118_depth, segmentation
+from sim import SceneRegistry
+from sim.body import SENSING_MODES, BuiltinBody
+from sim.render import render, rep118_depth, segmentation
 from sim.server import SimServer, parse_task_json
 
 __all__ = ["SimNode", "main"]
+
+_UP = "y"  # the simulator's world is AI2-THOR's
 
 
 def _image(h: Any, arr: np.ndarray[Any, Any], encoding: str) -> Image:
     fields = image_fields(arr, encoding)
     return Image(header=h, **{**fields, "data": fields["data"].tobytes()})
+
+
+def yaw_face(pose: Any) -> tuple[float, float, float, float]:
+    """A ROS goal pose as (x, z, face_x, face_z) in the simulator's floor plane: where to
+    stand and a point 1 m ahead along the goal's heading."""
+    x, _y, z = bm.pose_from_msg(pose, _UP).position
+    q = pose.orientation
+    _qx, qy, _qz, qw = quat_from_ros((q.x, q.y, q.z, q.w), _UP)
+    yaw = 2.0 * math.atan2(qy, qw)  # about +y: 0 faces +z, pi/2 faces +x
+    return x, z, x + math.sin(yaw), z + math.cos(yaw)
 
 
 class SimNode(Node):
@@ -53,6 +80,9 @@ class SimNode(Node):
         self.data_root = declare(
             self, "data_root", default_data, "folder of the real scene data (../shared/data)"
         )
+        self.sensing = declare(self, "sensing", "gt", "gt: observations in skill results; rgbd")
+        if self.sensing not in SENSING_MODES:
+            raise LociError(f"sensing must be one of {SENSING_MODES}, got {self.sensing!r}")
         self.width = declare(self, "camera_width", 320, "rendered image width (pixels)")
         self.height = declare(self, "camera_height", 240, "rendered image height (pixels)")
         rate = declare(
@@ -62,17 +92,28 @@ class SimNode(Node):
             self, "seconds_per_step", 0.5, "simulated seconds one primitive action takes"
         )
         self.frame_id = declare(self, "frame_id", "map", "world frame of the published poses")
+        camera_qos = (
+            RELIABLE
+            if declare(self, "camera_reliable", False, "camera topics reliable (every frame)")
+            else SENSOR
+        )
+        self.camera_frame = declare(
+            self, "camera_frame", "camera_color_optical_frame", "the camera's optical frame"
+        )
         self.server = SimServer(SceneRegistry(self.data_root))
+        self.body: BuiltinBody | None = None
         self.reset_srv = self.create_service(ResetWorld, "reset_world", self._on_reset)
-        self.skill_srv = self.create_service(ExecuteSkill, "execute_skill", self._on_skill)
+        self.nav_server = ActionServer(self, NavigateToPose, "navigate_to_pose", self._on_navigate)
+        self.skill_server = ActionServer(self, ExecuteSkill, "execute_skill", self._on_skill)
+        self.map_pub = self.create_publisher(GridMsg, "/map", LATCHED)
         self.clock_pub = self.create_publisher(Clock, "/clock", RELIABLE)
         self.pose_pub = self.create_publisher(PoseStamped, "pose", SENSOR)
         self.cam_pubs = {
-            "rgb": self.create_publisher(Image, "camera/color/image_raw", SENSOR),
-            "depth": self.create_publisher(Image, "camera/depth/image_raw", SENSOR),
-            "info": self.create_publisher(CameraInfo, "camera/camera_info", SENSOR),
-            "masks": self.create_publisher(InstanceMasks, "camera/instances", SENSOR),
-            "pose": self.create_publisher(PoseStamped, "camera/pose", SENSOR),
+            "rgb": self.create_publisher(Image, "camera/color/image_raw", camera_qos),
+            "depth": self.create_publisher(Image, "camera/depth/image_raw", camera_qos),
+            "info": self.create_publisher(CameraInfo, "camera/camera_info", camera_qos),
+            "masks": self.create_publisher(InstanceMasks, "camera/instances", camera_qos),
+            "pose": self.create_publisher(PoseStamped, "camera/pose", camera_qos),
         }
         self.frames = 0
         if rate > 0:
@@ -83,7 +124,7 @@ class SimNode(Node):
         world = self.server.world
         return 0.0 if world is None else world.steps_taken * self.step_s
 
-    # ------------------------------------------------------------------ services
+    # ------------------------------------------------------------------ world setup
     def _on_reset(self, req: ResetWorld.Request, res: ResetWorld.Response) -> ResetWorld.Response:
         world = self.server.world
         if not req.task_json and req.keep_state and world is not None:
@@ -96,59 +137,94 @@ class SimNode(Node):
         except LociError as exc:
             res.success, res.message = False, str(exc)
             return res
+        assert self.server.world is not None
+        if self.body is None or self.body.world is not self.server.world:
+            self.body = BuiltinBody(self.server.world, self.sensing)
+            self.map_pub.publish(bm.grid_to_msg(self.body.occupancy(), self.sim_time, "map"))
         res.success, res.scene = True, task.scene
         res.world_state_json = orjson.dumps(state).decode()
+        res.floor_plan_json = orjson.dumps(floor_plan_to_json(self.body.floor_plan())).decode()
         self._after_change()
         return res
 
-    def _on_skill(
-        self, req: ExecuteSkill.Request, res: ExecuteSkill.Response
-    ) -> ExecuteSkill.Response:
-        try:
-            result, state = self.server.execute(
-                Skill(req.name, req.target or None, bool(req.force))
+    # ------------------------------------------------------------------ actions
+    def _on_navigate(self, goal: ServerGoalHandle) -> NavigateToPose.Result:
+        result = NavigateToPose.Result()
+        if self.body is None:
+            goal.abort()
+            result.error_code, result.error_msg = NavigateToPose.Result.UNKNOWN, "no world yet"
+            return result
+        if goal.request.pose.header.frame_id not in ("", self.frame_id):
+            goal.abort()
+            result.error_code = NavigateToPose.Result.TF_ERROR
+            result.error_msg = (
+                f"goal in frame {goal.request.pose.header.frame_id!r}, not {self.frame_id!r}"
             )
-        except LociError as exc:
-            res.success, res.error_message = False, str(exc)
-            return res
-        res.success = result.success
-        res.error_message = result.error_message
-        res.primitive_steps = result.primitive_steps
-        res.distance_m = result.distance_m
-        res.seen = list(result.seen)
-        res.world_state_json = orjson.dumps(state).decode()
+            return result
+        x, z, fx, fz = yaw_face(goal.request.pose.pose)
+        skill = Skill("navigate", f"point:{x:.4f},{z:.4f}", position=(fx, 0.0, fz))
+        step = self.body.execute(skill)
         self._after_change()
-        return res
+        if step.success:
+            goal.succeed()
+        else:
+            goal.abort()
+            result.error_code, result.error_msg = NavigateToPose.Result.UNKNOWN, step.error_message
+        return result
+
+    def _on_skill(self, goal: ServerGoalHandle) -> ExecuteSkill.Result:
+        if self.body is None:
+            goal.abort()
+            return ExecuteSkill.Result(error_message="no world yet: reset_world with a task first")
+        skill = bm.skill_from_goal(goal.request, _UP)
+        if skill.name == "sense":
+            step = StepResult(skill, True, sensed=self.body.look())
+        elif skill.name not in SKILLS:
+            step = StepResult(skill, False, f"Invalid action: {skill.name}")
+        else:
+            step = self.body.execute(skill)
+        stamps = []
+        if step.sensed is not None:
+            stamps = [self._send_frame(frame) for frame in step.sensed.frames]
+        self._after_change()
+        msg = bm.result_to_msg(step, self.body.state(), _UP)
+        msg.frame_stamps = [conv.time_msg(t) for t in stamps]
+        goal.succeed()  # the skill ran; its success is in the result, as in AI2-THOR
+        return msg
 
     # ------------------------------------------------------------------ topics
     def _after_change(self) -> None:
         t = self.sim_time
         self.clock_pub.publish(Clock(clock=conv.time_msg(t)))
-        world = self.server.world
-        if world is not None:
-            x, z = world.agent_xz
-            pos = to_ros((x, 0.0, z), "y")
-            yaw = np.radians(world.agent_yaw)
-            # AI2-THOR yaw turns from +z towards +x; in ROS that is a turn from +x towards -y.
-            q = (0.0, 0.0, float(np.sin(-yaw / 2)), float(np.cos(-yaw / 2)))
-            self.pose_pub.publish(conv.pose_stamped(pos, q, t, self.frame_id))
+        if self.body is not None:
+            pose = bm.pose_to_msg(self.body.state().pose, _UP)
+            self.pose_pub.publish(PoseStamped(header=conv.header(t, self.frame_id), pose=pose))
 
     def _publish_camera(self) -> None:
-        world = self.server.world
-        if world is None or not any(p.get_subscription_count() for p in self.cam_pubs.values()):
+        if self.body is None or not any(p.get_subscription_count() for p in self.cam_pubs.values()):
             return
-        frame = render(world, self.width, self.height)
-        self._send_frame(frame)
+        frame = render(self.body.world, self.width, self.height)
+        mask, labels, ids = segmentation(frame, self.body.world)
+        # The live camera's masks carry the simulator's ids (a perfect tracker); the
+        # frames of rgbd sensing do not.
+        self._send_frame(
+            RGBDFrame(
+                depth=rep118_depth(frame.depth),
+                intrinsics=frame.intrinsics,
+                world_from_camera=frame.world_from_camera,
+                instance=mask.astype(np.int32) - 1,
+                labels=tuple(labels),
+                rgb=frame.rgb,
+            ),
+            ids,
+        )
 
-    def _send_frame(self, frame: CameraFrame) -> None:
-        world = self.server.world
-        assert world is not None
+    def _send_frame(self, frame: RGBDFrame, ids: list[str] | None = None) -> float:
+        """Publish one frame; returns its stamp."""
         t = self.sim_time + self.frames * 1e-6  # distinct stamps for frames at one sim time
         self.frames += 1
-        h = conv.header(t, "camera_optical")
+        h = conv.header(t, self.camera_frame)
         k = frame.intrinsics
-        depth = rep118_depth(frame.depth)
-        mask, labels, ids = segmentation(frame, world)
         info = CameraInfo(
             header=h,
             height=k.height,
@@ -161,19 +237,24 @@ class SimNode(Node):
             roi=RegionOfInterest(),
         )
         pos, q = camera_to_ros(frame.world_from_camera)
-        self.cam_pubs["rgb"].publish(_image(h, frame.rgb, "rgb8"))
-        self.cam_pubs["depth"].publish(_image(h, depth, "32FC1"))
+        if frame.rgb is not None:
+            self.cam_pubs["rgb"].publish(_image(h, frame.rgb, "rgb8"))
+        self.cam_pubs["depth"].publish(_image(h, frame.depth.astype(np.float32), "32FC1"))
         self.cam_pubs["info"].publish(info)
-        self.cam_pubs["masks"].publish(
-            InstanceMasks(
-                header=h,
-                mask=_image(h, mask, "mono16"),
-                labels=labels,
-                object_ids=ids,
-                scores=[1.0] * len(ids),
+        if frame.instance is not None:
+            # mono16: 0 is no object, k + 1 is labels[k].
+            mask = (frame.instance.astype(np.int64) + 1).astype(np.uint16)
+            self.cam_pubs["masks"].publish(
+                InstanceMasks(
+                    header=h,
+                    mask=_image(h, mask, "mono16"),
+                    labels=list(frame.labels),
+                    object_ids=ids if ids is not None else [""] * len(frame.labels),
+                    scores=[1.0] * len(frame.labels),
+                )
             )
-        )
         self.cam_pubs["pose"].publish(conv.pose_stamped(pos, q, t, self.frame_id))
+        return t
 
 
 def main(args: list[str] | None = None) -> None:

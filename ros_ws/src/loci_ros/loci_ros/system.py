@@ -17,7 +17,7 @@ from typing import Any
 import rclpy
 from ament_index_python.packages import get_package_prefix
 from loci_msgs.action import ExecuteInstruction
-from loci_msgs.srv import ExecuteSkill, GetMemory, QueryMemory, ResetWorld
+from loci_msgs.srv import GetMemory, QueryMemory, ResetWorld
 from rclpy.action.client import ActionClient
 from rclpy.node import Node
 from rclpy.utilities import ok
@@ -36,17 +36,30 @@ PARAMS_DIR = Path(__file__).resolve().parents[4] / "launch" / "params"
 """The repository's launch/params (this module runs from the source tree's install)."""
 
 
+PERCEIVED_TOPIC = "perception/observations"
+"""Camera sensing in simulation: perception_node's per-frame reports, read by the planner."""
+
+
 def sim_overrides(
-    store: Path, data_root: Path, **extra: Mapping[str, Any]
+    store: Path, data_root: Path, sensing: str = "gt", **extra: Mapping[str, Any]
 ) -> dict[str, dict[str, Any]]:
     """Parameters for the built-in simulator set-up (what sim.launch.py sets): a memory in
-    AI2-THOR's convention kept in ``store``, the scene data for the sim and planner nodes,
-    and per-node ``extra`` on top."""
+    AI2-THOR's convention kept in ``store``, the scene data for the sim node, the object-type
+    facts and the simulator's reset service for the planner, camera sensing wired for
+    ``sensing="rgbd"`` (run perception_node too), and per-node ``extra`` on top."""
     out: dict[str, dict[str, Any]] = {
         "memory_node": {"store_path": str(store), "world_convention": "ai2thor"},
         "sim_node": {"data_root": str(data_root)},
-        "planner_node": {"data_root": str(data_root)},
+        "planner_node": {"facts_root": str(data_root), "reset_service": "reset_world"},
     }
+    if sensing == "rgbd":
+        # Every frame of a skill must reach perception, and its report the planner, which
+        # fuses it and commits; the camera timer is off (frames only from skills).
+        out["sim_node"].update(sensing="rgbd", camera_rate_hz=0.0, camera_reliable=True)
+        out["perception_node"] = {"reliable_inputs": True, "output_topic": PERCEIVED_TOPIC}
+        out["planner_node"]["observations_topic"] = PERCEIVED_TOPIC
+    elif sensing != "gt":
+        raise ValueError(f"sensing must be gt or rgbd, got {sensing!r}")
     for node, params in extra.items():
         out.setdefault(node, {}).update(params)
     return out
@@ -135,6 +148,8 @@ class InstructionOutcome:
     memory_hits: int
     summary: str
     feedback: int
+    skill_log: tuple[str, ...] = ()
+    """Each feedback's skill ("name target") and its success, in order."""
 
 
 class LociClient:
@@ -147,7 +162,6 @@ class LociClient:
         self.action = ActionClient(self.node, ExecuteInstruction, "execute_instruction")
         self.query_cli = self.node.create_client(QueryMemory, "query_memory")
         self.get_cli = self.node.create_client(GetMemory, "get_memory")
-        self.skill_cli = self.node.create_client(ExecuteSkill, "execute_skill")
         self.reset_cli = self.node.create_client(ResetWorld, "reset_world")
 
     def wait_ready(self, timeout_s: float = 60.0, system: LociSystem | None = None) -> None:
@@ -164,7 +178,6 @@ class LociClient:
             "query_memory": self.query_cli.wait_for_service,
             "get_memory": self.get_cli.wait_for_service,
             "reset_world": self.reset_cli.wait_for_service,
-            "execute_skill": self.skill_cli.wait_for_service,
         }
         deadline = time.monotonic() + timeout_s
         for name in names:
@@ -232,6 +245,10 @@ class LociClient:
             int(r.memory_hits),
             str(r.summary),
             len(feedback),
+            tuple(
+                f"{f.feedback.skill} {'ok' if f.feedback.skill_success else 'failed'}"
+                for f in feedback
+            ),
         )
 
     def close(self) -> None:
