@@ -75,6 +75,10 @@ class Sensed:
     view: ViewVolume | None = None
     """Where the body surely looked: memory's negative evidence (things expected inside
     and not seen lose confidence)."""
+    perceived: tuple[tuple[ObjectObservation, ...], ...] = ()
+    """Frames already through perception (a perception node's reports): one batch of
+    observations per frame, in order. Memory fuses them frame by frame, so a thing seen in
+    two frames is one thing."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,7 +76,7 @@ def observations_from_frame(
     ends = np.concatenate((bounds, [len(sorted_inst)]))
     out: list[ObjectObservation] = []
     skipped = 0
-    lo_p, hi_p = cfg.box_percentile, 100.0 - cfg.box_percentile
+    lo_p = cfg.box_percentile
     for s, e in zip(starts, ends, strict=True):
         if s == e:
             continue
@@ -98,8 +98,8 @@ def observations_from_frame(
         # Order statistics from one column sort each (np.median/np.percentile cost more in
         # call overhead than in work on a few hundred points).
         n = len(pts)
-        med = np.sort(pts, axis=0)[n // 2]
-        mad = np.sort(np.abs(pts - med), axis=0)[n // 2] + 1e-3
+        med = _median(np.sort(pts, axis=0))
+        mad = _median(np.sort(np.abs(pts - med), axis=0)) + 1e-3
         keep = np.all(np.abs(pts - med) <= cfg.outlier_k * 1.4826 * mad, axis=1)
         pts = pts[keep]
         n = len(pts)
@@ -107,15 +107,17 @@ def observations_from_frame(
             skipped += 1
             continue
         srt = np.sort(pts, axis=0)
-        lo = srt[int(n * lo_p / 100)]
-        hi = srt[min(n - 1, int(n * hi_p / 100))]
+        # Order statistics symmetric under negation and rounded to 1 nm: the same frame
+        # perceived in another axis convention (ROS's) gives the same observation there.
+        cut = int(n * lo_p / 100)
+        lo, hi = srt[cut], srt[n - 1 - cut]
         center = (lo + hi) / 2
-        position = srt[n // 2]
+        position = _median(srt)
         out.append(
             ObjectObservation(
                 label=label,
-                position=tuple(float(c) for c in position),  # type: ignore[arg-type]
-                box=Box3D(tuple(float(c) for c in center), tuple(float(c) for c in hi - lo)),  # type: ignore[arg-type]
+                position=_nm(position),
+                box=Box3D(_nm(center), _nm(hi - lo)),
                 confidence=min(1.0, (e - s) / (10 * cfg.min_points)),
                 timestamp=timestamp,
                 source_frame=frame_id,
@@ -123,3 +125,13 @@ def observations_from_frame(
             )
         )
     return FrameResult(tuple(out), skipped)
+
+
+def _median(srt: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per-column median of column-sorted rows (the mean of the middle two for even n)."""
+    n = len(srt)
+    return (srt[(n - 1) // 2] + srt[n // 2]) / 2  # type: ignore[no-any-return]
+
+
+def _nm(v: NDArray[np.float64]) -> tuple[float, float, float]:
+    return (round(float(v[0]), 9), round(float(v[1]), 9), round(float(v[2]), 9))

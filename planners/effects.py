@@ -3,7 +3,8 @@
 A robot that has just put the egg in the fridge knows where the egg is, whether or not
 its camera sees it now (inside a fridge, behind the door, out of view). The executive
 turns each successful skill into these beliefs; what the body senses in the same step
-wins over them (an object it saw is left to its observation).
+wins over them (an object it saw is left to its observation, a state it sensed to the
+sensed value; a camera senses no state, so a perceived object keeps the skill's).
 """
 
 from __future__ import annotations
@@ -55,8 +56,11 @@ def skill_effects(
             )
         ]
     effect = _STATE_EFFECTS.get(skill.name)
-    if effect is None or skill.target is None or skill.target in sensed:
+    if effect is None or skill.target is None:
         return []
+    seen = sensed.get(skill.target)
+    if seen is not None and all(k in seen.state for k in effect):
+        return []  # the body sensed the state itself (a camera sees no "cooled")
     if skill.target not in graph:
         return []
     node = graph.node(skill.target)
@@ -75,7 +79,9 @@ def skill_effects(
     ]
 
 
-def _sensed_ids(sensed: Sensed | None) -> set[str]:
+def _sensed_ids(sensed: Sensed | None) -> dict[str, ObjectObservation]:
+    """The last observation of each object the body sensed with an id."""
     if sensed is None:
-        return set()
-    return {o.object_id for o in sensed.observations if o.object_id is not None}
+        return {}
+    batches = (sensed.observations, *sensed.perceived)
+    return {o.object_id: o for batch in batches for o in batch if o.object_id is not None}

@@ -31,7 +31,7 @@ from memory_core import Event, Memory
 from planners.base import PlanFailedError, Planner
 from planners.critic import believed_count, satisfying
 from planners.effects import skill_effects
-from planners.observe import add_floor_plan, ingest_sensed
+from planners.observe import add_floor_plan, ingest_sensed, own_hands, perceive
 from planners.symbolic import SymbolicPlanner
 
 __all__ = ["EpisodeResult", "ExecConfig", "Executive", "Scorer"]
@@ -117,7 +117,12 @@ class Executive:
         self.clock += 1.0
         self.steps += result.primitive_steps
         self.distance_m += result.distance_m
-        ingest_sensed(self.memory, result.sensed, self.clock)
+        sensed = perceive(result.sensed, self.clock)
+        sensed = own_hands(
+            sensed, self.memory, result.skill, result.success, before, self.body.state()
+        )
+        result = dataclasses.replace(result, sensed=sensed)
+        ingest_sensed(self.memory, sensed, self.clock)
         effects = skill_effects(result, before, self.memory, self.clock)
         if effects:
             self.memory.observe(effects, t=self.clock)

@@ -6,8 +6,10 @@ Observations go in as they are; RGB-D frames go through ``perception`` first.
 from __future__ import annotations
 
 import dataclasses
+import math
 
-from embodiment.body import FloorPlan, RGBDFrame, Sensed
+from embodiment.body import BodyState, FloorPlan, RGBDFrame, Sensed
+from embodiment.skills import Skill
 from memory_core import (
     Layer,
     Memory,
@@ -17,9 +19,18 @@ from memory_core import (
     SceneGraphConfig,
     SceneNode,
 )
+from memory_core.geometry import horizontal
 from perception.instances import PerceptionConfig, observations_from_frame
 
-__all__ = ["MEMORY_MODES", "add_floor_plan", "frame_observations", "ingest_sensed", "new_memory"]
+__all__ = [
+    "MEMORY_MODES",
+    "add_floor_plan",
+    "frame_observations",
+    "ingest_sensed",
+    "new_memory",
+    "own_hands",
+    "perceive",
+]
 
 MEMORY_MODES = ("none", "ltm", "stm", "full")
 
@@ -73,22 +84,122 @@ def frame_observations(
 
 
 def ingest_sensed(memory: Memory, sensed: Sensed | None, t: float) -> None:
-    """Fuse what a body sensed into memory at time ``t``.
+    """Fuse what a body sensed into memory at time ``t``: its observations (with the view,
+    negative evidence), then each perceived frame as a batch of its own (frames not yet
+    perceived go through perception first).
 
     A support the memory has never seen (not in this batch, not in the graph) is
     dropped from the observation: memory learns what holds a thing by seeing it.
     """
+    sensed = perceive(sensed, t)
     if sensed is None:
         return
-    batch = list(sensed.observations)
-    for frame in sensed.frames:
-        batch.extend(frame_observations(frame, t))
-    ids = {o.object_id for o in batch if o.object_id is not None}
     graph = memory.graph
-    batch = [
-        o
-        if o.parent_id is None or o.parent_id in ids or o.parent_id in graph
-        else dataclasses.replace(o, parent_id=None)
-        for o in batch
-    ]
-    memory.observe(batch, t=t, view=sensed.view)
+    for k, batch in enumerate((sensed.observations, *sensed.perceived)):
+        if not batch and (k > 0 or sensed.view is None):
+            continue
+        ids = {o.object_id for o in batch if o.object_id is not None}
+        kept = [
+            o
+            if o.parent_id is None or o.parent_id in ids or o.parent_id in graph
+            else dataclasses.replace(o, parent_id=None)
+            for o in batch
+        ]
+        memory.observe(kept, t=t, view=sensed.view if k == 0 else None)
+
+
+def perceive(sensed: Sensed | None, t: float) -> Sensed | None:
+    """``sensed`` with its frames through perception (one perceived batch per frame)."""
+    if sensed is None or not sensed.frames:
+        return sensed
+    batches = tuple(tuple(frame_observations(frame, t)) for frame in sensed.frames)
+    return Sensed(
+        observations=sensed.observations,
+        view=sensed.view,
+        perceived=sensed.perceived + batches,
+    )
+
+
+_HAND_REACH_M = 0.8
+"""How far from the body's base (floor distance) a thing in its hand can be seen."""
+_PLACED_REACH_M = 2.0
+"""How far from the body's base (floor distance) a thing it just put down can be."""
+_KNOWN_INSTANCE_M = 0.3
+"""Closer than this to a known instance of its type, a thing is that instance."""
+
+
+def own_hands(
+    sensed: Sensed | None,
+    memory: Memory,
+    skill: Skill,
+    success: bool,
+    before: BodyState,
+    after: BodyState,
+) -> Sensed | None:
+    """Perceived observations (no ids) of what the body holds, or has just put down, named
+    as memory knows that object (and the latter on what it was put on): a robot knows what
+    is in its gripper and what it just placed. Without this, the object seen in hand, or
+    where it was put, becomes a second node of its type (and a "two of them" goal looks
+    done with one)."""
+    if sensed is None or not sensed.perceived:
+        return sensed
+    batches = tuple(
+        _name_own(batch, memory, skill, success, before, after) for batch in sensed.perceived
+    )
+    return dataclasses.replace(sensed, perceived=batches)
+
+
+def _name_own(
+    batch: tuple[ObjectObservation, ...],
+    memory: Memory,
+    skill: Skill,
+    success: bool,
+    before: BodyState,
+    after: BodyState,
+) -> tuple[ObjectObservation, ...]:
+    up = memory.graph.up_axis
+    named: dict[int, tuple[str, str | None]] = {}
+    if after.held is not None and after.held_label is not None:
+        hand = after.floor_xy
+        near = [
+            (math.dist(horizontal(o.position, up), hand), i)
+            for i, o in enumerate(batch)
+            if o.object_id is None and o.label == after.held_label
+        ]
+        near = [(d, i) for d, i in near if d <= _HAND_REACH_M]
+        if near:
+            named[min(near)[1]] = (after.held, None)
+    dest = skill.target
+    if (
+        skill.name == "put"
+        and success
+        and before.held is not None
+        and before.held_label is not None
+        and dest is not None
+        and dest in memory.graph
+    ):
+        # What was just put down is near the body, and is not an instance memory already
+        # knows there (the first of two put on the same table).
+        here = after.floor_xy
+        others = [
+            n.position for n in memory.graph.find_by_label(before.held_label) if n.id != before.held
+        ]
+        placed = [
+            (math.dist(horizontal(o.position, up), here), i)
+            for i, o in enumerate(batch)
+            if o.object_id is None
+            and o.label == before.held_label
+            and i not in named
+            and all(math.dist(o.position, p) > _KNOWN_INSTANCE_M for p in others)
+        ]
+        placed = [(d, i) for d, i in placed if d <= _PLACED_REACH_M]
+        if placed:
+            named[min(placed)[1]] = (before.held, dest)
+    if not named:
+        return batch
+    return tuple(
+        dataclasses.replace(o, object_id=named[i][0], parent_id=named[i][1] or o.parent_id)
+        if i in named
+        else o
+        for i, o in enumerate(batch)
+    )

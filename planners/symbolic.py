@@ -48,6 +48,9 @@ class SymbolicPlanner:
         self.max_explore = max_explore
         self.search = SearchState()
         self.done: set[str] = set()
+        """Objects used for the predicates so far (of this subgoal, when ordered): not
+        taken again for another (the second of two apples is another apple)."""
+        self._subgoal: int | None = None
         """Objects already used to satisfy an earlier predicate (not to be taken again)."""
         self.carried_in: dict[str, str] = {}
         """Object → the movable receptacle (cup, plate) it was put in."""
@@ -248,6 +251,13 @@ class SymbolicPlanner:
         pass
 
     def program(self, pred: Predicate, task: Task | None = None) -> Plan:
+        if task is not None and task.ordered:
+            # Ordered subgoals are reached one after another and need not stay true: a later
+            # one may use what an earlier one used (turn the TV on, then off).
+            subgoal = next((i for i, sg in enumerate(task.subgoals) if pred in sg), None)
+            if subgoal != self._subgoal:
+                self.done.clear()
+                self._subgoal = subgoal
         types = pred.object_types
         sliced = tuple(t[: -len("Sliced")] for t in types if t.endswith("Sliced"))
         wants = dict(pred.state)

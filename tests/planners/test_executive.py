@@ -125,3 +125,42 @@ def test_without_a_scorer_the_critic_judges_the_episode(registry: SceneRegistry)
     # And the world agrees with the critic's verdict.
     assert world.objects[next(o for o in world.objects if o.startswith("Fridge"))].is_open
     assert world.held is not None and world.objects[world.held].object_type == "Egg"
+
+
+@pytest.mark.parametrize("sensing", ["gt", "rgbd"])
+def test_an_ordered_task_may_use_one_object_twice(registry: SceneRegistry, sensing: str) -> None:
+    """Open the fridge, then close it: the second subgoal uses the first one's object
+    (the planner once excluded it for the rest of the episode: "cannot find Fridge")."""
+    task = parse_task(
+        {
+            "id": "oc",
+            "scene": "FloorPlan1",
+            "subgoals": [
+                [{"object": "Fridge", "state": {"isOpen": True}}],
+                [{"object": "Fridge", "state": {"isOpen": False}}],
+            ],
+        }
+    )
+    world = make_world(task, registry)
+    body = BuiltinBody(world, sensing)
+    result = Executive(body, new_memory(), registry.affordances).run(task, WorldScorer(task, world))
+    assert result.success, result.error
+    assert not world.objects[next(o for o in world.objects if o.startswith("Fridge"))].is_open
+
+
+def test_what_is_put_down_is_not_seen_as_a_second_one(registry: SceneRegistry) -> None:
+    """rgbd: the object seen where it was just put is the one that was held (a robot knows
+    what it placed), so "two of them" is not believed after moving one."""
+    task = next(
+        t
+        for t in load_suite("alfred-seen", registry.data)
+        if t.task_id == "alfred/trial_T20190907_165826_194855"  # two alarm clocks to a dresser
+    )
+    world = make_world(task, registry)
+    memory = new_memory()
+    result = Executive(BuiltinBody(world, "rgbd"), memory, registry.affordances).run(
+        task, WorldScorer(task, world)
+    )
+    assert result.success and result.critic_disagreements == 0, result.summaries
+    placed = [n for n in memory.graph.find_by_label("AlarmClock") if memory.graph.support_of(n.id)]
+    assert len(placed) == 2

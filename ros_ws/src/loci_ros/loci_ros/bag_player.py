@@ -60,6 +60,13 @@ class BagPlayer(Node):
         super().__init__("bag_player")
         self.bag = declare(self, "bag", "", "the ROS 2 bag to play (MCAP file or sqlite3 folder)")
         self.rate = declare(self, "rate", 1.0, "playback speed (2.0 = twice as fast)")
+        self.reliable = declare(
+            self,
+            "reliable",
+            False,
+            "publish sensor topics reliably too (every frame arrives; subscribers must ask "
+            "for reliable delivery, e.g. perception_node's reliable_inputs)",
+        )
         self.max_pause = declare(
             self, "max_pause_s", 0.5, "longest wait between two messages (bag idle time is cut)"
         )
@@ -94,7 +101,7 @@ class BagPlayer(Node):
                 except (LookupError, ImportError) as exc:
                     self.get_logger().warning(f"{c.topic}: skipped ({exc})")
                     continue
-                qos = SENSOR if c.msgtype in _SENSOR_TYPES else RELIABLE
+                qos = SENSOR if c.msgtype in _SENSOR_TYPES and not self.reliable else RELIABLE
                 if c.topic in ("/tf_static", "/scene_graph/markers"):
                     qos = LATCHED
                 pubs[c.topic] = self.create_publisher(cls, c.topic, qos)

@@ -42,7 +42,7 @@ from embodiment.skills import Skill, StepResult
 from loci_ros import body_msgs as bm
 from loci_ros import conversions as conv
 from loci_ros.qos import LATCHED, RELIABLE
-from memory_core import LociError
+from memory_core import LociError, ObjectObservation
 from memory_core.convention import quat_to_ros, to_ros
 
 __all__ = ["RosBody"]
@@ -88,9 +88,11 @@ class RosBody:
         if len(self._perceived) > 1000:  # reports of frames nobody waits for
             self._perceived.pop(next(iter(self._perceived)))
 
-    def _frames_sensed(self, stamps: list[Any], deadline: float) -> tuple[Any, ...]:
-        """The perception reports of the frames stamped ``stamps``, in order; a frame whose
-        report does not come by ``deadline`` is logged and left out."""
+    def _frames_sensed(
+        self, stamps: list[Any], deadline: float
+    ) -> tuple[tuple[ObjectObservation, ...], ...]:
+        """The perception reports of the frames stamped ``stamps``, one batch per frame in
+        order; a frame whose report does not come by ``deadline`` is logged and left out."""
         keys = [(s.sec, s.nanosec) for s in stamps]
         while any(k not in self._perceived for k in keys) and time.monotonic() < deadline:
             self.executor.spin_once(timeout_sec=0.05)
@@ -103,7 +105,7 @@ class RosBody:
             batch, bad = conv.observations_from_msg(msg, self.up_axis)
             if bad:
                 self.node.get_logger().warning(f"{len(bad)} perceived observations refused")
-            out.extend(batch)
+            out.append(tuple(batch))
         return tuple(out)
 
     def close(self) -> None:
@@ -212,7 +214,7 @@ class RosBody:
             perceived = self._frames_sensed(list(msg.frame_stamps), deadline)
             # Perception reports no view volume: no negative evidence from camera frames.
             result = dataclasses.replace(
-                result, sensed=Sensed(observations=sensed.observations + perceived)
+                result, sensed=Sensed(observations=sensed.observations, perceived=perceived)
             )
         return result
 
