@@ -94,8 +94,52 @@ def _cost(graph: SceneGraph, obs: ObjectObservation, node: SceneNode, dist: floa
     return cost
 
 
+def _gap(a: Box3D, b: Box3D) -> float:
+    """Distance between two boxes (0 when they touch or overlap)."""
+    lo_a, hi_a, lo_b, hi_b = a.min_corner, a.max_corner, b.min_corner, b.max_corner
+    return math.sqrt(sum(max(lo_b[k] - hi_a[k], lo_a[k] - hi_b[k], 0.0) ** 2 for k in range(3)))
+
+
+def _union(a: Box3D, b: Box3D) -> Box3D:
+    lo = tuple(min(x, y) for x, y in zip(a.min_corner, b.min_corner, strict=True))
+    hi = tuple(max(x, y) for x, y in zip(a.max_corner, b.max_corner, strict=True))
+    return Box3D(
+        (
+            (lo[0] + hi[0]) / 2,
+            (lo[1] + hi[1]) / 2,
+            (lo[2] + hi[2]) / 2,
+        ),
+        (hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]),
+    )
+
+
+def _fragment_of(
+    obs: ObjectObservation, node: SceneNode, catalog: ObjectCatalog | None
+) -> Box3D | None:
+    """The union of ``node``'s box and ``obs``'s when ``obs`` is another part of the same
+    piece of furniture (a camera sees a dresser's top from one place, its front from
+    another): boxes touching, and together no bigger than that type ever is. None else."""
+    if catalog is None or obs.box is None or node.box is None or node.layer != Layer.RECEPTACLE:
+        return None
+    info = catalog.info(obs.label)
+    if info is None or _gap(obs.box, node.box) > _FRAGMENT_GAP_M:
+        return None
+    union = _union(obs.box, node.box)
+    typical = sorted(info.median_size)
+    if any(
+        u > t * _FRAGMENT_SIZE_SLACK + _FRAGMENT_GAP_M
+        for u, t in zip(sorted(union.size), typical, strict=True)
+    ):
+        return None
+    return union
+
+
 def _associate(
-    graph: SceneGraph, batch: Sequence[ObjectObservation], free: list[int], taken: set[str]
+    graph: SceneGraph,
+    batch: Sequence[ObjectObservation],
+    free: list[int],
+    taken: set[str],
+    catalog: ObjectCatalog | None = None,
 ) -> dict[int, str]:
     rows: list[dict[str, float]] = []
     cols: dict[str, int] = {}
@@ -103,10 +147,22 @@ def _associate(
         obs = batch[i]
         cand: dict[str, float] = {}
         gate = _gate(graph, obs)
-        for dist, node in graph.within_radius(obs.position, gate, _THINGS, label=obs.label):
-            if node.id not in taken:
+        radius = gate
+        fragments = catalog is not None and _layer(obs, catalog) == Layer.RECEPTACLE
+        if fragments and obs.box is not None and catalog is not None:
+            info = catalog.info(obs.label)
+            if info is not None:  # centres of two parts of one thing: up to its size apart
+                radius = max(gate, max(info.median_size) * _FRAGMENT_SIZE_SLACK)
+        for dist, node in graph.within_radius(obs.position, radius, _THINGS, label=obs.label):
+            if node.id in taken:
+                continue
+            if dist <= gate:
                 cand[node.id] = _cost(graph, obs, node, dist)
-                cols.setdefault(node.id, len(cols))
+            elif fragments and _fragment_of(obs, node, catalog) is not None:
+                cand[node.id] = 1.0 + _cost(graph, obs, node, 0.0)  # after whole matches
+            else:
+                continue
+            cols.setdefault(node.id, len(cols))
         rows.append(cand)
     if not cols:
         return {}
@@ -217,13 +273,24 @@ def refresh_relations(
 
 
 def _merge(
-    graph: SceneGraph, node: SceneNode, obs: ObjectObservation, t: float
+    graph: SceneGraph,
+    node: SceneNode,
+    obs: ObjectObservation,
+    t: float,
+    catalog: ObjectCatalog | None = None,
 ) -> tuple[bool, bool]:
     cfg = graph.config
     dist = math.dist(node.position, obs.position)
     moved = dist > cfg.move_threshold_m
-    if moved:
-        position: Vec3 = obs.position
+    union = _fragment_of(obs, node, catalog) if obs.object_id is None else None
+    position: Vec3
+    box: Box3D | None
+    if union is not None:
+        # Another part of the same furniture (furniture stays put): the box grows to hold
+        # both parts, the position follows its centre.
+        moved, position, box = False, union.center, union
+    elif moved:
+        position = obs.position
         # Without a fresh box the old one moves along; it must not stay where the thing was.
         box = obs.box
         if box is None and node.box is not None:
@@ -261,6 +328,12 @@ def _merge(
     return moved, state_changed
 
 
+_FRAGMENT_GAP_M = 0.1
+"""Parts of one piece of furniture seen apart touch or nearly do."""
+_FRAGMENT_SIZE_SLACK = 1.5
+"""Two parts together are at most this times the type's median size (plus the gap)."""
+
+
 def _avg(a: Vec3, b: Vec3, w: int) -> Vec3:
     return ((a[0] * w + b[0]) / (w + 1), (a[1] * w + b[1]) / (w + 1), (a[2] * w + b[2]) / (w + 1))
 
@@ -293,7 +366,7 @@ def ingest(
     hinted = {i: o.object_id for i, o in enumerate(batch) if o.object_id is not None}
     free = [i for i in range(len(batch)) if i not in hinted]
     assignment: dict[int, str] = {i: oid for i, oid in hinted.items() if oid in graph}
-    assignment.update(_associate(graph, batch, free, set(assignment.values())))
+    assignment.update(_associate(graph, batch, free, set(assignment.values()), catalog))
 
     # Receptacles first, so objects of the same batch can be supported by them.
     order = sorted(
@@ -310,7 +383,7 @@ def ingest(
         if i in assignment:
             node_id = assignment[i]
             was_present = graph.node(node_id).present
-            was_moved, was_changed = _merge(graph, graph.node(node_id), obs, now)
+            was_moved, was_changed = _merge(graph, graph.node(node_id), obs, now, catalog)
             matched.append(node_id)
             if was_moved:
                 moved.append(node_id)

@@ -310,3 +310,34 @@ def test_a_large_batch_associates_in_independent_groups() -> None:
     # Queries by layer see only that layer.
     near = memory.graph.within_radius((20.0, 0.4, 20.0), 3.0, (Layer.RECEPTACLE,))
     assert [n.label for _d, n in near] == ["Table"]
+
+
+def test_parts_of_one_piece_of_furniture_fuse_into_one_box(catalog: ObjectCatalog) -> None:
+    """A camera sees a dresser's top from one place and its front from another: the two
+    flat boxes touch and together are dresser-sized, so they are one dresser whose box
+    holds both. Two dressers side by side are too big together to be one."""
+    graph = SceneGraph(SceneGraphConfig(up_axis="y"))
+    top = ObjectObservation(
+        "Dresser", (0.0, 0.97, 0.0), box=Box3D((0.0, 0.97, 0.0), (1.0, 0.0, 0.45))
+    )
+    front = ObjectObservation(
+        "Dresser", (0.0, 0.5, 0.23), box=Box3D((0.0, 0.5, 0.23), (1.1, 0.9, 0.0))
+    )
+    ingest(graph, [top], t=0.0, catalog=catalog)
+    r = ingest(graph, [front], t=1.0, catalog=catalog)
+    assert r.matched and not r.created
+    (dresser,) = graph.find_by_label("Dresser")
+    assert dresser.box is not None
+    assert dresser.box.size == pytest.approx((1.1, 0.92, 0.46), abs=0.02)
+    assert dresser.position == pytest.approx(dresser.box.center)
+    # Another dresser right beside it: together 2.2 m wide, more than any dresser.
+    other = ObjectObservation(
+        "Dresser", (1.1, 0.5, 0.23), box=Box3D((1.1, 0.5, 0.23), (1.1, 0.9, 0.0))
+    )
+    r = ingest(graph, [other], t=2.0, catalog=catalog)
+    assert r.created and len(graph.find_by_label("Dresser")) == 2
+    # Without type facts the front is taken for the whole dresser having moved there.
+    bare = SceneGraph(SceneGraphConfig(up_axis="y"))
+    ingest(bare, [top], t=0.0)
+    assert ingest(bare, [front], t=1.0).moved
+    assert bare.find_by_label("Dresser")[0].box == front.box

@@ -124,3 +124,27 @@ def test_sim_node_serves_a_robot_body_and_sim_time(tmp_path: Path, rclpy_context
             system.check_alive()
         finally:
             client.close()
+
+
+def test_planner_without_a_robot_fails_with_the_reason(tmp_path: Path, rclpy_context: None) -> None:
+    """No body serves the actions: the goal ends failed, saying which action is missing,
+    within the skill timeout; the planner node stays up for the next goal."""
+    from loci_ros.system import LociClient, LociSystem
+
+    task = default_first_task(SceneRegistry(DATA), "FloorPlan1", 0)
+    overrides = sim_overrides(tmp_path, planner_node={"reset_service": "", "skill_timeout_s": 2.0})
+    with LociSystem(tmp_path, overrides) as system:
+        system.start_all(("memory_node", "planner_node"))
+        client = LociClient("test_no_robot")
+        try:
+            client.wait_ready_services(("execute_instruction", "query_memory"), 60, system)
+            start = time.monotonic()
+            out = client.execute(json.dumps(task_to_json(task)), timeout_s=120)
+            assert out.accepted and not out.success
+            assert "execute_skill" in out.summary, out.summary
+            assert time.monotonic() - start < 60
+            again = client.execute(json.dumps(task_to_json(task)), timeout_s=120)
+            assert again.accepted and not again.success
+            system.check_alive()
+        finally:
+            client.close()

@@ -421,7 +421,10 @@ def test_a_canceled_goal_stops_after_the_current_skill(tmp_path: Path, rclpy_con
 
     registry = SceneRegistry(DATA)
     task = default_first_task(registry, SCENE, 0)  # 51 skills when it runs to the end
-    with LociSystem(tmp_path, sim_overrides(tmp_path)) as system:
+    # At 50x real time the task takes ~13 s of wall time: the cancel lands mid-task even on
+    # a loaded machine (as fast as it computes, all 51 skills once finished first).
+    overrides = sim_overrides(tmp_path, sim_node={"real_time_factor": 50.0})
+    with LociSystem(tmp_path, overrides) as system:
         system.start_all(("sim_node", "memory_node", "planner_node"))
         client = LociClient("test_cancel")
         try:

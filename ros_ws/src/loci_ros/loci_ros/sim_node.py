@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,12 @@ class SimNode(Node):
         )
         self.step_s = declare(
             self, "seconds_per_step", 0.5, "simulated seconds one primitive action takes"
+        )
+        self.real_time_factor = declare(
+            self,
+            "real_time_factor",
+            0.0,
+            "simulated seconds per wall second while acting (0 = as fast as it computes)",
         )
         self.frame_id = declare(self, "frame_id", "map", "world frame of the published poses")
         camera_qos = (
@@ -163,7 +170,7 @@ class SimNode(Node):
             return result
         x, z, fx, fz = yaw_face(goal.request.pose.pose)
         skill = Skill("navigate", f"point:{x:.4f},{z:.4f}", position=(fx, 0.0, fz))
-        step = self.body.execute(skill)
+        step = self._paced(skill)
         self._after_change()
         if step.success:
             goal.succeed()
@@ -182,7 +189,7 @@ class SimNode(Node):
         elif skill.name not in SKILLS:
             step = StepResult(skill, False, f"Invalid action: {skill.name}")
         else:
-            step = self.body.execute(skill)
+            step = self._paced(skill)
         stamps = []
         if step.sensed is not None:
             stamps = [self._send_frame(frame) for frame in step.sensed.frames]
@@ -191,6 +198,14 @@ class SimNode(Node):
         msg.frame_stamps = [conv.time_msg(t) for t in stamps]
         goal.succeed()  # the skill ran; its success is in the result, as in AI2-THOR
         return msg
+
+    def _paced(self, skill: Skill) -> StepResult:
+        """Execute ``skill``; with a real-time factor, take the wall time it would take."""
+        assert self.body is not None
+        step = self.body.execute(skill)
+        if self.real_time_factor > 0:
+            time.sleep(step.primitive_steps * self.step_s / self.real_time_factor)
+        return step
 
     # ------------------------------------------------------------------ topics
     def _after_change(self) -> None:

@@ -6,6 +6,7 @@ parameter files.
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import time
@@ -91,7 +92,14 @@ class LociSystem:
             str(self.params_dir / f"{node}.yaml"),
         ]
         for key, value in self.overrides.get(node, {}).items():
-            text = str(value).lower() if isinstance(value, bool) else str(value)
+            # Values are read as YAML: a string goes quoted (JSON is YAML), so "" and "1.0"
+            # stay strings.
+            if isinstance(value, bool):
+                text = str(value).lower()
+            elif isinstance(value, str):
+                text = json.dumps(value)
+            else:
+                text = str(value)
             args += ["-p", f"{key}:={text}"]
         log = (self.workdir / f"{node}.log").open("ab")
         proc = subprocess.Popen(args, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT)
