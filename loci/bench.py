@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from loci.episodes import run_in_world
-from memory_core import ObjectState, ShortTermMemory
+from memory_core import LociError, ObjectState, ShortTermMemory
+from planners.executive import EpisodeResult
 from planners.llm import LLMConfig
 from planners.observe import MEMORY_MODES, new_memory
 from sim.body import SENSING_MODES
@@ -70,11 +71,22 @@ def _run_group(
     for raw in tasks:
         task = parse_task(raw)
         if world is None or not task.sequence or task.sequence_index == 0:
-            world = make_world(task, registry)
+            try:
+                world = make_world(task, registry)
+            except LociError as exc:
+                # One task that cannot be set up (a type its scene lacks) is a failed row;
+                # the rest of the suite runs.
+                rows.append(_rejected(task, exc))
+                world = None
+                continue
             memory = new_memory()
         else:
             # Within a sequence only what the mode carries over survives; "full" keeps all.
-            apply_init(world, task)
+            try:
+                apply_init(world, task)
+            except LociError as exc:
+                rows.append(_rejected(task, exc))
+                continue
             if mode == "none":
                 memory = new_memory()
             elif mode == "ltm":
@@ -100,6 +112,34 @@ def _run_group(
         )
         rows.append(row)
     return rows
+
+
+def _rejected(task: Task, exc: Exception) -> dict[str, Any]:
+    result = EpisodeResult(
+        task_id=task.task_id,
+        scene=task.scene,
+        success=False,
+        goal_conditions=0.0,
+        steps=0,
+        skills=0,
+        distance_m=0.0,
+        replans=0,
+        failed_skills=0,
+        memory_hits=0,
+        searches=0,
+        wall_s=0.0,
+        error=f"rejected: {exc}",
+    )
+    row = dataclasses.asdict(result)
+    row.pop("summaries")
+    row.update(
+        sequence=task.sequence,
+        sequence_index=task.sequence_index,
+        task_type=task.task_type,
+        stm_lookups=0,
+        stm_hits=0,
+    )
+    return row
 
 
 def _groups(tasks: Sequence[Task]) -> list[list[Task]]:

@@ -65,10 +65,17 @@ def test_cli_writes_json_and_rejects_bad_input(
     assert len(report["tasks"]) == 3 and set(report["totals"]) >= KEYS
     assert main(["bench", "--suite", "nope", "--quiet"]) == 2
     assert "unknown suite" in capsys.readouterr().err
+    # A task its scene cannot hold is a failed row with the reason; the others run.
     bad = tmp_path / "t.jsonl"
-    bad.write_text('{"id": "a", "scene": "FloorPlan1", "goal": [{"object": "Toilet"}]}\n')
-    assert main(["bench", "--tasks", str(bad), "--quiet"]) == 2
-    assert "no Toilet in scene FloorPlan1" in capsys.readouterr().err
+    bad.write_text(
+        '{"id": "a", "scene": "FloorPlan1", "goal": [{"object": "Toilet"}]}\n'
+        '{"id": "b", "scene": "FloorPlan1", "goal": [{"object": "Apple", "held": true}]}\n'
+    )
+    assert main(["bench", "--tasks", str(bad), "--quiet", "--json", str(out)]) == 0
+    rows = {r["task_id"]: r for r in json.loads(out.read_text())["tasks"]}
+    assert rows["a"]["error"].startswith("rejected: ") and not rows["a"]["success"]
+    assert "no Toilet in scene FloorPlan1" in rows["a"]["error"]
+    assert rows["b"]["success"] and rows["b"]["steps"] > 0
     bad.write_text('{"id": "a"}\n')
     assert main(["bench", "--tasks", str(bad), "--quiet"]) == 2
     assert "t.jsonl:1" in capsys.readouterr().err
