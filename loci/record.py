@@ -1,7 +1,7 @@
 """Record a simulator episode as a ROS 2 MCAP bag that Foxglove and ``ros2 bag play`` open.
 
 Topics: ``/camera/color/image_raw`` (rgb8), ``/camera/depth/image_raw`` (32FC1),
-``/camera/camera_info``, ``/tf`` (map → camera_optical) and the same pose as
+``/camera/camera_info``, ``/tf`` (map → camera_color_optical_frame) and the same pose as
 ``/camera/pose`` (PoseStamped), ``/scene_graph/markers``
 (visualization_msgs/MarkerArray: a cube and a label per node memory holds) and
 ``/loci/observations`` (loci_msgs/ObjectObservationArray, from the .msg files in
@@ -79,7 +79,7 @@ class EpisodeRecorder:
 
     def record(self, t: float, world: World, frame: CameraFrame, memory: Memory) -> None:
         T = self.t  # noqa: N806 - the type namespace reads best short
-        hdr = self._header(t, "camera_optical")
+        hdr = self._header(t, "camera_color_optical_frame")
         image = T["sensor_msgs/msg/Image"]
         rgb = image(header=hdr, **image_fields(frame.rgb, "rgb8"))
         depth = image(header=hdr, **image_fields(rep118_depth(frame.depth), "32FC1"))
@@ -89,7 +89,7 @@ class EpisodeRecorder:
             transforms=[
                 T["geometry_msgs/msg/TransformStamped"](
                     header=self._header(t, "map"),
-                    child_frame_id="camera_optical",
+                    child_frame_id="camera_color_optical_frame",
                     transform=T["geometry_msgs/msg/Transform"](
                         translation=T["geometry_msgs/msg/Vector3"](x=pos[0], y=pos[1], z=pos[2]),
                         rotation=T["geometry_msgs/msg/Quaternion"](x=q[0], y=q[1], z=q[2], w=q[3]),

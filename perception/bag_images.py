@@ -119,7 +119,7 @@ def write_rgbd_bag(
     poses: Sequence[NDArray[np.float64]],
     k: PinholeIntrinsics,
     stamps: Sequence[float],
-    frame_id: str = "camera_optical",
+    frame_id: str = "camera_color_optical_frame",
     world: str = "map",
 ) -> None:
     """Write 16UC1 depth images, camera_info and the camera's TF as a ROS 2 MCAP bag."""

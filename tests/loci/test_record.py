@@ -47,7 +47,10 @@ def test_recorded_episode_reads_back(recorded_episode: tuple[Path, str]) -> None
                 assert np.nanmax(depth) > 0.3
             elif conn.topic == "/tf":
                 tr = msg.transforms[0]
-                assert (tr.header.frame_id, tr.child_frame_id) == ("map", "camera_optical")
+                assert (tr.header.frame_id, tr.child_frame_id) == (
+                    "map",
+                    "camera_color_optical_frame",
+                )
                 q = tr.transform.rotation
                 assert abs(q.x**2 + q.y**2 + q.z**2 + q.w**2 - 1) < 1e-6
                 assert 1.0 < tr.transform.translation.z < 2.0  # camera height, z up
@@ -64,7 +67,7 @@ def test_recorded_episode_reads_back(recorded_episode: tuple[Path, str]) -> None
                 assert int(mask.max()) == len(msg.labels) == len(msg.object_ids)
                 assert (msg.header.stamp.sec, msg.header.frame_id) == (
                     msg.mask.header.stamp.sec,
-                    "camera_optical",
+                    "camera_color_optical_frame",
                 )
         # One message per topic per frame, stamps strictly increasing and shared across topics.
         for topic, values in stamps.items():

@@ -293,7 +293,7 @@ def test_perception_node_skips_bad_frames_and_goes_on(tmp_path: Path, rclpy_cont
 
     def image(t: float, arr: Any, enc: str) -> Image:
         return Image(
-            header=conv.header(t, "camera_optical"),
+            header=conv.header(t, "camera_color_optical_frame"),
             height=arr.shape[0],
             width=arr.shape[1],
             encoding=enc,
@@ -303,7 +303,7 @@ def test_perception_node_skips_bad_frames_and_goes_on(tmp_path: Path, rclpy_cont
 
     def info(t: float, width: int) -> CameraInfo:
         return CameraInfo(
-            header=conv.header(t, "camera_optical"),
+            header=conv.header(t, "camera_color_optical_frame"),
             width=width,
             height=k.height,
             k=[k.fx, 0.0, k.cx, 0.0, k.fy, k.cy, 0.0, 0.0, 1.0],
@@ -335,7 +335,7 @@ def test_perception_node_skips_bad_frames_and_goes_on(tmp_path: Path, rclpy_cont
                 pubs["depth"].publish(image(t, depth, "32FC1"))
                 pubs["masks"].publish(
                     InstanceMasks(
-                        header=conv.header(t, "camera_optical"),
+                        header=conv.header(t, "camera_color_optical_frame"),
                         mask=image(t, mask.astype("<u2"), "mono16"),
                         labels=labels,
                         object_ids=ids,
