@@ -16,6 +16,7 @@ import dataclasses
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from functools import cache
@@ -33,7 +34,7 @@ from sim.registry import SceneRegistry
 from sim.tasks import Task, parse_task, task_to_json
 from sim.world import World
 
-__all__ = ["run_suite", "totals"]
+__all__ = ["reason_class", "run_suite", "totals"]
 
 
 @cache
@@ -109,9 +110,36 @@ def _run_group(
             task_type=task.task_type,
             stm_lookups=after.lookups - before.lookups,
             stm_hits=after.hits - before.hits,
+            reason=reason_class(result.error),
         )
         rows.append(row)
     return rows
+
+
+_REASON_CLASSES = (
+    ("rejected: ", "rejected"),
+    ("cannot find ", "not found"),
+    ("cannot pick up ", "pickup failed"),
+    ("no reachable position", "unreachable"),
+    ("loop guard", "skill keeps failing"),
+    ("skill budget", "budget"),
+    ("LLM step budget", "budget"),
+    ("too many ", "llm answers"),
+    ("the LLM said done", "llm answers"),
+    ("goal not met", "critic believed done"),
+)
+
+
+def reason_class(error: str) -> str:
+    """A failed row's reason, by class: what to count when a suite is compared."""
+    if not error:
+        return ""
+    for prefix, name in _REASON_CLASSES:
+        if error.startswith(prefix):
+            return name
+    if error.endswith(": not achieved"):
+        return "not achieved"
+    return "skill error"  # the body's own words (AI2-THOR's error messages)
 
 
 def _rejected(task: Task, exc: Exception) -> dict[str, Any]:
@@ -138,6 +166,7 @@ def _rejected(task: Task, exc: Exception) -> dict[str, Any]:
         task_type=task.task_type,
         stm_lookups=0,
         stm_hits=0,
+        reason="rejected",
     )
     return row
 
@@ -217,6 +246,7 @@ def totals(rows: list[dict[str, Any]], wall_s: float, mode: str) -> dict[str, An
         "stm_lookups": lookups,
         "critic_checks": checks,
         "critic_disagreement": disagreements / checks if checks else 0.0,
+        "failures": dict(Counter(r["reason"] for r in rows if not r["success"]).most_common()),
     }
     if revisits:
         out["revisit_mean_steps"] = statistics.fmean(revisits)

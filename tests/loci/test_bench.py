@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from loci.bench import run_suite
+from loci.bench import reason_class, run_suite
 from loci.cli import main
 from sim import SceneRegistry
 from sim.suites import load_suite
@@ -53,6 +53,15 @@ def test_lifelong_with_memory_needs_fewer_steps_on_revisits(registry: SceneRegis
         assert report["totals"]["critic_disagreement"] <= 0.05
 
 
+def test_failure_reasons_are_classed() -> None:
+    assert reason_class("") == ""
+    assert reason_class("cannot find Mug_291e6e8a") == "not found"
+    assert reason_class("no reachable position near SideTable#3") == "unreachable"
+    assert reason_class("Apple, in Fridge: not achieved") == "not achieved"
+    assert reason_class("goal not met") == "critic believed done"
+    assert reason_class("Object failed to open/close successfully.") == "skill error"
+
+
 def test_cli_writes_json_and_rejects_bad_input(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -75,7 +84,9 @@ def test_cli_writes_json_and_rejects_bad_input(
     rows = {r["task_id"]: r for r in json.loads(out.read_text())["tasks"]}
     assert rows["a"]["error"].startswith("rejected: ") and not rows["a"]["success"]
     assert "no Toilet in scene FloorPlan1" in rows["a"]["error"]
-    assert rows["b"]["success"] and rows["b"]["steps"] > 0
+    assert rows["a"]["reason"] == "rejected"
+    assert rows["b"]["success"] and rows["b"]["steps"] > 0 and rows["b"]["reason"] == ""
+    assert json.loads(out.read_text())["totals"]["failures"] == {"rejected": 1}
     bad.write_text('{"id": "a"}\n')
     assert main(["bench", "--tasks", str(bad), "--quiet"]) == 2
     assert "t.jsonl:1" in capsys.readouterr().err
