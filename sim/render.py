@@ -131,11 +131,13 @@ def render(
         t: NDArray[np.float64],
         idx: int,
         ny: NDArray[np.float64] | float,
-        see_through: int = -2,
+        see_through: tuple[int, ...] = (),
     ) -> None:
         x0, x1, y0, y1 = rect
         sub = depth[y0:y1, x0:x1]
-        closer = (t < sub) | ((inst[y0:y1, x0:x1] == see_through) & np.isfinite(t))
+        closer = t < sub
+        if see_through:
+            closer |= np.isin(inst[y0:y1, x0:x1], see_through) & np.isfinite(t)
         sub[closer] = t[closer]
         inst[y0:y1, x0:x1][closer] = idx
         normal_y[y0:y1, x0:x1][closer] = ny[closer] if isinstance(ny, np.ndarray) else ny
@@ -235,12 +237,19 @@ def render(
         # seen through where it covers it: a basin in its sink or counter, a cup in a bowl,
         # the contents of an open fridge (a closed one hides them: ``enclosed`` above).
         holder = o.parent_id or part_of(o) or encloser.get(o.object_id)
-        window = -2
+        windows: list[int] = []
         if holder is not None:
             h = world.objects[holder]
             if not h.openable or h.is_open or holder != o.parent_id:
-                window = index_of.get(holder, -2)
-        splat(rect, np.where(hit, tmin, np.inf), idx, top.astype(float), window)
+                windows.append(index_of.get(holder, -2))
+        if part_of(o) is not None:
+            # A part is set into what is around it (a basin into its sink and the counter
+            # over the sink): seen through every drawn box its own box (raised 10 cm)
+            # touches.
+            for other, k in index_of.items():
+                if other != o.object_id and _touch(o, world.objects[other], 0.1):
+                    windows.append(k)
+        splat(rect, np.where(hit, tmin, np.inf), idx, top.astype(float), tuple(windows))
 
     valid = np.isfinite(depth) & (depth <= max_depth_m)
     inst[~valid] = -1
@@ -271,3 +280,15 @@ def segmentation(
         lut[idx + 1] = n
     ids = [frame.instance_ids[i] for i in kept]
     return lut[frame.instance + 1], [world.objects[o].object_type for o in ids], ids
+
+
+def _touch(a: SimObject, b: SimObject, raise_m: float) -> bool:
+    """Whether ``a``'s box, its top raised by ``raise_m``, meets ``b``'s box."""
+    for k in range(3):
+        lo_a, hi_a = a.center[k] - a.size[k] / 2, a.center[k] + a.size[k] / 2
+        if k == 1:
+            hi_a += raise_m
+        lo_b, hi_b = b.center[k] - b.size[k] / 2, b.center[k] + b.size[k] / 2
+        if hi_a < lo_b or hi_b < lo_a:
+            return False
+    return True

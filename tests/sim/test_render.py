@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from sim import SceneRegistry, Skill, World
+from sim.episode import make_world
 from sim.render import render
+from sim.suites import load_suite
 
 
 def _backproject(frame, mask):  # type: ignore[no-untyped-def]
@@ -70,3 +72,24 @@ def test_invalid_depth_is_nan_for_ros_images(registry: SceneRegistry) -> None:
     assert np.array_equal(np.isnan(ros), frame.depth == 0)
     valid = frame.depth > 0
     assert np.array_equal(ros[valid], frame.depth[valid])
+
+
+def test_a_basin_under_a_counter_top_is_seen(registry: SceneRegistry) -> None:
+    """A sink basin is set into its sink and the counter over it: standing where one
+    reaches it, the camera sees the basin (the counter's box once hid it from every pose,
+    so perception never found a SinkBasin in this kitchen)."""
+    task = next(
+        t
+        for t in load_suite("alfred-seen", registry.data)
+        if t.task_id == "alfred/trial_T20190908_103955_680867"  # a pot with sponge in the sink
+    )
+    world = make_world(task, registry)
+    basin = next(o for o in world.objects.values() if o.object_type == "SinkBasin")
+    assert world.step(Skill("navigate", basin.object_id)).success
+    frame = render(world)
+    pixels = {
+        frame.instance_ids[i]: int((frame.instance == i).sum())
+        for i in np.unique(frame.instance)
+        if i >= 0
+    }
+    assert pixels.get(basin.object_id, 0) > 1000, pixels
