@@ -26,7 +26,7 @@ from embodiment.grid import FREE, OccupancyGrid
 from embodiment.skills import Skill, StepResult
 from memory_core.geometry import horizontal
 
-__all__ = ["Approach", "ApproachNavigation", "approach_point", "grid_steps"]
+__all__ = ["Approach", "ApproachNavigation", "approach_point", "footprint_gap", "grid_steps"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +64,10 @@ def grid_steps(grid: OccupancyGrid, start: tuple[float, float]) -> dict[tuple[in
     return steps
 
 
-def _gap(p: tuple[float, float], centre: tuple[float, float], half: tuple[float, float]) -> float:
-    """Floor distance from ``p`` to an axis-aligned footprint."""
+def footprint_gap(
+    p: tuple[float, float], centre: tuple[float, float], half: tuple[float, float]
+) -> float:
+    """Floor distance from ``p`` to an axis-aligned footprint (0 inside it)."""
     du = max(abs(centre[0] - p[0]) - half[0], 0.0)
     dv = max(abs(centre[1] - p[1]) - half[1], 0.0)
     return math.hypot(du, dv)
@@ -92,7 +94,7 @@ def approach_point(
         )
         return Approach(centres[best], target)
     half = (extent[0] / 2, extent[1] / 2)
-    gaps = {cell: _gap(p, target, half) for cell, p in centres.items()}
+    gaps = {cell: footprint_gap(p, target, half) for cell, p in centres.items()}
     for limit in (reach_m - margin_m, reach_m):
         near = [cell for cell, g in gaps.items() if g <= limit]
         if near:
@@ -164,11 +166,12 @@ class ApproachNavigation:
             u, v = (float(c) for c in skill.target.removeprefix("point:").split(","))  # type: ignore[union-attr]
         except ValueError:
             return skill  # the body names the bad point
-        here = self.body.state().floor_xy
+        state = self.body.state()
+        here = state.floor_xy
         d = math.hypot(u - here[0], v - here[1])
         if d < 1e-9:
             return skill
         fu, fv = u + (u - here[0]) / d, v + (v - here[1]) / d
-        h = self.body.state().pose.position
+        h = state.pose.position
         face = (fu, h[1], fv) if self.up_axis == "y" else (fu, fv, h[2])
         return dataclasses.replace(skill, position=face)

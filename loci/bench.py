@@ -102,18 +102,23 @@ def _run_group(
         result = run_in_world(
             world, memory, task, registry, llm=llm, sensing=sensing, navigation=navigation
         )
-        row = dataclasses.asdict(result)
-        row.pop("summaries")
-        row.update(
-            sequence=task.sequence,
-            sequence_index=task.sequence_index,
-            task_type=task.task_type,
-            stm_lookups=after.lookups - before.lookups,
-            stm_hits=after.hits - before.hits,
-            reason=reason_class(result.error),
-        )
-        rows.append(row)
+        rows.append(_row(task, result, after.lookups - before.lookups, after.hits - before.hits))
     return rows
+
+
+def _row(task: Task, result: EpisodeResult, stm_lookups: int, stm_hits: int) -> dict[str, Any]:
+    """One task's row of the bench JSON."""
+    row = dataclasses.asdict(result)
+    row.pop("summaries")
+    row.update(
+        sequence=task.sequence,
+        sequence_index=task.sequence_index,
+        task_type=task.task_type,
+        stm_lookups=stm_lookups,
+        stm_hits=stm_hits,
+        reason=reason_class(result.error),
+    )
+    return row
 
 
 _REASON_CLASSES = (
@@ -158,17 +163,7 @@ def _rejected(task: Task, exc: Exception) -> dict[str, Any]:
         wall_s=0.0,
         error=f"rejected: {exc}",
     )
-    row = dataclasses.asdict(result)
-    row.pop("summaries")
-    row.update(
-        sequence=task.sequence,
-        sequence_index=task.sequence_index,
-        task_type=task.task_type,
-        stm_lookups=0,
-        stm_hits=0,
-        reason="rejected",
-    )
-    return row
+    return _row(task, result, 0, 0)
 
 
 def _groups(tasks: Sequence[Task]) -> list[list[Task]]:

@@ -208,6 +208,23 @@ class Box3D:
     def volume(self) -> float:
         return self.size[0] * self.size[1] * self.size[2]
 
+    def gap(self, other: Box3D) -> float:
+        """Distance between the two boxes; 0 when they touch or overlap."""
+        lo_a, hi_a = self.min_corner, self.max_corner
+        lo_b, hi_b = other.min_corner, other.max_corner
+        return math.sqrt(sum(max(lo_b[k] - hi_a[k], lo_a[k] - hi_b[k], 0.0) ** 2 for k in range(3)))
+
+    def union(self, other: Box3D) -> Box3D:
+        """The smallest box holding both."""
+        lo_a, hi_a = self.min_corner, self.max_corner
+        lo_b, hi_b = other.min_corner, other.max_corner
+        lo = [min(lo_a[k], lo_b[k]) for k in range(3)]
+        hi = [max(hi_a[k], hi_b[k]) for k in range(3)]
+        return Box3D(
+            ((lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, (lo[2] + hi[2]) / 2),
+            (hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]),
+        )
+
     def iou(self, other: Box3D) -> float:
         """3D intersection over union; 0 when either box is degenerate."""
         lo_a, hi_a = self.min_corner, self.max_corner

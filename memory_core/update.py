@@ -94,25 +94,6 @@ def _cost(graph: SceneGraph, obs: ObjectObservation, node: SceneNode, dist: floa
     return cost
 
 
-def _gap(a: Box3D, b: Box3D) -> float:
-    """Distance between two boxes (0 when they touch or overlap)."""
-    lo_a, hi_a, lo_b, hi_b = a.min_corner, a.max_corner, b.min_corner, b.max_corner
-    return math.sqrt(sum(max(lo_b[k] - hi_a[k], lo_a[k] - hi_b[k], 0.0) ** 2 for k in range(3)))
-
-
-def _union(a: Box3D, b: Box3D) -> Box3D:
-    lo = tuple(min(x, y) for x, y in zip(a.min_corner, b.min_corner, strict=True))
-    hi = tuple(max(x, y) for x, y in zip(a.max_corner, b.max_corner, strict=True))
-    return Box3D(
-        (
-            (lo[0] + hi[0]) / 2,
-            (lo[1] + hi[1]) / 2,
-            (lo[2] + hi[2]) / 2,
-        ),
-        (hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]),
-    )
-
-
 def _fragment_of(
     obs: ObjectObservation, node: SceneNode, catalog: ObjectCatalog | None
 ) -> Box3D | None:
@@ -122,9 +103,9 @@ def _fragment_of(
     if catalog is None or obs.box is None or node.box is None or node.layer != Layer.RECEPTACLE:
         return None
     info = catalog.info(obs.label)
-    if info is None or _gap(obs.box, node.box) > _FRAGMENT_GAP_M:
+    if info is None or obs.box.gap(node.box) > _FRAGMENT_GAP_M:
         return None
-    union = _union(obs.box, node.box)
+    union = obs.box.union(node.box)
     typical = sorted(info.median_size)
     if any(
         u > t * _FRAGMENT_SIZE_SLACK + _FRAGMENT_GAP_M

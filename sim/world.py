@@ -23,6 +23,7 @@ import shapely
 from shapely.geometry import Polygon
 
 from embodiment.affordances import Affordances
+from embodiment.approach import footprint_gap
 from embodiment.skills import SKILLS, Skill, StepResult
 from sim.errors import SimError
 from sim.navigation import GridNav
@@ -489,9 +490,7 @@ class World:
     def _gap_from(self, xz: tuple[float, float], o: SimObject) -> float:
         """Floor-plane distance from a point to the object's footprint."""
         c = o.center
-        dx = max(abs(c[0] - xz[0]) - o.size[0] / 2, 0.0)
-        dz = max(abs(c[2] - xz[1]) - o.size[2] / 2, 0.0)
-        return math.hypot(dx, dz)
+        return footprint_gap(xz, (c[0], c[2]), (o.size[0] / 2, o.size[2] / 2))
 
     def _carry(self) -> None:
         """The held object (and what it holds) moves with the agent."""
