@@ -58,7 +58,7 @@ def _execute_as_logged(
     """Run ``task`` through the planner node; its skills must be ``log``'s. Returns the
     outcome and the primitive steps the simulator counted for it."""
     out = client.execute(json.dumps(task_to_json(task)))
-    assert out.skill_log == tuple(log), system.log("planner_node")[-3000:]
+    assert out.skill_log == tuple(log), (out, system.log("planner_node")[-3000:])
     steps = json.loads(client.world_state().world_state_json)["steps_taken"]
     return out, steps - steps_before
 

@@ -13,7 +13,8 @@ straight-line distance between the poses before and after.
 The body has a node of its own, spun only by the thread that calls it, one call at a
 time: rclpy's action client drops a goal response that arrives (on another executor
 thread) before it has registered the goal (seen here: "Ignoring unexpected goal
-response", then a 120 s wait). A call blocks until the answer or ``timeout_s``; a fault
+response", then a 120 s wait). A goal or answer lost in discovery is sent again
+(:mod:`loci_ros.goals`). A call blocks until the answer or ``timeout_s``; a fault
 (no server, timeout, rejected goal) is a failed skill with the reason, never an
 exception.
 """
@@ -41,6 +42,7 @@ from embodiment.grid import OccupancyGrid
 from embodiment.skills import Skill, StepResult
 from loci_ros import body_msgs as bm
 from loci_ros import conversions as conv
+from loci_ros.goals import run_goal
 from loci_ros.qos import LATCHED, RELIABLE
 from memory_core import LociError, ObjectObservation
 from memory_core.convention import quat_to_ros, to_ros
@@ -164,7 +166,7 @@ class RosBody:
             return StepResult(skill, False, f"bad navigation point {target!r} (want point:x,z)")
         before = self.state()
         goal = NavigateToPose.Goal(pose=self._goal_pose(before, u, v, skill.position))
-        answer = self._send(self.nav, "navigate_to_pose", goal)
+        answer = self._send(self.nav, NavigateToPose, "navigate_to_pose", goal)
         if isinstance(answer, str):
             self.node.get_logger().warning(answer)
             return StepResult(skill, False, answer)
@@ -197,7 +199,9 @@ class RosBody:
         )
 
     def _skill(self, skill: Skill) -> StepResult:
-        answer = self._send(self.skills, "execute_skill", bm.skill_to_goal(skill, self.up_axis))
+        answer = self._send(
+            self.skills, ExecuteSkill, "execute_skill", bm.skill_to_goal(skill, self.up_axis)
+        )
         if isinstance(answer, str):
             self.node.get_logger().warning(answer)
             return StepResult(skill, False, answer)
@@ -218,25 +222,23 @@ class RosBody:
             )
         return result
 
-    def _send(self, client: ActionClient, name: str, goal: Any) -> tuple[int, Any] | str:
+    def _send(
+        self, client: ActionClient, action_type: Any, name: str, goal: Any
+    ) -> tuple[int, Any] | str:
         """(status, result), or why there is none."""
         if not client.wait_for_server(timeout_sec=self.timeout_s):
             return f"action {name} is not available"
-        deadline = time.monotonic() + self.timeout_s
-        sent = client.send_goal_async(goal)
-        if not self._wait(sent, deadline):
-            return f"action {name} did not answer the goal within {self.timeout_s} s"
-        handle = sent.result()
-        if handle is None or not handle.accepted:
-            return f"action {name} rejected the goal"
-        done = handle.get_result_async()
-        if not self._wait(done, deadline):
-            handle.cancel_goal_async()
-            return f"action {name} did not finish within {self.timeout_s} s (canceled)"
-        answer = done.result()
-        return int(answer.status), answer.result
+        answer = run_goal(
+            client,
+            action_type,
+            goal,
+            self._spin,
+            answer_timeout_s=min(10.0, self.timeout_s),
+            result_timeout_s=self.timeout_s,
+        )
+        if isinstance(answer, str):
+            return f"action {name}: {answer}"
+        return answer.status, answer.result
 
-    def _wait(self, future: Any, deadline: float) -> bool:
-        remaining = max(0.0, deadline - time.monotonic())
-        self.executor.spin_until_future_complete(future, timeout_sec=remaining)
-        return bool(future.done())
+    def _spin(self, future: Any, timeout_s: float) -> None:
+        self.executor.spin_until_future_complete(future, timeout_sec=timeout_s)

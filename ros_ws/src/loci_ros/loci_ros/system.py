@@ -23,6 +23,8 @@ from rclpy.action.client import ActionClient
 from rclpy.node import Node
 from rclpy.utilities import ok
 
+from loci_ros.goals import REFUSED, run_goal
+
 __all__ = [
     "NODES",
     "PARAMS_DIR",
@@ -231,19 +233,20 @@ class LociClient:
         if not self.action.wait_for_server(timeout_sec=30.0):
             raise TimeoutError("execute_instruction is not available")
         feedback: list[Any] = []
-        sent = self.action.send_goal_async(
+        answer = run_goal(
+            self.action,
+            ExecuteInstruction,
             ExecuteInstruction.Goal(instruction=instruction, task_json=task_json),
+            self._spin,
+            answer_timeout_s=10.0,
+            result_timeout_s=timeout_s,
             feedback_callback=feedback.append,
         )
-        rclpy.spin_until_future_complete(self.node, sent, timeout_sec=30.0)
-        handle = sent.result()
-        if handle is None or not handle.accepted:
-            return InstructionOutcome(False, False, 0, 0, 0.0, 0, "goal rejected", 0)
-        done = handle.get_result_async()
-        rclpy.spin_until_future_complete(self.node, done, timeout_sec=timeout_s)
-        if not done.done():
-            raise TimeoutError(f"the instruction did not finish within {timeout_s} s")
-        r = done.result().result
+        if isinstance(answer, str):
+            if answer == REFUSED:
+                return InstructionOutcome(False, False, 0, 0, 0.0, 0, "goal rejected", 0)
+            raise TimeoutError(f"execute_instruction: {answer}")
+        r = answer.result
         return InstructionOutcome(
             True,
             bool(r.success),
@@ -258,6 +261,9 @@ class LociClient:
                 for f in feedback
             ),
         )
+
+    def _spin(self, future: Any, timeout_s: float) -> None:
+        rclpy.spin_until_future_complete(self.node, future, timeout_sec=timeout_s)
 
     def close(self) -> None:
         self.node.destroy_node()

@@ -1,0 +1,119 @@
+"""What a task's instance references mean in memory.
+
+A goal may name one instance: ``Egg_84e5e36e`` (an AI2-THOR object name) or
+``DiningTable|-01.73|-00.03|-00.96`` (an AI2-THOR object id, which spells the object's
+type and where it stood). Memory built from ground-truth sensing carries those identities
+(node ids, ``name`` attributes); memory built by perception does not: its nodes are
+"an egg seen here". Referents resolve a reference to a memory node either way:
+
+1. by identity: the node with that id, or with that ``name``;
+2. by binding: the node the planner acted on for that reference earlier (the egg it
+   picked up for "Egg_84e5e36e" is that egg from then on, for the planner and the critic);
+3. by place: an AI2-THOR id's position, in memory's frame where memory is y-up (AI2-THOR's
+   convention), picks the nearest node of its type within ``hint_radius_m`` — a fixed
+   receptacle stays where its id says.
+
+A reference none of these resolve is *open* when memory holds no identities for its type:
+any not-yet-bound node of the type may be it (``open_label``), and the planner chooses.
+Where memory does carry identities for the type, an unresolved name means "not seen yet".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from memory_core import Memory, SceneNode
+from memory_core.types import Box3D
+
+__all__ = ["Referents", "ref_label", "ref_position"]
+
+HINT_RADIUS_M = 0.75
+"""How far (box to point) a perceived node may be from where an object id says it stood."""
+
+
+def is_ref(text: str) -> bool:
+    """An instance reference rather than a type."""
+    return "|" in text or "_" in text
+
+
+def ref_label(ref: str) -> str:
+    """The type a reference spells: ``Egg_84e5e36e`` → ``Egg``, ``Sink|+1|+0|-2`` → ``Sink``."""
+    return ref.split("|", 1)[0].split("_", 1)[0]
+
+
+def ref_position(ref: str) -> tuple[float, float, float] | None:
+    """Where an AI2-THOR object id says the object stood (AI2-THOR's axes), if it says."""
+    parts = ref.split("|")
+    if len(parts) != 4:
+        return None
+    try:
+        x, y, z = (float(p) for p in parts[1:])
+    except ValueError:
+        return None
+    return (x, y, z)
+
+
+class Referents:
+    def __init__(self, memory: Memory, hint_radius_m: float = HINT_RADIUS_M) -> None:
+        self.memory = memory
+        self.hint_radius_m = hint_radius_m
+        self.bound: dict[str, str] = {}
+        """Reference → the memory node the planner acted on for it."""
+
+    def _usable(self, node_id: str | None) -> SceneNode | None:
+        graph = self.memory.graph
+        if node_id is None or node_id not in graph:
+            return None
+        node = graph.node(node_id)
+        return node if node.present else None
+
+    def resolve(self, ref: str) -> str | None:
+        """The memory node ``ref`` refers to, or None (unseen, or open)."""
+        if self._usable(ref) is not None:
+            return ref
+        label = ref_label(ref)
+        graph = self.memory.graph
+        for node in graph.find_by_label(label):
+            if node.attrs.get("name") == ref:
+                return node.id
+        bound = self._usable(self.bound.get(ref))
+        if bound is not None:
+            return bound.id
+        where = ref_position(ref) if graph.up_axis == "y" else None
+        if where is None:
+            return None
+        taken = set(self.bound.values())
+        point = Box3D(where, (0.0, 0.0, 0.0))
+        best: tuple[float, float, str] | None = None
+        for node in graph.find_by_label(label):
+            if node.id in taken or "name" in node.attrs:
+                continue  # bound to another reference, or an identity of its own
+            gap = node.box.gap(point) if node.box is not None else math.dist(node.position, where)
+            if gap <= self.hint_radius_m:
+                key = (gap, math.dist(node.position, where), node.id)
+                best = key if best is None or key < best else best
+        return best[2] if best is not None else None
+
+    def open_label(self, ref: str) -> bool:
+        """Whether any not-yet-bound node of ``ref``'s type may be what it names: memory holds
+        no identities for the type, and an id's position (where it gives one) cannot be
+        used."""
+        if ref_position(ref) is not None and self.memory.graph.up_axis == "y":
+            return False
+        return not any("name" in n.attrs for n in self.memory.graph.find_by_label(ref_label(ref)))
+
+    def matches(self, node: SceneNode, refs: Iterable[str]) -> bool:
+        """Whether ``node`` is what one of ``refs`` refers to."""
+        return any(
+            node.id == ref or node.attrs.get("name") == ref or self.resolve(ref) == node.id
+            for ref in refs
+        )
+
+    def bind(self, ref: str, node_id: str) -> None:
+        """From now on ``ref`` is ``node_id`` (identities need no binding)."""
+        if self.resolve(ref) != node_id:
+            self.bound[ref] = node_id
+
+    def is_bound_elsewhere(self, node_id: str, ref: str) -> bool:
+        return any(v == node_id and k != ref for k, v in self.bound.items())
