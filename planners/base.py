@@ -14,6 +14,7 @@ from typing import Protocol
 
 from embodiment.skills import Skill, StepResult
 from embodiment.tasks import Predicate, Task
+from planners.referents import Referents
 
 __all__ = ["Plan", "PlanFailedError", "Planner"]
 
@@ -25,6 +26,10 @@ class PlanFailedError(Exception):
 
 
 class Planner(Protocol):
+    referents: Referents
+    """What the task's instance names and ids refer to in memory; the critic reads the
+    planner's bindings (the egg it picked up for ``Egg_84e5e36e``)."""
+
     @property
     def memory_hits(self) -> int:
         """Objects found in memory without searching (for reports)."""

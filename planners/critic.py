@@ -13,6 +13,7 @@ from embodiment.body import BodyState
 from embodiment.tasks import Predicate
 from memory_core import Layer, Memory, SceneNode
 from memory_core.geometry import vertical
+from planners.referents import Referents, is_ref
 
 __all__ = ["believed_count", "candidates", "holds", "satisfying"]
 
@@ -22,19 +23,25 @@ FLOOR_LEVEL_M = 0.0
 FLOOR_TOLERANCE_M = 0.05
 
 
-def _named(node: SceneNode, names: Sequence[str]) -> bool:
+def _named(node: SceneNode, names: Sequence[str], refs: Referents | None) -> bool:
+    if refs is not None:
+        return refs.matches(node, names)
     return node.id in names or node.attrs.get("name") in names
 
 
-def candidates(pred: Predicate, memory: Memory) -> Iterator[SceneNode]:
-    """Present nodes of the predicate's types (and instance names, if it names any)."""
+def candidates(
+    pred: Predicate, memory: Memory, refs: Referents | None = None
+) -> Iterator[SceneNode]:
+    """Present nodes of the predicate's types (and, if it names instances, those that
+    ``refs`` resolve them to: a name memory cannot tell apart stays unresolved until the
+    planner binds it by acting on one)."""
     graph = memory.graph
     for label in pred.object_types:
         for node in graph.find_by_label(label):
             if (
                 node.present
                 and node.layer in _THINGS
-                and (not pred.names or _named(node, pred.names))
+                and (not pred.names or _named(node, pred.names, refs))
             ):
                 yield node
 
@@ -59,7 +66,13 @@ def _on_floor(node: SceneNode, memory: Memory) -> bool:
     return abs(vertical(bottom, graph.up_axis) - FLOOR_LEVEL_M) <= FLOOR_TOLERANCE_M
 
 
-def holds(pred: Predicate, node: SceneNode, memory: Memory, body: BodyState) -> bool:
+def holds(
+    pred: Predicate,
+    node: SceneNode,
+    memory: Memory,
+    body: BodyState,
+    refs: Referents | None = None,
+) -> bool:
     """Whether ``node`` is one the predicate asks for, as memory believes."""
     held = body.held == node.id
     for key, want in pred.state.items():
@@ -74,19 +87,22 @@ def holds(pred: Predicate, node: SceneNode, memory: Memory, body: BodyState) -> 
         if "Floor" in pred.in_types and _on_floor(node, memory):
             return True
         chain = list(_ancestors(memory, node.id))
-        return any(
-            r.label in pred.in_types or r.id in pred.in_types or _named(r, pred.in_types)
-            for r in chain
-        )
+        named = [t for t in pred.in_types if is_ref(t)]
+        return any(r.label in pred.in_types or (named and _named(r, named, refs)) for r in chain)
     return True
 
 
-def satisfying(pred: Predicate, memory: Memory, body: BodyState) -> list[SceneNode]:
+def satisfying(
+    pred: Predicate, memory: Memory, body: BodyState, refs: Referents | None = None
+) -> list[SceneNode]:
     """The nodes memory believes satisfy the predicate."""
-    return [node for node in candidates(pred, memory) if holds(pred, node, memory, body)]
+    return [
+        node for node in candidates(pred, memory, refs) if holds(pred, node, memory, body, refs)
+    ]
 
 
-def believed_count(pred: Predicate, memory: Memory, body: BodyState) -> int:
+def believed_count(
+    pred: Predicate, memory: Memory, body: BodyState, refs: Referents | None = None
+) -> int:
     """How many of the ``count`` required objects memory believes are there."""
-    n = sum(1 for node in candidates(pred, memory) if holds(pred, node, memory, body))
-    return min(n, pred.count)
+    return min(len(satisfying(pred, memory, body, refs)), pred.count)

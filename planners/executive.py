@@ -32,6 +32,7 @@ from planners.base import PlanFailedError, Planner
 from planners.critic import believed_count, satisfying
 from planners.effects import skill_effects
 from planners.observe import add_floor_plan, ingest_sensed, own_hands, perceive
+from planners.referents import Referents
 from planners.symbolic import SymbolicPlanner
 
 __all__ = ["EpisodeResult", "ExecConfig", "Executive", "Scorer"]
@@ -109,6 +110,7 @@ class Executive:
         self.summaries: list[str] = []
         self.steps = 0
         self.distance_m = 0.0
+        self.referents = Referents(memory)
 
     def act(self, skill: Skill, episode: str, scorer: Scorer | None = None) -> StepResult:
         """Execute one skill on the body, sense into memory, record the event, report."""
@@ -164,7 +166,7 @@ class Executive:
         return events[-1].t if events else 0.0
 
     def _believed(self, pred: Predicate) -> int:
-        return believed_count(pred, self.memory, self.body.state())
+        return believed_count(pred, self.memory, self.body.state(), self.referents)
 
     def begin(self, task: Task) -> str:
         """Start an episode: reset counters, put the body's floor plan and what it senses
@@ -184,6 +186,7 @@ class Executive:
         episode = self.begin(task)
         start = self.clock
         planner = self.make_planner()
+        self.referents = planner.referents  # the critic reads the planner's bindings
         try:
             return self._episode(task, scorer, planner, episode, start, start_wall)
         finally:
@@ -207,7 +210,7 @@ class Executive:
                 if not task.ordered and self._believed(pred) == pred.count:
                     stale = [
                         n.id
-                        for n in satisfying(pred, self.memory, self.body.state())
+                        for n in satisfying(pred, self.memory, self.body.state(), self.referents)
                         if n.last_seen < start
                     ]
                     if not stale:

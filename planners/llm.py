@@ -35,6 +35,7 @@ from planners.base import Plan, PlanFailedError
 from planners.critic import believed_count
 from planners.executive import EpisodeResult, Executive, Scorer
 from planners.llm_client import LLMClient, LLMConfig, LLMError
+from planners.referents import Referents
 from planners.validate import validate
 
 __all__ = ["LLMConfig", "LLMError", "LLMPlanner"]
@@ -68,6 +69,7 @@ class LLMPlanner:
         on_step: Callable[[Skill, StepResult], None] | None = None,
     ) -> None:
         self.body, self.memory, self.config, self.on_step = body, memory, config, on_step
+        self.referents = Referents(memory)
         self.client = LLMClient(config)
         self.history: list[str] = []
         self.memory_hits = 0
@@ -135,7 +137,7 @@ class LLMPlanner:
             if self.calls >= self.config.max_steps:
                 raise PlanFailedError("LLM step budget exhausted")
             state = self.body.state()
-            if believed_count(pred, mem, state) == pred.count:
+            if believed_count(pred, mem, state, self.referents) == pred.count:
                 return
             room = mem.graph.locate_room(state.pose.position)
             ctx = mem.context(task.instruction, room, self.config.context_budget_tokens)
@@ -153,7 +155,7 @@ class LLMPlanner:
                 self.history.append("(your last answer was not valid JSON for the schema)")
                 continue
             if answer["skill"] == "done":
-                if believed_count(pred, mem, self.body.state()) < pred.count:
+                if believed_count(pred, mem, self.body.state(), self.referents) < pred.count:
                     raise PlanFailedError("the LLM said done before the goal was met")
                 return
             target = answer["target"] or None

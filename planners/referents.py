@@ -103,6 +103,13 @@ class Referents:
             return False
         return not any("name" in n.attrs for n in self.memory.graph.find_by_label(ref_label(ref)))
 
+    def places_usable(self) -> bool:
+        """Whether the places ids spell are to be read at all: memory is y-up (AI2-THOR's
+        axes) and holds no identities (with identities, ids are matched as ids; a place
+        would only lead the agent to a thing memory has not seen yet)."""
+        graph = self.memory.graph
+        return graph.up_axis == "y" and not any("name" in n.attrs for n in graph.nodes())
+
     def matches(self, node: SceneNode, refs: Iterable[str]) -> bool:
         """Whether ``node`` is what one of ``refs`` refers to."""
         return any(

@@ -22,6 +22,8 @@ from embodiment.tasks import Predicate, Task
 from memory_core import Layer, Memory, SceneNode
 from memory_core.geometry import horizontal
 from planners.base import Plan, PlanFailedError
+from planners.critic import holds
+from planners.referents import Referents, is_ref, ref_label, ref_position
 
 __all__ = ["PlanFailedError", "SymbolicPlanner"]
 _KNIVES = ("Knife", "ButterKnife")
@@ -42,9 +44,16 @@ class SearchState:
 
 class SymbolicPlanner:
     def __init__(
-        self, body: Body, memory: Memory, affordances: Affordances, max_explore: int = 12
+        self,
+        body: Body,
+        memory: Memory,
+        affordances: Affordances,
+        max_explore: int = 12,
+        referents: Referents | None = None,
     ) -> None:
         self.body, self.memory, self.aff = body, memory, affordances
+        self.referents = referents or Referents(memory)
+        """What the task's instance names and ids refer to (shared with the critic)."""
         self.max_explore = max_explore
         self.search = SearchState()
         self.done: set[str] = set()
@@ -89,10 +98,19 @@ class SymbolicPlanner:
     ) -> list[SceneNode]:
         ax, az = self._xy()
         graph = self.memory.graph
-        labels = [t for t in types if "|" not in t]
-        ids = [t for t in types if "|" in t and t in graph]
+        refs = self.referents
+        labels = [t for t in types if not is_ref(t)]
         out = [n for t in labels for n in graph.find_by_label(t)]
-        out += [graph.node(i) for i in ids if graph.node(i).present]
+        for ref in (t for t in types if is_ref(t)):
+            found = refs.resolve(ref)
+            if found is not None:
+                out.append(graph.node(found))
+            elif refs.open_label(ref):
+                out += [
+                    n
+                    for n in graph.find_by_label(ref_label(ref))
+                    if not refs.is_bound_elsewhere(n.id, ref)
+                ]
         # Short-term memory also remembers where recently seen things are, including things
         # the scene graph does not hold (with --memory stm the graph starts empty).
         known_ids = {n.id for n in out}
@@ -114,7 +132,17 @@ class SymbolicPlanner:
         held = self._held()
         out = [n for n in out if n.id not in exclude and n.id != held]
         if names:
-            out = [n for n in out if n.id in names or n.attrs.get("name") in names]
+            resolved = {refs.resolve(name) for name in names} - {None}
+            if resolved:
+                out = [n for n in out if n.id in resolved]
+            elif all(refs.open_label(name) for name in names):
+                # No identities in memory (perception's): any instance not bound to another
+                # reference may be the one named.
+                out = [
+                    n for n in out if not any(refs.is_bound_elsewhere(n.id, name) for name in names)
+                ]
+            else:
+                out = []  # memory knows instances of this type by name: not seen yet
         up = graph.up_axis
 
         def dist(n: SceneNode) -> float:
@@ -152,10 +180,23 @@ class SymbolicPlanner:
             return known[0].id
         self.search.searches += 1
         yield Skill("look_around")
+        # Ids that say where the thing stood (a fixed receptacle stays there): look there first.
+        hinted = [t for t in types if is_ref(t) and ref_position(t) is not None]
+        if hinted and not self.referents.places_usable():
+            hinted = []
         for _ in range(self.max_explore):
             known = self._known(types, exclude, names)
             if known:
                 return known[0].id
+            ref = next((t for t in hinted if t not in self.search.searched), None)
+            if ref is not None:
+                self.search.searched.add(ref)
+                result = yield Skill(
+                    "navigate", ref, label=ref_label(ref), position=ref_position(ref)
+                )
+                if result.success:
+                    yield Skill("look_around")
+                continue
             # Where such things usually are: open/visit receptacles by prior, then explore.
             ranked = self.aff.receptacles_for(types[0])
             cands = [
@@ -209,15 +250,20 @@ class SymbolicPlanner:
                 yield Skill("open", p)
 
     def _pick(
-        self, types: tuple[str, ...], names: tuple[str, ...] = ()
+        self, types: tuple[str, ...], names: tuple[str, ...] = (), avoid: set[str] | None = None
     ) -> Generator[Skill, StepResult, str]:
         state = self.body.state()
         if state.held is not None:
-            name = self._name(state.held)
-            if state.held_label in types and (not names or name in names or state.held in names):
+            held = self.memory.graph.node(state.held) if state.held in self.memory.graph else None
+            if state.held_label in types and (
+                not names
+                or state.held in names
+                or (held is not None and self.referents.matches(held, names))
+                or (held is None and all(self.referents.open_label(n) for n in names))
+            ):
                 return state.held
             yield Skill("drop")
-        exclude = set(self.done)
+        exclude = set(self.done) | (avoid or set())
         for _attempt in range(3):
             target = yield from self.find(types, exclude, names)
             yield from self._reach(target)
@@ -270,6 +316,8 @@ class SymbolicPlanner:
         ):
             for _ in range(pred.count):
                 target = yield from self.find(types, set(self.done), pred.names)
+                for name in pred.names[:1]:
+                    self.referents.bind(name, target)
                 if "isSliced" in wants:
                     yield from self._slice(types)
                     self.done.add(target)
@@ -293,7 +341,9 @@ class SymbolicPlanner:
             if inside is not None and carrier_label is not None and pred.in_types:
                 obj = yield from self._pick((carrier_label,), (inside,))
             else:
-                obj = yield from self._pick(types, pred.names)
+                obj = yield from self._pick(types, pred.names, self._in_place(pred))
+            for name in pred.names[:1]:
+                self.referents.bind(name, obj)
             for key, (appliance, verb) in _TREAT.items():
                 if wants.get(key):
                     place = yield from self.find((appliance,))
@@ -316,13 +366,29 @@ class SymbolicPlanner:
                 result = yield Skill("put", dest)
                 if not result.success:
                     raise PlanFailedError(result.error_message)
+                if len(dest_types) == 1 and is_ref(dest_types[0]):
+                    self.referents.bind(dest_types[0], dest)
                 if node is not None and node.layer == Layer.OBJECT:  # a movable receptacle
                     self.carried_in[obj] = dest
             self.done.add(obj)
 
+    def _in_place(self, pred: Predicate) -> set[str]:
+        """Where the named instance cannot be told apart from others of its type (memory has
+        no identities), those already where the predicate wants them: the one named was
+        moved, so it is another."""
+        if not pred.names or not all(self.referents.open_label(n) for n in pred.names):
+            return set()
+        state = self.body.state()
+        return {
+            n.id
+            for t in pred.object_types
+            for n in self.memory.graph.find_by_label(t)
+            if n.id != state.held and holds(pred, n, self.memory, state, self.referents)
+        }
+
     def _destinations(self, pred: Predicate) -> list[tuple[str, ...]]:
         """Where to put things: one receptacle, or a movable one then its holder."""
-        ids = tuple(t for t in pred.in_types if "|" in t or "_" in t)
+        ids = tuple(t for t in pred.in_types if is_ref(t))
         if ids:
             return [ids]
         return [pred.in_types]

@@ -1,6 +1,7 @@
 """Camera rendering for the perception path: depth, instance segmentation and plain RGB.
 
-Objects are their axis-aligned boxes; the floor is the plane y = 0 and walls are
+Objects are their axis-aligned boxes, less the columns over cells the agent can stand
+on (:func:`solid_parts`); the floor is the plane y = 0 and walls are
 the rooms' floor-polygon edges raised to ``wall_height_m``. Each primitive is
 ray-cast only inside its projected screen rectangle and z-buffered, which keeps
 a 320x240 frame to a few milliseconds of numpy. Depth is planar (distance along
@@ -14,6 +15,7 @@ yaw 0 looks along +z, yaw 90 along +x; positive horizon looks down).
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import zlib
 from dataclasses import dataclass
@@ -206,6 +208,7 @@ def render(
         ),
     )
     index_of: dict[str, int] = {}
+    cells = np.asarray(world.spec.reachable, dtype=np.float64).reshape(-1, 2)
     for o in order:
         if world.enclosed(o.object_id) and o.object_id != world.held:
             continue  # hidden inside a closed container (its box is drawn instead)
@@ -220,16 +223,23 @@ def render(
         if rect is None:
             continue
         x0, x1, y0, y1 = rect
-        slabs = []
-        for k in range(3):
-            iv = inv[k][y0:y1, x0:x1]
-            a, b = (lo[k] - origin[k]) * iv, (hi[k] - origin[k]) * iv
-            slabs.append((np.minimum(a, b), np.maximum(a, b)))
-        tmin = np.maximum(np.maximum(slabs[0][0], slabs[1][0]), slabs[2][0])
-        tmax = np.minimum(np.minimum(slabs[0][1], slabs[1][1]), slabs[2][1])
-        hit = (tmax >= tmin) & (tmin > 0)
-        # Top faces catch the light: the y slab set tmin there.
-        top = (tmin == slabs[1][0]) & (dirs[y0:y1, x0:x1, 1] < 0)
+        t_hit = np.full((y1 - y0, x1 - x0), np.inf)
+        top = np.zeros((y1 - y0, x1 - x0), dtype=bool)
+        parts = [(lo, hi)] if o.pickupable else solid_parts(lo, hi, cells, world.spec.grid_size)
+        for plo, phi in parts:
+            slabs = []
+            for k in range(3):
+                iv = inv[k][y0:y1, x0:x1]
+                a, b = (plo[k] - origin[k]) * iv, (phi[k] - origin[k]) * iv
+                slabs.append((np.minimum(a, b), np.maximum(a, b)))
+            tmin = np.maximum(np.maximum(slabs[0][0], slabs[1][0]), slabs[2][0])
+            tmax = np.minimum(np.minimum(slabs[0][1], slabs[1][1]), slabs[2][1])
+            nearer = (tmax >= tmin) & (tmin > 0) & (tmin < t_hit)
+            t_hit[nearer] = tmin[nearer]
+            # Top faces catch the light: the y slab set tmin there.
+            top[nearer] = (tmin == slabs[1][0])[nearer] & (dirs[y0:y1, x0:x1, 1] < 0)[nearer]
+        hit = np.isfinite(t_hit)
+        tmin = t_hit
         idx = len(ids)
         ids.append(o.object_id)
         index_of[o.object_id] = idx
@@ -280,6 +290,66 @@ def segmentation(
         lut[idx + 1] = n
     ids = [frame.instance_ids[i] for i in kept]
     return lut[frame.instance + 1], [world.objects[o].object_type for o in ids], ids
+
+
+FLAT_M = 0.15
+"""Things no higher than this (rugs, mats) are walked on: drawn whole."""
+
+
+def solid_parts(
+    lo: NDArray[np.float64], hi: NDArray[np.float64], cells: NDArray[np.float64], step: float
+) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
+    """A fixed object's box less the columns over cells the agent can stand on (squares of
+    side ``step`` around ``cells``' (x, z) points), as boxes.
+
+    A box is the only shape the scene data gives, and it overstates non-convex things: the
+    box of an L-shaped counter (or a type's median box where the size was not recorded)
+    covers floor the agent walks on, and drawn whole it would hide everything behind it.
+    Where the agent can stand there is nothing solid, so those columns are cut out."""
+    h = step / 2
+    if hi[1] <= FLAT_M or len(cells) == 0:
+        return [(lo, hi)]
+    inside = (
+        (cells[:, 0] + h > lo[0])
+        & (cells[:, 0] - h < hi[0])
+        & (cells[:, 1] + h > lo[2])
+        & (cells[:, 1] - h < hi[2])
+    )
+    holes = cells[inside]
+    if len(holes) == 0:
+        return [(lo, hi)]
+    xs = sorted(
+        {
+            lo[0],
+            hi[0],
+            *(float(v) for v in np.clip(holes[:, 0] - h, lo[0], hi[0])),
+            *(float(v) for v in np.clip(holes[:, 0] + h, lo[0], hi[0])),
+        }
+    )
+    strips: list[tuple[float, float, list[tuple[float, float]]]] = []
+    for xa, xb in itertools.pairwise(xs):
+        if xb - xa < 1e-6:
+            continue
+        mid = (xa + xb) / 2
+        cut = sorted(
+            (max(z - h, lo[2]), min(z + h, hi[2])) for x, z in holes if x - h < mid < x + h
+        )
+        free, z0 = [], float(lo[2])
+        for za, zb in cut:
+            if za > z0 + 1e-6:
+                free.append((z0, za))
+            z0 = max(z0, zb)
+        if hi[2] > z0 + 1e-6:
+            free.append((z0, float(hi[2])))
+        if strips and strips[-1][2] == free and abs(strips[-1][1] - xa) < 1e-6:
+            strips[-1] = (strips[-1][0], xb, free)  # same cut as its neighbour: one box
+        else:
+            strips.append((xa, xb, free))
+    return [
+        (np.array([xa, lo[1], za]), np.array([xb, hi[1], zb]))
+        for xa, xb, free in strips
+        for za, zb in free
+    ]
 
 
 def _touch(a: SimObject, b: SimObject, raise_m: float) -> bool:

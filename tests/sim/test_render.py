@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sim import SceneRegistry, Skill, World
 from sim.episode import make_world
-from sim.render import render
+from sim.render import render, solid_parts
 from sim.suites import load_suite
 
 
@@ -93,3 +94,23 @@ def test_a_basin_under_a_counter_top_is_seen(registry: SceneRegistry) -> None:
         if i >= 0
     }
     assert pixels.get(basin.object_id, 0) > 1000, pixels
+
+
+def test_no_box_is_drawn_over_cells_the_agent_stands_on() -> None:
+    """An L-shaped counter's box covers floor: the columns over reachable cells are cut
+    out, the rest stays whole (one box where nothing is cut), rugs are drawn whole."""
+    lo, hi = np.array([0.0, 0.0, 0.0]), np.array([1.0, 0.9, 1.0])
+    assert [(a.tolist(), b.tolist()) for a, b in solid_parts(lo, hi, np.zeros((0, 2)), 0.25)] == [
+        (lo.tolist(), hi.tolist())
+    ]
+    corner = np.array([[0.75, 0.75], [0.75, 1.0], [1.0, 0.75], [1.0, 1.0], [3.0, 3.0]])
+    parts = solid_parts(lo, hi, corner, 0.25)
+    volume = sum(float(np.prod(b - a)) for a, b in parts)
+    assert volume == pytest.approx(0.9 * (1.0 - 0.375 * 0.375))
+    rng = np.random.default_rng(0)
+    for x, z in rng.uniform(0.0, 1.0, size=(500, 2)):
+        in_hole = x > 0.625 and z > 0.625
+        solid = any(a[0] <= x <= b[0] and a[2] <= z <= b[2] for a, b in parts)
+        assert solid != in_hole or min(abs(x - 0.625), abs(z - 0.625)) < 1e-9
+    rug_hi = np.array([1.0, 0.02, 1.0])
+    assert len(solid_parts(lo, rug_hi, corner, 0.25)) == 1
