@@ -294,6 +294,8 @@ def segmentation(
 
 FLAT_M = 0.15
 """Things no higher than this (rugs, mats) are walked on: drawn whole."""
+KEEP_FRACTION = 0.5
+"""A box that would keep less of its footprint than this is drawn whole."""
 
 
 def solid_parts(
@@ -305,7 +307,8 @@ def solid_parts(
     A box is the only shape the scene data gives, and it overstates non-convex things: the
     box of an L-shaped counter (or a type's median box where the size was not recorded)
     covers floor the agent walks on, and drawn whole it would hide everything behind it.
-    Where the agent can stand there is nothing solid, so those columns are cut out."""
+    Where the agent can stand there is nothing solid, so those columns are cut out, unless
+    that would leave less than half of the footprint."""
     h = step / 2
     if hi[1] <= FLAT_M or len(cells) == 0:
         return [(lo, hi)]
@@ -345,6 +348,11 @@ def solid_parts(
             strips[-1] = (strips[-1][0], xb, free)  # same cut as its neighbour: one box
         else:
             strips.append((xa, xb, free))
+    kept = sum((xb - xa) * (zb - za) for xa, xb, free in strips for za, zb in free)
+    if kept < KEEP_FRACTION * (hi[0] - lo[0]) * (hi[2] - lo[2]):
+        # Mostly over free cells: a small thing whose box is a guess (a TV on a wall over
+        # the floor, a chair); it is there, so it is drawn whole.
+        return [(lo, hi)]
     return [
         (np.array([xa, lo[1], za]), np.array([xb, hi[1], zb]))
         for xa, xb, free in strips
