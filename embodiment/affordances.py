@@ -17,6 +17,7 @@ from typing import Any
 
 from embodiment.errors import FactsError
 from memory_core import ObjectCatalog
+from memory_core.catalog import TypeInfo
 
 __all__ = ["Affordances"]
 
@@ -60,6 +61,16 @@ class Affordances:
         except (OSError, json.JSONDecodeError) as exc:
             raise FactsError(f"cannot read AI2-THOR facts in {data}: {exc}") from exc
         aff = alfred["action_affordances"]
+        # The metadata catalog is ProcTHOR's asset list: iTHOR fixtures (Cabinet, Drawer,
+        # SinkBasin, Shelf, StoveBurner...) are missing from it, and memory would take
+        # them for small objects. AI2-THOR's type documentation fills them in.
+        catalog = catalog.with_types(
+            {
+                t: _documented_type(t, v, recorded)
+                for t, v in doc.items()
+                if catalog.info(t) is None and not t.endswith("Sliced")
+            }
+        )
         facts = _Facts(
             allowed={k: frozenset(v) for k, v in alfred["receptacle_to_allowed_objects"].items()},
             heatable=frozenset(aff["Heatable"]),
@@ -161,7 +172,30 @@ class Affordances:
         info = self.catalog.info(_base(t))
         if info is not None:
             return info.median_size
-        return self._f.recorded_sizes.get(_base(t), (0.2, 0.2, 0.2))
+        return self._f.recorded_sizes.get(_base(t), (_DEFAULT_SIZE_M,) * 3)
+
+
+_DEFAULT_SIZE_M = 0.2
+
+
+def _documented_type(
+    name: str, doc: dict[str, Any], sizes: dict[str, tuple[float, float, float]]
+) -> TypeInfo:
+    """A type's flags from AI2-THOR's documentation ("receptacle (Some)": some assets
+    are); its size from the recorded scenes."""
+    flags = {str(p).split(" (")[0] for p in doc.get("actionable_properties") or []}
+    return TypeInfo(
+        name=name,
+        pickupable="pickupable" in flags,
+        receptacle="receptacle" in flags,
+        openable="openable" in flags,
+        toggleable="toggleable" in flags,
+        sliceable="sliceable" in flags,
+        cookable="cookable" in flags,
+        dirtyable="dirtyable" in flags,
+        fillable="fillable" in flags,
+        median_size=sizes.get(name, (_DEFAULT_SIZE_M,) * 3),
+    )
 
 
 def _recorded_sizes(folder: Path) -> dict[str, tuple[float, float, float]]:

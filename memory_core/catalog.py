@@ -57,6 +57,10 @@ class ObjectCatalog:
                 sizes[entry["assetId"]] = (obj_type, (bb["x"], bb["y"], bb["z"]))
         return cls(types, sizes)
 
+    def with_types(self, extra: dict[str, TypeInfo]) -> ObjectCatalog:
+        """This catalog and ``extra`` (types it does not have yet)."""
+        return ObjectCatalog({**extra, **self.types}, self.asset_sizes)
+
     def info(self, label: str) -> TypeInfo | None:
         return self.types.get(label)
 

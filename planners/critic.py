@@ -13,7 +13,7 @@ from embodiment.body import BodyState
 from embodiment.tasks import Predicate
 from memory_core import Layer, Memory, SceneNode
 from memory_core.geometry import vertical
-from planners.referents import Referents, is_ref
+from planners.referents import Referents, is_ref, node_matches
 
 __all__ = ["believed_count", "candidates", "holds", "satisfying"]
 
@@ -23,10 +23,8 @@ FLOOR_LEVEL_M = 0.0
 FLOOR_TOLERANCE_M = 0.05
 
 
-def _named(node: SceneNode, names: Sequence[str], refs: Referents | None) -> bool:
-    if refs is not None:
-        return refs.matches(node, names)
-    return node.id in names or node.attrs.get("name") in names
+def _targets(names: Sequence[str], refs: Referents | None) -> frozenset[str]:
+    return refs.targets(names) if refs is not None else frozenset()
 
 
 def candidates(
@@ -36,12 +34,13 @@ def candidates(
     ``refs`` resolve them to: a name memory cannot tell apart stays unresolved until the
     planner binds it by acting on one)."""
     graph = memory.graph
+    targets = _targets(pred.names, refs)
     for label in pred.object_types:
         for node in graph.find_by_label(label):
             if (
                 node.present
                 and node.layer in _THINGS
-                and (not pred.names or _named(node, pred.names, refs))
+                and (not pred.names or node_matches(node, pred.names, targets))
             ):
                 yield node
 
@@ -74,6 +73,20 @@ def holds(
     refs: Referents | None = None,
 ) -> bool:
     """Whether ``node`` is one the predicate asks for, as memory believes."""
+    return _holds(pred, node, memory, body, _targets(_named_places(pred), refs))
+
+
+def _named_places(pred: Predicate) -> list[str]:
+    return [t for t in pred.in_types if is_ref(t)]
+
+
+def _holds(
+    pred: Predicate,
+    node: SceneNode,
+    memory: Memory,
+    body: BodyState,
+    place_targets: frozenset[str],
+) -> bool:
     held = body.held == node.id
     for key, want in pred.state.items():
         have = held if key == "isPickedUp" else node.state.get(key)
@@ -86,9 +99,11 @@ def holds(
             return False
         if "Floor" in pred.in_types and _on_floor(node, memory):
             return True
-        chain = list(_ancestors(memory, node.id))
-        named = [t for t in pred.in_types if is_ref(t)]
-        return any(r.label in pred.in_types or (named and _named(r, named, refs)) for r in chain)
+        named = _named_places(pred)
+        return any(
+            r.label in pred.in_types or (named and node_matches(r, named, place_targets))
+            for r in _ancestors(memory, node.id)
+        )
     return True
 
 
@@ -96,8 +111,11 @@ def satisfying(
     pred: Predicate, memory: Memory, body: BodyState, refs: Referents | None = None
 ) -> list[SceneNode]:
     """The nodes memory believes satisfy the predicate."""
+    place_targets = _targets(_named_places(pred), refs)
     return [
-        node for node in candidates(pred, memory, refs) if holds(pred, node, memory, body, refs)
+        node
+        for node in candidates(pred, memory, refs)
+        if _holds(pred, node, memory, body, place_targets)
     ]
 
 

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from memory_core import Memory, SceneNode
 from memory_core.types import Box3D
 
-__all__ = ["Referents", "ref_label", "ref_position"]
+__all__ = ["Referents", "node_matches", "ref_label", "ref_position"]
 
 HINT_RADIUS_M = 0.75
 """How far (box to point) a perceived node may be from where an object id says it stood."""
@@ -52,6 +52,12 @@ def ref_position(ref: str) -> tuple[float, float, float] | None:
     except ValueError:
         return None
     return (x, y, z)
+
+
+def node_matches(node: SceneNode, refs: Iterable[str], targets: frozenset[str]) -> bool:
+    """Whether ``node`` is one of ``refs`` by its own id or name, or one of the ``targets``
+    they resolved to."""
+    return node.id in targets or any(node.id == r or node.attrs.get("name") == r for r in refs)
 
 
 class Referents:
@@ -112,10 +118,12 @@ class Referents:
 
     def matches(self, node: SceneNode, refs: Iterable[str]) -> bool:
         """Whether ``node`` is what one of ``refs`` refers to."""
-        return any(
-            node.id == ref or node.attrs.get("name") == ref or self.resolve(ref) == node.id
-            for ref in refs
-        )
+        return node_matches(node, refs, self.targets(refs))
+
+    def targets(self, refs: Iterable[str]) -> frozenset[str]:
+        """The memory nodes ``refs`` resolve to: resolve once, then test many nodes with
+        :func:`node_matches`."""
+        return frozenset(t for t in (self.resolve(ref) for ref in refs) if t is not None)
 
     def bind(self, ref: str, node_id: str) -> None:
         """From now on ``ref`` is ``node_id`` (identities need no binding)."""

@@ -334,7 +334,11 @@ class SymbolicPlanner:
         for _ in range(pred.count):
             # Already put in a movable receptacle for an earlier predicate: carry that along.
             inside = next(
-                (c for o, c in self.carried_in.items() if self._label(o) in types),
+                (
+                    c
+                    for o, c in self.carried_in.items()
+                    if self._label(o) in types and self._label(c) not in pred.in_types
+                ),
                 None,
             )
             carrier_label = self._label(inside) if inside is not None else None

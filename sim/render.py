@@ -188,23 +188,25 @@ def render(
     objs = list(world.objects.values())
     centres = np.array([o.center for o in objs]).reshape(-1, 3)
     halves = np.array([o.size for o in objs]).reshape(-1, 3) / 2
-    # encloser[i]: the smallest other box holding object i's centre (a basin set into a
-    # counter, a sink's basin inside the sink), for things nothing else is said to hold.
+    # enclosers[i]: the larger boxes holding object i's centre (a basin set into a counter,
+    # a sink's basin inside the sink), for things nothing else is said to hold. All of
+    # them, not the smallest: a box of guessed size (curtains, a shelf) may hold the
+    # centre too and would leave the counter hiding the basin.
     inside = np.all(np.abs(centres[:, None, :] - centres[None, :, :]) <= halves[None, :, :], axis=2)
     np.fill_diagonal(inside, False)
     volume = np.prod(2 * halves, axis=1)
     inside &= volume[None, :] > volume[:, None]
-    encloser: dict[str, str] = {}
-    for i, row in enumerate(inside):
-        if row.any():
-            j = min(np.flatnonzero(row), key=lambda k: volume[k])
-            encloser[objs[i].object_id] = objs[int(j)].object_id
+    enclosers: dict[str, list[str]] = {
+        objs[i].object_id: [objs[int(j)].object_id for j in np.flatnonzero(row)]
+        for i, row in enumerate(inside)
+        if row.any()
+    }
 
     order = sorted(
         objs,
         key=lambda o: (
             len(world.ancestors(o.object_id)),
-            part_of(o) is not None or o.object_id in encloser,
+            part_of(o) is not None or o.object_id in enclosers,
         ),
     )
     index_of: dict[str, int] = {}
@@ -246,12 +248,13 @@ def render(
         # What holds it, the whole it is part of, or the box it sits in is drawn first and
         # seen through where it covers it: a basin in its sink or counter, a cup in a bowl,
         # the contents of an open fridge (a closed one hides them: ``enclosed`` above).
-        holder = o.parent_id or part_of(o) or encloser.get(o.object_id)
+        holder = o.parent_id or part_of(o)
+        holders = [holder] if holder is not None else enclosers.get(o.object_id, [])
         windows: list[int] = []
-        if holder is not None:
-            h = world.objects[holder]
-            if not h.openable or h.is_open or holder != o.parent_id:
-                windows.append(index_of.get(holder, -2))
+        for h_id in holders:
+            h = world.objects[h_id]
+            if not h.openable or h.is_open or h_id != o.parent_id:
+                windows.append(index_of.get(h_id, -2))
         if part_of(o) is not None:
             # A part is set into what is around it (a basin into its sink and the counter
             # over the sink): seen through every drawn box its own box (raised 10 cm)

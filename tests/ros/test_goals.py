@@ -92,6 +92,19 @@ def _run(node: Any, name: str, attempts: int = 3, answer_s: float = 0.5) -> tupl
     return answer, feedback
 
 
+def _serve_and_run(
+    node: Any, name: str, on_goal: Callable[[int], bool], **run: Any
+) -> tuple[_Server, Any, list[Any]]:
+    """Serve ``name`` with ``on_goal`` deciding, send one goal, close the server; the
+    server is returned for its counts."""
+    server = _Server(name, on_goal)
+    try:
+        answer, feedback = _run(node, name, **run)
+    finally:
+        server.close()
+    return server, answer, feedback
+
+
 @pytest.mark.parametrize("first_answer_s", [0.0, 0.8])
 def test_a_late_answer_is_sent_again_and_runs_once(client_node: Any, first_answer_s: float) -> None:
     from action_msgs.msg import GoalStatus
@@ -103,11 +116,7 @@ def test_a_late_answer_is_sent_again_and_runs_once(client_node: Any, first_answe
         time.sleep(first_answer_s)
         return True
 
-    server = _Server(name, on_goal)
-    try:
-        answer, feedback = _run(client_node, name)
-    finally:
-        server.close()
+    server, answer, feedback = _serve_and_run(client_node, name, on_goal)
     assert isinstance(answer, GoalAnswer), answer
     assert answer.status == GoalStatus.STATUS_SUCCEEDED
     assert answer.result.success and answer.result.error_message == "sense"
@@ -130,11 +139,7 @@ def test_a_refusal_is_reported_on_the_first_send_or_a_resend(
             time.sleep(first_answer_s)
         return False
 
-    server = _Server(name, on_goal)
-    try:
-        answer, _feedback = _run(client_node, name)
-    finally:
-        server.close()
+    server, answer, _feedback = _serve_and_run(client_node, name, on_goal)
     assert answer == REFUSED
     assert server.executions == 0
     assert server.goal_calls == (1 if first_answer_s == 0 else 2)
@@ -147,6 +152,7 @@ def test_no_answer_at_all_is_a_reason_not_a_wait(client_node: Any) -> None:
 
     server = _Server("silent", on_goal)
     try:
+        # Timed apart from the server's close, which waits out its slow callback.
         started = time.monotonic()
         answer, _feedback = _run(client_node, "silent", attempts=2, answer_s=0.3)
         waited = time.monotonic() - started

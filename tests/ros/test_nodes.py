@@ -182,7 +182,8 @@ def test_rgbd_instruction_through_the_nodes_matches_in_process(
             assert (out.success, steps, out.skills) == (direct.success, direct.steps, direct.skills)
             # The committed memory holds what perception saw: types, no simulator ids.
             nodes = json.loads(client.memory_snapshot().snapshot_json)["nodes"]
-            objects = [(n[0], n[2]) for n in nodes if n[1] == "object"]  # id, label
+            # id, label of the things (objects and receptacles: a drawer is one)
+            objects = [(n[0], n[2]) for n in nodes if n[1] in ("object", "receptacle")]
             assert {label for _id, label in objects} & set(task.object_types())
             assert all(node_id.startswith(f"{label}#") for node_id, label in objects)
             system.check_alive()

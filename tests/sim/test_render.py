@@ -75,15 +75,20 @@ def test_invalid_depth_is_nan_for_ros_images(registry: SceneRegistry) -> None:
     assert np.array_equal(ros[valid], frame.depth[valid])
 
 
-def test_a_basin_under_a_counter_top_is_seen(registry: SceneRegistry) -> None:
+@pytest.mark.parametrize(
+    "task_id",
+    [
+        "alfred/trial_T20190908_103955_680867",  # a pot with sponge in the sink
+        # FloorPlan27: a curtain's box of guessed size holds the basin's centre too, and was
+        # taken for the box it is set into, so the counter hid it.
+        "alfred/trial_T20190907_151802_277016",
+    ],
+)
+def test_a_basin_under_a_counter_top_is_seen(registry: SceneRegistry, task_id: str) -> None:
     """A sink basin is set into its sink and the counter over it: standing where one
     reaches it, the camera sees the basin (the counter's box once hid it from every pose,
     so perception never found a SinkBasin in this kitchen)."""
-    task = next(
-        t
-        for t in load_suite("alfred-seen", registry.data)
-        if t.task_id == "alfred/trial_T20190908_103955_680867"  # a pot with sponge in the sink
-    )
+    task = next(t for t in load_suite("alfred-seen", registry.data) if t.task_id == task_id)
     world = make_world(task, registry)
     basin = next(o for o in world.objects.values() if o.object_type == "SinkBasin")
     assert world.step(Skill("navigate", basin.object_id)).success

@@ -1,0 +1,34 @@
+"""Type facts: every AI2-THOR type the scenes use has flags and a layer, including the
+iTHOR fixtures the ProcTHOR asset catalog lacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from embodiment.affordances import Affordances
+from memory_core import Layer
+
+
+@pytest.mark.parametrize("fixture", ["Drawer", "Cabinet", "SinkBasin", "Shelf", "StoveBurner"])
+def test_ithor_fixtures_are_receptacles_not_small_objects(data_dir: Path, fixture: str) -> None:
+    aff = Affordances.load(data_dir)
+    # Memory's layer for a perceived node comes from this catalog: a drawer taken for an
+    # object was carried along as if it were a bowl.
+    assert aff.catalog.layer_of(fixture) == Layer.RECEPTACLE
+    assert aff.receptacle(fixture) and not aff.pickupable(fixture)
+
+
+def test_documented_flags_and_recorded_sizes_fill_the_gaps(data_dir: Path) -> None:
+    aff = Affordances.load(data_dir)
+    assert aff.openable("Drawer") and aff.toggleable("StoveKnob")
+    assert not aff.receptacle("StoveKnob")
+    # A fixture's size is the median over the recorded scenes, as before.
+    assert aff.median_size("Drawer") == pytest.approx((0.390, 0.219, 0.319), abs=1e-3)
+    doc = json.loads(
+        (data_dir / "ai2thor_recorded/rl_thor_events/misc/object_types_data.json").read_text()
+    )
+    missing = [t for t in doc if aff.catalog.info(t) is None and not t.endswith("Sliced")]
+    assert missing == []
