@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
 .PHONY: run test lint typecheck clean bench ros
-LINTED := memory_core embodiment perception planners sim loci tests benchmarks ros_ws/src launch
+LINTED := memory_core embodiment perception planners sim thor loci tests benchmarks ros_ws/src launch
 ROS_ENV := source ros_ws/env.sh
 
 # Re-install only when the dependency pins change.
@@ -23,7 +23,7 @@ $(VENV)/.stamp-run: pyproject.toml
 $(VENV)/.stamp-test: pyproject.toml tools/llama_wheel.sh $(VENV)/.stamp-run
 	$(PIP) install "torch==2.13.0"
 	tools/llama_wheel.sh $(VENV) 0.3.36
-	$(PIP) install -e ".[dev,embeddings,llm-local]"
+	$(PIP) install -e ".[dev,embeddings,llm-local,ai2thor]"
 	@touch $@
 
 # ROS 2 Jazzy wheels, then the workspace (interfaces + nodes) built with colcon.

@@ -40,7 +40,8 @@ class Skill:
     """Object id for object skills; for ``navigate`` an object id, a room id, or a
     reachable floor point written ``point:x,z`` (horizontal world coordinates)."""
     force: bool = False
-    """AI2-THOR's ``forceAction`` for ``put``: lifts the receptacle type restriction only."""
+    """AI2-THOR's ``forceAction``: for ``put`` it lifts the receptacle type restriction
+    only; for ``pickup`` and toggles, the need to see the object within reach."""
     label: str | None = None
     """What memory believes the target is (its type): with ``position``, what a body that
     does not know memory's ids grounds the target by (its own detector at that place)."""
@@ -68,3 +69,6 @@ class StepResult:
     sensing ground truth); empty otherwise."""
     sensed: Sensed | None = None
     """What the body sensed during the skill (observations or RGB-D frames)."""
+    fault: bool = False
+    """The body can no longer act at all (its simulator process died or hung): the loop
+    ends the episode with this result's error instead of replanning."""

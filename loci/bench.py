@@ -1,4 +1,5 @@
-"""Run a task suite on the built-in simulator's body, one memory mode; rows and totals.
+"""Run a task suite on a body (the built-in simulator's, or AI2-THOR's Controller), one
+memory mode; rows and totals.
 
 The loop sees the body and memory only; the simulator's goal checker scores each
 episode from outside and audits the critic (``critic_disagreement`` in the totals).
@@ -13,6 +14,7 @@ carry over). Tasks outside sequences always start with a fresh memory. Groups
 from __future__ import annotations
 
 import dataclasses
+import logging
 import statistics
 import sys
 import time
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from loci.episodes import run_in_world
-from memory_core import LociError, ObjectState, ShortTermMemory
+from memory_core import LociError, Memory, ObjectState, ShortTermMemory
 from planners.executive import EpisodeResult
 from planners.llm import LLMConfig
 from planners.observe import MEMORY_MODES, new_memory
@@ -35,6 +37,8 @@ from sim.tasks import Task, parse_task, task_to_json
 from sim.world import World
 
 __all__ = ["reason_class", "run_suite", "totals"]
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -58,6 +62,19 @@ def _stm_probe(world: World, memory_stm: ShortTermMemory, task: Task) -> None:
             memory_stm.lookup(state.object_id, truth)
 
 
+def _carried(memory: Memory, mode: str) -> Memory:
+    """Within a sequence only what the mode carries over survives; "full" keeps all."""
+    if mode == "none":
+        return new_memory()
+    if mode == "ltm":
+        memory.stm = ShortTermMemory(memory.config.stm)
+    elif mode == "stm":
+        carried = memory.stm
+        memory = new_memory()
+        memory.stm = carried
+    return memory
+
+
 def _run_group(
     data: str,
     tasks: list[dict[str, Any]],
@@ -65,7 +82,11 @@ def _run_group(
     llm: LLMConfig | None = None,
     sensing: str = "gt",
     navigation: str = "poses",
+    body: str = "builtin",
+    thor_executable: str | None = None,
 ) -> list[dict[str, Any]]:
+    if body == "ai2thor":
+        return _run_thor_group(data, tasks, mode, llm, sensing, thor_executable)
     registry = _registry(data)
     rows = []
     world: World | None = None
@@ -82,20 +103,12 @@ def _run_group(
                 continue
             memory = new_memory()
         else:
-            # Within a sequence only what the mode carries over survives; "full" keeps all.
             try:
                 apply_init(world, task)
             except LociError as exc:
                 rows.append(_rejected(task, exc))
                 continue
-            if mode == "none":
-                memory = new_memory()
-            elif mode == "ltm":
-                memory.stm = ShortTermMemory(memory.config.stm)
-            elif mode == "stm":
-                carried = memory.stm
-                memory = new_memory()
-                memory.stm = carried
+            memory = _carried(memory, mode)
         before = memory.stm.stats
         _stm_probe(world, memory.stm, task)
         after = memory.stm.stats
@@ -103,6 +116,66 @@ def _run_group(
             world, memory, task, registry, llm=llm, sensing=sensing, navigation=navigation
         )
         rows.append(_row(task, result, after.lookups - before.lookups, after.hits - before.hits))
+    return rows
+
+
+_CONTROLLERS: dict[tuple[str, str | None], Any] = {}
+"""This process's AI2-THOR Controller per (sensing, executable): started once, replaced
+when its backend dies."""
+
+
+def _controller(scene: str, sensing: str, executable: str | None) -> Any:
+    from thor.setup import start_controller
+
+    key = (sensing, executable)
+    if key not in _CONTROLLERS:
+        _CONTROLLERS[key] = start_controller(scene, sensing, executable)
+    return _CONTROLLERS[key]
+
+
+def _drop_controller(sensing: str, executable: str | None) -> None:
+    controller = _CONTROLLERS.pop((sensing, executable), None)
+    if controller is not None:
+        try:
+            controller.stop()
+        except Exception as exc:  # it is being thrown away for failing already
+            log.warning("stopping a failed AI2-THOR controller: %s", exc)
+
+
+def _run_thor_group(
+    data: str,
+    tasks: list[dict[str, Any]],
+    mode: str,
+    llm: LLMConfig | None,
+    sensing: str,
+    executable: str | None,
+) -> list[dict[str, Any]]:
+    """A group on AI2-THOR's Controller (``--body ai2thor``). A backend that dies fails the
+    episode it was in, with the reason; the next episode starts a new one."""
+    from loci.episodes import run_on_thor
+
+    registry = _registry(data)
+    rows = []
+    memory = new_memory()
+    carry = False
+    for raw in tasks:
+        task = parse_task(raw)
+        fresh = not (carry and task.sequence and task.sequence_index > 0)
+        memory = new_memory() if fresh else _carried(memory, mode)
+        try:
+            controller = _controller(task.scene, sensing, executable)
+            result, thor_body = run_on_thor(
+                controller, memory, task, registry, fresh, sensing, llm=llm
+            )
+        except LociError as exc:
+            rows.append(_rejected(task, exc))
+            _drop_controller(sensing, executable)
+            carry = False
+            continue
+        if thor_body.fault is not None:
+            _drop_controller(sensing, executable)
+        carry = thor_body.fault is None
+        rows.append(_row(task, result, 0, 0))
     return rows
 
 
@@ -182,28 +255,40 @@ def run_suite(
     llm: LLMConfig | None = None,
     sensing: str = "gt",
     navigation: str = "poses",
+    body: str = "builtin",
+    thor_executable: str | None = None,
 ) -> dict[str, Any]:
     """Run ``tasks``; with ``llm`` the LLM planner acts instead of the symbolic one;
-    ``sensing`` is the built-in body's (``gt`` or ``rgbd``), ``navigation`` its way to
-    objects (``sim`` or ``poses``, see :func:`loci.episodes.run_in_world`)."""
+    ``sensing`` is the body's (``gt`` or ``rgbd``), ``navigation`` the built-in body's way
+    to objects (``sim`` or ``poses``, see :func:`loci.episodes.run_in_world`). ``body``:
+    ``builtin``, or ``ai2thor`` (AI2-THOR's Controller on ``thor_executable``, a command
+    line such as ``loci thor-backend``; None: ai2thor's own Unity build)."""
     if mode not in MEMORY_MODES:
         raise ValueError(f"memory mode must be one of {MEMORY_MODES}, got {mode!r}")
     if sensing not in SENSING_MODES:
         raise ValueError(f"sensing must be one of {SENSING_MODES}, got {sensing!r}")
+    if body not in ("builtin", "ai2thor"):
+        raise ValueError(f"body must be builtin or ai2thor, got {body!r}")
+    if body == "ai2thor" and navigation != "poses":
+        raise ValueError("the ai2thor body navigates by poses only")
     start = time.perf_counter()
     groups = [[task_to_json(t) for t in g] for g in _groups(tasks)]
     rows: list[dict[str, Any]] = []
     done = 0
     if workers <= 1:
         for g in groups:
-            rows.extend(_run_group(str(data), g, mode, llm, sensing, navigation))
+            rows.extend(
+                _run_group(str(data), g, mode, llm, sensing, navigation, body, thor_executable)
+            )
             done += len(g)
             if progress:
                 progress(done, len(tasks))
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = [
-                pool.submit(_run_group, str(data), g, mode, llm, sensing, navigation)
+                pool.submit(
+                    _run_group, str(data), g, mode, llm, sensing, navigation, body, thor_executable
+                )
                 for g in groups
             ]
             for fut in as_completed(futures):
@@ -217,6 +302,7 @@ def run_suite(
     out = totals(rows, time.perf_counter() - start, mode)
     out["sensing"] = sensing
     out["navigation"] = navigation
+    out["body"] = body
     return {"tasks": rows, "totals": out}
 
 

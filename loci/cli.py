@@ -146,13 +146,24 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
     return 0
 
 
-def _suite_body(name: str) -> None:
-    """Suites and the main job run on simulator scenes: only the built-in body for now."""
+def _suite_body(name: str, allowed: tuple[str, ...] = ("builtin",)) -> None:
+    """Suites run on simulator scenes: the built-in body, or (bench) AI2-THOR's Controller."""
     from embodiment import body_factory
-    from sim.body import BuiltinBody
 
-    if body_factory(name) is not BuiltinBody:
-        raise LociError(f"--body {name} cannot run simulator tasks yet (only builtin)")
+    body_factory(name)  # an unknown name is a clear error naming the known ones
+    if name not in allowed:
+        raise LociError(f"--body {name} cannot run here (use {' or '.join(allowed)})")
+
+
+def _thor_executable(args: argparse.Namespace) -> str | None:
+    """The AI2-THOR backend for --body ai2thor: ``loci thor-backend`` by default, a local
+    Unity build's path, or ``download`` for ai2thor's own build."""
+    from thor.setup import backend_command
+
+    chosen = args.thor_executable
+    if chosen is None:
+        return backend_command(_data(args))
+    return None if chosen == "download" else str(chosen)
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -176,7 +187,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             raise LociError(
                 f"--sensing takes {', '.join(SENSING_MODES)} (comma-separated), not {x!r}"
             )
-    _suite_body(args.body)
+    _suite_body(args.body, ("builtin", "ai2thor"))
+    executable = _thor_executable(args) if args.body == "ai2thor" else None
     llm = None
     if args.planner == "llm":
         llm = LLMConfig.from_env()
@@ -185,7 +197,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     progress = None if args.quiet else print_progress
     reports = {
         (m if len(sensings) == 1 else f"{m}/{x}"): run_suite(
-            tasks, data, m, args.workers, progress, llm, x, args.navigation
+            tasks, data, m, args.workers, progress, llm, x, args.navigation, args.body, executable
         )
         for m in modes
         for x in sensings
@@ -381,7 +393,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="poses: to poses computed from memory and the map, as a robot's nav2 (and "
         "planner_node over ROS) does; sim: the simulator walks to the object's true place",
     )
-    bench.add_argument("--body", default="builtin", help="the body to act with (builtin)")
+    bench.add_argument(
+        "--body",
+        default="builtin",
+        help="the body to act with: builtin, or ai2thor (AI2-THOR's own Controller)",
+    )
+    bench.add_argument(
+        "--thor-executable",
+        help="--body ai2thor: the backend the Controller starts (default: loci thor-backend; "
+        "a local AI2-THOR build's path; 'download' for ai2thor's own build)",
+    )
     bench.add_argument("--workers", type=int, default=1, help="worker processes")
     bench.add_argument("--json", help="write {tasks: [...], totals: {...}} here")
     bench.add_argument("--limit", type=int, default=0, help="run only the first N tasks")
@@ -412,11 +433,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="16UC1 depth units per metre (1000 RealSense/Redwood, 5000 TUM; default %(default)s)",
     )
     replay.set_defaults(func=_cmd_replay)
+    thor = sub.add_parser(
+        "thor-backend",
+        help="the simulator behind AI2-THOR's FIFO protocol: the executable for "
+        "ai2thor.controller.Controller(local_executable_path='loci thor-backend')",
+    )
+    thor.add_argument("--data-dir", help="real data folder (default: ../shared/data)")
+    thor.set_defaults(func=_cmd_thor_backend)
     return parser
 
 
+def _cmd_thor_backend(args: argparse.Namespace) -> int:
+    from thor.serve import serve_from_env
+
+    serve_from_env(_data(args), args.unity_args)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    # Unity's own arguments (-screen-width 300 ...) come after thor-backend's.
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command != "thor-backend":
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args.unity_args = unknown
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -38,6 +38,10 @@ from planners.symbolic import SymbolicPlanner
 __all__ = ["EpisodeResult", "ExecConfig", "Executive", "Scorer"]
 
 
+class _BodyFaultError(Exception):
+    """The body reported it can no longer act (``StepResult.fault``)."""
+
+
 class Scorer(Protocol):
     """Scores an episode on ground truth, outside the loop (a simulator's goal checker)."""
 
@@ -205,78 +209,96 @@ class Executive:
         # error: the current predicate's failure; first_error: the first one left undone.
         error = first_error = ""
         believed_done: list[bool] = []
-        for subgoal in task.subgoals:
-            for pred in subgoal:
-                if not task.ordered and self._believed(pred) == pred.count:
-                    stale = [
-                        n.id
-                        for n in satisfying(pred, self.memory, self.body.state(), self.referents)
-                        if n.last_seen < start
-                    ]
-                    if not stale:
-                        continue
-                    # Believed from before this episode: go and look before trusting it
-                    # (objects move while the robot is away).
-                    held = self.body.state().held
-                    for node_id in stale:
-                        if node_id != held and skills < self.config.max_skills:
-                            went = self.act(Skill("navigate", node_id), episode, scorer)
-                            skills += 1
-                            graph = self.memory.graph
-                            if (
-                                went.success
-                                and node_id in graph
-                                and graph.node(node_id).last_seen < self.clock
-                            ):
-                                # Stood within reach facing where it was, and it is not
-                                # there (a closed container's content is exempt).
-                                self.memory.observe([], t=self.clock, absent_ids=[node_id])
-                    if self._believed(pred) == pred.count:
-                        continue
-                for attempt in range(self.config.max_replans + 1):
-                    self.working = []
-                    failures: Counter[Skill] = Counter()
-                    program = planner.program(pred, task)
-                    try:
-                        skill = next(program)
-                        while True:
-                            if skills >= self.config.max_skills:
-                                raise PlanFailedError("skill budget exhausted")
-                            result = self.act(skill, episode, scorer)
-                            skills += 1
-                            if not result.success:
-                                failed += 1
-                                failures[skill] += 1
-                                if failures[skill] >= 2:
-                                    raise PlanFailedError(f"loop guard: {skill.name} keeps failing")
-                            skill = program.send(result)
-                    except StopIteration:
-                        pass
-                    except PlanFailedError as exc:
-                        error = str(exc)
-                        if attempt < self.config.max_replans and skills < self.config.max_skills:
-                            replans += 1
+        faulted = False
+        try:
+            for subgoal in task.subgoals:
+                for pred in subgoal:
+                    if not task.ordered and self._believed(pred) == pred.count:
+                        stale = [
+                            n.id
+                            for n in satisfying(
+                                pred, self.memory, self.body.state(), self.referents
+                            )
+                            if n.last_seen < start
+                        ]
+                        if not stale:
                             continue
-                    believed = self._believed(pred) == pred.count
-                    checks += 1
-                    if scorer is not None and believed != (scorer.count(pred) == pred.count):
-                        disagreements += 1
-                    if believed:
-                        error = ""
-                        break
-                    if attempt < self.config.max_replans:
-                        replans += 1
-                done = self._believed(pred) == pred.count
-                believed_done.append(done)
-                if not done and not first_error:
-                    first_error = error or f"{pred.describe()}: not achieved"
-                status = "done" if done else "failed"
-                self.summaries.append(f"{pred.describe()}: {status} in {len(self.working)} skills")
+                        # Believed from before this episode: go and look before trusting it
+                        # (objects move while the robot is away).
+                        held = self.body.state().held
+                        for node_id in stale:
+                            if node_id != held and skills < self.config.max_skills:
+                                went = self.act(Skill("navigate", node_id), episode, scorer)
+                                skills += 1
+                                if went.fault:
+                                    raise _BodyFaultError(went.error_message)
+                                graph = self.memory.graph
+                                if (
+                                    went.success
+                                    and node_id in graph
+                                    and graph.node(node_id).last_seen < self.clock
+                                ):
+                                    # Stood within reach facing where it was, and it is not
+                                    # there (a closed container's content is exempt).
+                                    self.memory.observe([], t=self.clock, absent_ids=[node_id])
+                        if self._believed(pred) == pred.count:
+                            continue
+                    for attempt in range(self.config.max_replans + 1):
+                        self.working = []
+                        failures: Counter[Skill] = Counter()
+                        program = planner.program(pred, task)
+                        try:
+                            skill = next(program)
+                            while True:
+                                if skills >= self.config.max_skills:
+                                    raise PlanFailedError("skill budget exhausted")
+                                result = self.act(skill, episode, scorer)
+                                skills += 1
+                                if result.fault:
+                                    raise _BodyFaultError(result.error_message)
+                                if not result.success:
+                                    failed += 1
+                                    failures[skill] += 1
+                                    if failures[skill] >= 2:
+                                        raise PlanFailedError(
+                                            f"loop guard: {skill.name} keeps failing"
+                                        )
+                                skill = program.send(result)
+                        except StopIteration:
+                            pass
+                        except PlanFailedError as exc:
+                            error = str(exc)
+                            if (
+                                attempt < self.config.max_replans
+                                and skills < self.config.max_skills
+                            ):
+                                replans += 1
+                                continue
+                        believed = self._believed(pred) == pred.count
+                        checks += 1
+                        if scorer is not None and believed != (scorer.count(pred) == pred.count):
+                            disagreements += 1
+                        if believed:
+                            error = ""
+                            break
+                        if attempt < self.config.max_replans:
+                            replans += 1
+                    done = self._believed(pred) == pred.count
+                    believed_done.append(done)
+                    if not done and not first_error:
+                        first_error = error or f"{pred.describe()}: not achieved"
+                    status = "done" if done else "failed"
+                    self.summaries.append(
+                        f"{pred.describe()}: {status} in {len(self.working)} skills"
+                    )
+        except _BodyFaultError as fault:
+            # The body cannot act any more: the episode ends here, with why.
+            first_error, faulted = str(fault), True
         if scorer is not None:
             success, gc = scorer.success(), scorer.goal_conditions()
         else:
             # No ground truth (a robot): the critic's verdicts, predicate by predicate.
-            success = all(believed_done)
+            success = all(believed_done) and not faulted
             gc = sum(believed_done) / len(believed_done) if believed_done else 0.0
         self.memory.episodic.end_episode(episode, self.clock, "success" if success else "failure")
         return EpisodeResult(

@@ -24,9 +24,9 @@ from shapely.geometry import Polygon
 
 from embodiment.affordances import Affordances
 from embodiment.approach import footprint_gap
+from embodiment.navigation import GridNav
 from embodiment.skills import SKILLS, Skill, StepResult
 from sim.errors import SimError
-from sim.navigation import GridNav
 from sim.scene import SceneSpec, ithor_object_id
 from sim.support import find_support
 
@@ -316,6 +316,18 @@ class World:
         self.agent_xz = (x, z) if (x, z) in self.nav else self.nav.nearest_cell((x, z))
         self.agent_yaw = round(yaw / 90) * 90 % 360
 
+    def move_agent(self, xz: tuple[float, float], yaw: float) -> None:
+        """Stand on ``xz`` facing ``yaw`` (a single move or turn: AI2-THOR's agent actions);
+        what the agent holds comes along."""
+        if xz not in self.nav:
+            raise SimError(f"{xz} is not a reachable position")
+        xz = self.nav.xz(self.nav.key(xz))
+        if xz != self.agent_xz:
+            self.distance_m += math.dist(xz, self.agent_xz)
+            self.trajectory.append(xz)
+        self.agent_xz, self.agent_yaw = xz, yaw % 360.0
+        self._carry()
+
     def set_toggles(self, toggles: list[dict[str, Any]]) -> None:
         for t in toggles:
             for o in self.objects.values():
@@ -524,7 +536,7 @@ class World:
             return self._fail(skill, f"{o.object_id} is not pickupable")
         if self.held is not None:
             return self._fail(skill, f"Agent is already holding {self.held}")
-        blocked = self._reachable_to_interact(o, skill)
+        blocked = None if skill.force else self._reachable_to_interact(o, skill)
         if blocked:
             return blocked
         self._detach(o)
@@ -543,9 +555,21 @@ class World:
             if inside
             else rc[1] + r.size[1] / 2 + o.size[1] / 2
         )
-        # Spread several things on one receptacle so they do not share a point.
+        # Where the agent puts it: the part of the receptacle nearest to the agent (a thing
+        # put in a deep fridge stays within reach and sight), several things spread so
+        # they do not share a point.
         off = ((k % 3) - 1) * min(r.size[0] / 4, 0.15)
-        target = (rc[0] + off - o.offset[0], y - o.offset[1], rc[2] - o.offset[2])
+        near = [
+            min(max(a, c - max(h / 2 - m / 2, 0.0)), c + max(h / 2 - m / 2, 0.0))
+            for a, c, h, m in zip(
+                self.agent_xz,
+                (rc[0], rc[2]),
+                (r.size[0], r.size[2]),
+                (o.size[0], o.size[2]),
+                strict=True,
+            )
+        ]
+        target = (near[0] + off - o.offset[0], y - o.offset[1], near[1] - o.offset[2])
         self._move_tree(o.object_id, target)
         o.parent_id = r.object_id
         r.children.append(o.object_id)
@@ -615,7 +639,7 @@ class World:
         o = self.objects[skill.target or ""]
         if not o.toggleable:
             return self._fail(skill, f"{o.object_id} is not toggleable")
-        blocked = self._reachable_to_interact(o, skill)
+        blocked = None if skill.force else self._reachable_to_interact(o, skill)
         if blocked:
             return blocked
         if o.is_toggled == on:
@@ -627,10 +651,7 @@ class World:
             self._apply_receptacle_effects(o)
             if o.object_type == "Faucet":
                 for b in self.objects.values():
-                    if (
-                        b.object_type == "SinkBasin"
-                        and self._gap_from((o.center[0], o.center[2]), b) < 0.6
-                    ):
+                    if b.object_type == "SinkBasin" and self.faucet_of(b) is o:
                         self._apply_receptacle_effects(b, running_water=True)
         return StepResult(skill, True)
 
@@ -655,13 +676,19 @@ class World:
                 if c.fillable:
                     c.is_filled = True
 
-    def _faucet_on_near(self, basin: SimObject) -> bool:
-        return any(
-            f.object_type == "Faucet"
-            and f.is_toggled
-            and self._gap_from((f.center[0], f.center[2]), basin) < 0.6
-            for f in self.objects.values()
+    def faucet_of(self, basin: SimObject) -> SimObject | None:
+        """The faucet that runs into a basin: the one nearest to its footprint (scene data
+        that places a faucet a metre off still has one faucet per sink)."""
+        faucets = [f for f in self.objects.values() if f.object_type == "Faucet"]
+        if not faucets:
+            return None
+        return min(
+            faucets, key=lambda f: (self._gap_from((f.center[0], f.center[2]), basin), f.object_id)
         )
+
+    def _faucet_on_near(self, basin: SimObject) -> bool:
+        faucet = self.faucet_of(basin)
+        return faucet is not None and faucet.is_toggled
 
     def _do_slice(self, skill: Skill) -> StepResult:
         o = self.objects[skill.target or ""]
@@ -743,11 +770,13 @@ class World:
         return StepResult(skill, True, "", 4)
 
     def _do_heat(self, skill: Skill) -> StepResult:
-        """ALFRED's HeatObject with a microwave: open, put, close, on, off, open, pick, close."""
+        """ALFRED's HeatObject with a microwave: open, put, close, on, off, open, pick, close
+        (a microwave found open is neither opened first nor closed last)."""
         o = self._held_target(skill)
         if isinstance(o, StepResult):
             return o
-        if self._appliance_near("Microwave") is None:
+        oven = self._appliance_near("Microwave")
+        if oven is None:
             return self._fail(skill, "No visible Microwave within reach")
         if not self.aff.can_place(o.object_type, "Microwave"):
             return self._fail(skill, "No valid Receptacle found")
@@ -755,20 +784,22 @@ class World:
         o.is_heated = True
         if o.cookable:
             o.is_cooked = True
-        return StepResult(skill, True, "", 8)
+        return StepResult(skill, True, "", 6 if oven.is_open else 8)
 
     def _do_cool(self, skill: Skill) -> StepResult:
-        """ALFRED's CoolObject with the fridge: open, put, close, open, pick, close."""
+        """ALFRED's CoolObject with the fridge: open, put, close, open, pick, close (a fridge
+        found open is neither opened first nor closed last)."""
         o = self._held_target(skill)
         if isinstance(o, StepResult):
             return o
-        if self._appliance_near("Fridge") is None:
+        fridge = self._appliance_near("Fridge")
+        if fridge is None:
             return self._fail(skill, "No visible Fridge within reach")
         if not self.aff.can_place(o.object_type, "Fridge"):
             return self._fail(skill, "No valid Receptacle found")
         o.temperature = "Cold"
         o.is_cooled = True
-        return StepResult(skill, True, "", 6)
+        return StepResult(skill, True, "", 4 if fridge.is_open else 6)
 
     def _do_look_around(self, skill: Skill) -> StepResult:
         seen: set[str] = set()

@@ -16,8 +16,9 @@ REPO = Path(__file__).resolve().parents[2]
 def test_builtin_is_registered_and_unknown_names_are_clear_errors(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert "builtin" in body_names()
+    assert {"builtin", "ai2thor"} <= set(body_names())
     assert body_factory("builtin") is BuiltinBody
+    assert body_factory("ai2thor").__name__ == "Ai2ThorBody"
     with pytest.raises(UnknownBodyError, match="unknown body 'gazebo'"):
         body_factory("gazebo")
     from embodiment import registry
@@ -28,10 +29,25 @@ def test_builtin_is_registered_and_unknown_names_are_clear_errors(
         body_factory("broken")
 
 
-@pytest.mark.parametrize("package", ["planners", "embodiment", "memory_core"])
+@pytest.mark.parametrize(
+    "package",
+    [
+        "planners",
+        "embodiment",
+        "memory_core",
+        # The ai2thor body runs on real AI2-THOR: only thor-backend is the simulator's.
+        "thor/body.py",
+        "thor/scoring.py",
+        "thor/setup.py",
+        "thor/scenes.py",
+        "thor/protocol.py",
+    ],
+)
 def test_package_imports_no_simulator(package: str) -> None:
-    """The loop (planners) and the seam (embodiment) never import the simulator."""
-    for path in sorted((REPO / package).rglob("*.py")):
+    """The loop (planners), the seam (embodiment) and the AI2-THOR body never import the
+    built-in simulator."""
+    root = REPO / package
+    for path in sorted(root.rglob("*.py") if root.is_dir() else [root]):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             names = []

@@ -1,4 +1,8 @@
-"""Shortest paths on the reachable 0.25 m grid (4-connected), with step counting."""
+"""Shortest paths on the reachable 0.25 m grid (4-connected), with step counting.
+
+Shared by bodies that walk a grid of reachable positions (the built-in simulator,
+AI2-THOR's ``GetReachablePositions``): the same cells give the same paths and step counts
+whatever order a body lists them in."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from collections.abc import Iterable
 
 import networkx as nx
 
-__all__ = ["GridNav", "Path"]
+__all__ = ["GridNav", "Path", "turns_between"]
 
 Cell = tuple[int, int]
 
@@ -41,11 +45,13 @@ class GridNav:
         self.grid = grid
         self._bfs: dict[Cell, dict[Cell, int]] = {}
         self._g: nx.Graph = nx.Graph()
-        keys = {self.key(c) for c in cells}
+        # Sorted: networkx breaks ties between equally short paths by insertion order.
+        keys = sorted({self.key(c) for c in cells})
         self._g.add_nodes_from(keys)
+        present = set(keys)
         for i, j in keys:
             for di, dj in ((1, 0), (0, 1)):
-                if (i + di, j + dj) in keys:
+                if (i + di, j + dj) in present:
                     self._g.add_edge((i, j), (i + di, j + dj))
 
     def key(self, xz: tuple[float, float]) -> Cell:

@@ -1,0 +1,159 @@
+"""The scorer: task predicates judged on a simulator's ground truth.
+
+Any simulator's state will do that lists its objects with AI2-THOR's properties
+(:class:`ObjectState`), says what the agent holds and what holds each object
+(:class:`SceneState`): the built-in world (``sim.tasks``) and AI2-THOR's event metadata
+(``thor.scoring``). Used outside the closed loop only (the planner's critic reads memory):
+it scores episodes for benchmarks and audits the critic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+from embodiment.tasks import STATE_KEYS, Predicate, Task
+
+__all__ = ["GoalChecker", "ObjectState", "SceneState", "StateScorer", "matches", "satisfied"]
+
+
+class ObjectState(Protocol):
+    """One object as a scorer reads it (the names of :class:`sim.world.SimObject`)."""
+
+    @property
+    def object_id(self) -> str: ...
+    @property
+    def object_type(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def parent_id(self) -> str | None: ...
+    @property
+    def is_open(self) -> bool: ...
+    @property
+    def is_toggled(self) -> bool: ...
+    @property
+    def is_sliced(self) -> bool: ...
+    @property
+    def is_cooked(self) -> bool: ...
+    @property
+    def is_dirty(self) -> bool: ...
+    @property
+    def is_filled(self) -> bool: ...
+    @property
+    def temperature(self) -> str: ...
+    @property
+    def is_cleaned(self) -> bool: ...
+    @property
+    def is_heated(self) -> bool: ...
+    @property
+    def is_cooled(self) -> bool: ...
+    @property
+    def is_picked_up(self) -> bool: ...
+
+
+class SceneState(Protocol):
+    @property
+    def objects(self) -> Mapping[str, ObjectState]: ...
+    @property
+    def held(self) -> str | None: ...
+    def ancestors(self, object_id: str) -> list[str]:
+        """What holds the object, innermost first."""
+        ...
+
+
+_STATE: dict[str, Callable[[ObjectState], Any]] = {
+    "isOpen": lambda o: o.is_open,
+    "isToggled": lambda o: o.is_toggled,
+    "isSliced": lambda o: o.is_sliced,
+    "isCooked": lambda o: o.is_cooked,
+    "isDirty": lambda o: o.is_dirty,
+    "isFilledWithLiquid": lambda o: o.is_filled,
+    "temperature": lambda o: o.temperature,
+    "isCleaned": lambda o: o.is_cleaned,
+    "isHeated": lambda o: o.is_heated,
+    "isCooled": lambda o: o.is_cooled,
+    "isPickedUp": lambda o: o.is_picked_up,
+}
+assert set(_STATE) == set(STATE_KEYS)
+
+
+def matches(pred: Predicate, scene: SceneState, o: ObjectState) -> bool:
+    """Whether object ``o`` of ``scene`` is one the predicate asks for."""
+    if o.object_type not in pred.object_types:
+        return False
+    if pred.names and o.name not in pred.names and o.object_id not in pred.names:
+        return False
+    for key, want in pred.state.items():
+        if _STATE[key](o) != want:
+            return False
+    if pred.held and scene.held != o.object_id:
+        return False
+    if pred.in_types:
+        if o.parent_id is None and "Floor" in pred.in_types and scene.held != o.object_id:
+            return True  # lying free on the floor
+        objects = scene.objects
+        return any(
+            r.object_type in pred.in_types
+            or r.object_id in pred.in_types
+            or r.name in pred.in_types
+            for r in (objects[p] for p in scene.ancestors(o.object_id) if p in objects)
+        )
+    return True
+
+
+def satisfied(pred: Predicate, scene: SceneState) -> int:
+    """How many of the ``count`` required objects are there now."""
+    n = sum(1 for o in scene.objects.values() if matches(pred, scene, o))
+    return min(n, pred.count)
+
+
+class GoalChecker:
+    """Credits ordered subgoals as they are reached; scores unordered goals on the state."""
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self.credited = 0
+
+    def update(self, scene: SceneState) -> None:
+        if not self.task.ordered:
+            return
+        while self.credited < len(self.task.subgoals) and all(
+            satisfied(p, scene) == p.count for p in self.task.subgoals[self.credited]
+        ):
+            self.credited += 1
+
+    def success(self, scene: SceneState) -> bool:
+        if self.task.ordered:
+            self.update(scene)
+            return self.credited == len(self.task.subgoals)
+        return all(satisfied(p, scene) == p.count for p in self.task.subgoals[0])
+
+    def goal_conditions(self, scene: SceneState) -> float:
+        """Goal-condition success: the fraction of goal units met (ALFRED's GC)."""
+        if self.task.ordered:
+            self.update(scene)
+            return self.credited / len(self.task.subgoals)
+        preds: Sequence[Predicate] = self.task.subgoals[0]
+        return sum(satisfied(p, scene) for p in preds) / sum(p.count for p in preds)
+
+
+class StateScorer:
+    """The goal checker on a simulator's current state (``scene`` gives it when asked):
+    ``planners.executive.Scorer`` for the loop's caller, which is told after every skill
+    and never asks it what to do."""
+
+    def __init__(self, task: Task, scene: Callable[[], SceneState]) -> None:
+        self.checker, self.scene = GoalChecker(task), scene
+
+    def update(self) -> None:
+        self.checker.update(self.scene())
+
+    def success(self) -> bool:
+        return self.checker.success(self.scene())
+
+    def goal_conditions(self) -> float:
+        return self.checker.goal_conditions(self.scene())
+
+    def count(self, pred: Predicate) -> int:
+        return satisfied(pred, self.scene())

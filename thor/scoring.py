@@ -1,0 +1,73 @@
+"""AI2-THOR's event metadata as a scene state for the goal checker
+(:mod:`embodiment.scoring`): the scorer of episodes run on the ai2thor body."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["ThorObject", "ThorScene", "thor_scene"]
+
+
+@dataclass(frozen=True, slots=True)
+class ThorObject:
+    object_id: str
+    object_type: str
+    name: str
+    parent_id: str | None
+    is_open: bool
+    is_toggled: bool
+    is_sliced: bool
+    is_cooked: bool
+    is_dirty: bool
+    is_filled: bool
+    temperature: str
+    is_cleaned: bool
+    is_heated: bool
+    is_cooled: bool
+    is_picked_up: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ThorScene:
+    objects: Mapping[str, ThorObject]
+    held: str | None
+
+    def ancestors(self, object_id: str) -> list[str]:
+        out: list[str] = []
+        cur = self.objects[object_id].parent_id if object_id in self.objects else None
+        while cur is not None and cur not in out and cur in self.objects:
+            out.append(cur)
+            cur = self.objects[cur].parent_id
+        return out
+
+
+def thor_scene(metadata: Mapping[str, Any], history: Mapping[str, set[str]]) -> ThorScene:
+    """The objects of one event's metadata; ``history`` holds ALFRED's flags (cleaned,
+    heated, cooled) that AI2-THOR itself does not keep."""
+    objects = {}
+    for o in metadata.get("objects") or []:
+        oid = str(o["objectId"])
+        parents = o.get("parentReceptacles") or []
+        earned = history.get(oid, set())
+        objects[oid] = ThorObject(
+            object_id=oid,
+            object_type=str(o["objectType"]),
+            name=str(o.get("name") or oid),
+            parent_id=str(parents[0]) if parents else None,
+            is_open=bool(o.get("isOpen")),
+            is_toggled=bool(o.get("isToggled")),
+            is_sliced=bool(o.get("isSliced")),
+            is_cooked=bool(o.get("isCooked")),
+            is_dirty=bool(o.get("isDirty")),
+            is_filled=bool(o.get("isFilledWithLiquid")),
+            temperature=str(o.get("temperature") or "RoomTemp"),
+            is_cleaned="isCleaned" in earned,
+            is_heated="isHeated" in earned,
+            is_cooled="isCooled" in earned,
+            is_picked_up=bool(o.get("isPickedUp")),
+        )
+    inventory = metadata.get("inventoryObjects") or []
+    held = str(inventory[0]["objectId"]) if inventory else None
+    return ThorScene(objects, held)
