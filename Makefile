@@ -57,11 +57,17 @@ typecheck: $(VENV)/.stamp-test $(VENV)/.stamp-ros
 test: lint typecheck ros
 	$(ROS_ENV) && LOCI_REQUIRE_ROS=1 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
 
-bench: $(VENV)/.stamp-run
+# AI2-THOR's Controller (the ai2thor extra), for the AI2-THOR benchmark.
+$(VENV)/.stamp-thor: pyproject.toml $(VENV)/.stamp-run
+	$(PIP) install -e ".[ai2thor]"
+	@touch $@
+
+bench: $(VENV)/.stamp-run $(VENV)/.stamp-thor
 	$(BIN)/python benchmarks/memory_bench.py
 	$(BIN)/python benchmarks/sim_bench.py
 	$(BIN)/python benchmarks/prompt_bench.py
 	$(BIN)/python benchmarks/perception_bench.py
+	$(BIN)/python benchmarks/thor_bench.py
 	$(MAKE) ros && $(ROS_ENV) && $(BIN)/python benchmarks/ros_bench.py
 
 clean:

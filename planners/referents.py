@@ -24,12 +24,14 @@ import math
 from collections.abc import Iterable
 
 from memory_core import Memory, SceneNode
-from memory_core.types import Box3D
 
 __all__ = ["Referents", "node_matches", "ref_label", "ref_position"]
 
-HINT_RADIUS_M = 0.75
-"""How far (box to point) a perceived node may be from where an object id says it stood."""
+HINT_RADIUS_M = 0.4
+"""How far (floor distance, box to point) a perceived node may be from where an object id
+says it stood. An id's place is the object's pivot, often at floor level under what a camera
+sees of it, so height is not compared; two armchairs or drawers stand closer together than
+a metre, so the radius is short."""
 
 
 def is_ref(text: str) -> bool:
@@ -38,17 +40,21 @@ def is_ref(text: str) -> bool:
 
 
 def ref_label(ref: str) -> str:
-    """The type a reference spells: ``Egg_84e5e36e`` → ``Egg``, ``Sink|+1|+0|-2`` → ``Sink``."""
-    return ref.split("|", 1)[0].split("_", 1)[0]
+    """The type a reference spells: ``Egg_84e5e36e`` → ``Egg``, ``Sink|+1|+0|-2`` → ``Sink``;
+    a part or a slice ends in its own type: ``Sink|+1|+0|-2|SinkBasin`` → ``SinkBasin``,
+    ``Apple|+1|+0|-2|AppleSliced_0`` → ``AppleSliced``."""
+    parts = ref.split("|")
+    return (parts[4] if len(parts) == 5 else parts[0]).split("_", 1)[0]
 
 
 def ref_position(ref: str) -> tuple[float, float, float] | None:
-    """Where an AI2-THOR object id says the object stood (AI2-THOR's axes), if it says."""
+    """Where an AI2-THOR object id says the object stood (AI2-THOR's axes), if it says (a
+    part's id gives its whole's place)."""
     parts = ref.split("|")
-    if len(parts) != 4:
+    if len(parts) not in (4, 5):
         return None
     try:
-        x, y, z = (float(p) for p in parts[1:])
+        x, y, z = (float(p) for p in parts[1:4])
     except ValueError:
         return None
     return (x, y, z)
@@ -58,6 +64,16 @@ def node_matches(node: SceneNode, refs: Iterable[str], targets: frozenset[str]) 
     """Whether ``node`` is one of ``refs`` by its own id or name, or one of the ``targets``
     they resolved to."""
     return node.id in targets or any(node.id == r or node.attrs.get("name") == r for r in refs)
+
+
+def _floor_gap(node: SceneNode, where: tuple[float, float, float]) -> float:
+    """Floor-plane (x, z: memory is y-up here) distance from a node's box to a point."""
+    if node.box is None:
+        return math.hypot(node.position[0] - where[0], node.position[2] - where[2])
+    lo, hi = node.box.min_corner, node.box.max_corner
+    dx = max(lo[0] - where[0], where[0] - hi[0], 0.0)
+    dz = max(lo[2] - where[2], where[2] - hi[2], 0.0)
+    return math.hypot(dx, dz)
 
 
 class Referents:
@@ -90,12 +106,11 @@ class Referents:
         if where is None:
             return None
         taken = set(self.bound.values())
-        point = Box3D(where, (0.0, 0.0, 0.0))
         best: tuple[float, float, str] | None = None
         for node in graph.find_by_label(label):
             if node.id in taken or "name" in node.attrs:
                 continue  # bound to another reference, or an identity of its own
-            gap = node.box.gap(point) if node.box is not None else math.dist(node.position, where)
+            gap = _floor_gap(node, where)
             if gap <= self.hint_radius_m:
                 key = (gap, math.dist(node.position, where), node.id)
                 best = key if best is None or key < best else best

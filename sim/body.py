@@ -205,10 +205,11 @@ class BuiltinBody:
         frames = []
         try:
             for k in range(4 if look_around else 1):
-                w.agent_yaw = (start + 90 * k) % 360
+                # Turning, with what it holds in front of the camera (it hides things).
+                w.move_agent(w.agent_xz, start + 90 * k)
                 frames.append(self._frame())
         finally:
-            w.agent_yaw = start
+            w.move_agent(w.agent_xz, start)
         # No view volume: with perception, a thing not segmented in a frame may simply be
         # occluded or too small; the memory is not told to expect it.
         return Sensed(frames=tuple(frames))

@@ -304,10 +304,9 @@ class Ai2ThorBody:
         return min(near, key=lambda o: _floor_gap((ax, az), o)) if near else None
 
     def _treat(self, skill: Skill) -> StepResult:
-        held = self.state().held
         inventory = self.metadata.get("inventoryObjects") or []
         obj = str(inventory[0]["objectId"]) if inventory else None
-        if obj is None or held != skill.target:
+        if obj is None or obj != skill.target:  # both AI2-THOR's ids (grounded)
             return StepResult(skill, False, f"Agent must be holding {skill.target}")
         place = {"clean": "SinkBasin", "heat": "Microwave", "cool": "Fridge"}[skill.name]
         appliance = self._near(place)

@@ -56,6 +56,8 @@ def start_controller(
         "fieldOfView": 90,
         "renderDepthImage": rgbd,
         "renderInstanceSegmentation": rgbd,
+        # Ground truth needs no frames: every action goes without rendering.
+        "headless": not rgbd,
         # A dead backend is an error at once (the Controller's own timeout would spin a core
         # for its whole length); a hung one is the body's watchdog's.
         "server_timeout": None,

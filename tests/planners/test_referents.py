@@ -52,6 +52,11 @@ def test_reference_spelling() -> None:
     assert ref_label("Egg_84e5e36e") == "Egg" and ref_label(TABLE_ID) == "DiningTable"
     assert ref_position(TABLE_ID) == (-1.73, -0.03, -0.96)
     assert ref_position("Egg_84e5e36e") is None and ref_position("CountertopLx|6|0") is None
+    # A part is its own type, where its whole stands (a goal once put the sponge in the
+    # Sink, not its basin).
+    basin = "Sink|+00.75|+00.88|-00.68|SinkBasin"
+    assert ref_label(basin) == "SinkBasin" and ref_position(basin) == (0.75, 0.88, -0.68)
+    assert ref_label("Apple|+01.00|+00.90|-00.50|AppleSliced_0") == "AppleSliced"
 
 
 def test_an_id_resolves_by_place_and_a_name_stays_open_until_bound() -> None:

@@ -43,6 +43,7 @@ def main() -> int:
         with Path(os.environ["AI2THOR_FIFO_CLIENT_PIPE_PATH"]).open("rb") as inp:
             while (action := read_action(inp)) is not None:
                 seq = int(action.pop("sequenceId", 0))
+                action.pop("renderImage", None)  # a headless controller's, not the action's
                 name = action["action"]
                 if name in _STARTUP:
                     ret: Any = None
