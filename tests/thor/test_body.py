@@ -25,7 +25,17 @@ TASKS = Path("ai2thor_recorded/rl_thor_events/test_tasks")
 REPLAY = Path(__file__).with_name("replay_backend.py")
 
 
-@pytest.mark.parametrize("task", ["WashCutleryTask", "DoHomework", "clean_up_bedroom"])
+@pytest.mark.parametrize(
+    "task",
+    [
+        "CleanToilets",
+        "DoHomework",
+        "WashCutleryTask",
+        "clean_up_bathroom",
+        "clean_up_bedroom",
+        "look_in_light_book",
+    ],
+)
 def test_recorded_events_are_read_as_recorded(
     controllers: Callable[..., Any], data_dir: Path, task: str
 ) -> None:
