@@ -46,15 +46,14 @@ def skill_effects(
         )
         if label is None:
             return []
-        return [
-            ObjectObservation(
-                label=label,
-                position=dest.position,
-                timestamp=t,
-                object_id=before.held,
-                parent_id=dest.id,
-            )
-        ]
+        put = ObjectObservation(
+            label=label,
+            position=dest.position,
+            timestamp=t,
+            object_id=before.held,
+            parent_id=dest.id,
+        )
+        return [put, *_carried_contents(memory, before.held, dest.position, t, sensed)]
     effect = _STATE_EFFECTS.get(skill.name)
     if effect is None or skill.target is None:
         return []
@@ -77,6 +76,40 @@ def skill_effects(
             relation=support[1] if support is not None else None,
         )
     ]
+
+
+def _carried_contents(
+    memory: Memory,
+    holder: str,
+    where: tuple[float, float, float],
+    t: float,
+    sensed: dict[str, ObjectObservation],
+) -> list[ObjectObservation]:
+    """What a movable receptacle holds goes where it goes, still in it (the knife in the
+    bowl put on the table is in the bowl on the table), unless seen there by id."""
+    graph = memory.graph
+    if holder not in graph:
+        return []
+    out, stack, seen = [], [holder], {holder}
+    while stack:
+        parent = stack.pop()
+        for node in graph.contents(parent):
+            if node.id in seen or node.id in sensed:
+                continue
+            seen.add(node.id)
+            support = graph.support_of(node.id)
+            out.append(
+                ObjectObservation(
+                    label=node.label,
+                    position=where,
+                    timestamp=t,
+                    object_id=node.id,
+                    parent_id=parent,
+                    relation=support[1] if support is not None else None,
+                )
+            )
+            stack.append(node.id)
+    return out
 
 
 def _sensed_ids(sensed: Sensed | None) -> dict[str, ObjectObservation]:

@@ -195,6 +195,23 @@ def _name_own(
         placed = [(d, i) for d, i in placed if d <= _PLACED_REACH_M]
         if placed:
             named[min(placed)[1]] = (before.held, dest)
+    # What memory believes a carried thing holds goes along in it (the knife in the bowl in
+    # hand, then in the bowl put on the table), not a loose thing with no support.
+    holders = [(after.held, _HAND_REACH_M)] if after.held is not None else []
+    if skill.name == "put" and success and before.held is not None:
+        holders.append((before.held, _PLACED_REACH_M))
+    for holder, reach in holders:
+        if holder not in memory.graph:
+            continue
+        for content in memory.graph.contents(holder):
+            inside = [
+                (math.dist(horizontal(o.position, up), after.floor_xy), i)
+                for i, o in enumerate(batch)
+                if o.object_id is None and o.label == content.label and i not in named
+            ]
+            inside = [(d, i) for d, i in inside if d <= reach]
+            if inside:
+                named[min(inside)[1]] = (content.id, holder)
     if not named:
         return batch
     return tuple(
