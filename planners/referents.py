@@ -28,9 +28,10 @@ from memory_core import Memory, SceneNode
 __all__ = ["Referents", "node_matches", "ref_label", "ref_position"]
 
 HINT_RADIUS_M = 0.4
-"""How far (box to point, see ``VERTICAL_SLACK_M``) a perceived node may be from where an
-object id says it stood: two armchairs or drawers stand closer together than a metre, so
-the radius is short."""
+"""How far (floor distance, box to point) a perceived node may be from where an object id
+says it stood. An id's place is the object's pivot, often at floor level under what a camera
+sees of it, so height is not compared; two armchairs or drawers stand closer together than
+a metre, so the radius is short."""
 
 
 def is_ref(text: str) -> bool:
@@ -65,23 +66,14 @@ def node_matches(node: SceneNode, refs: Iterable[str], targets: frozenset[str]) 
     return node.id in targets or any(node.id == r or node.attrs.get("name") == r for r in refs)
 
 
-VERTICAL_SLACK_M = 0.25
-"""How far below (or above) what a camera sees of a thing its pivot may be and still be
-it: a chair's pivot is on the floor under its seen seat, while a shelf a metre above the
-place is another shelf (shelves half a metre apart are not told apart by this)."""
-
-
-def _place_gap(node: SceneNode, where: tuple[float, float, float]) -> float:
-    """Distance from a node's box to a point (memory is y-up here), the vertical part
-    forgiven by ``VERTICAL_SLACK_M``."""
+def _floor_gap(node: SceneNode, where: tuple[float, float, float]) -> float:
+    """Floor-plane (x, z: memory is y-up here) distance from a node's box to a point."""
     if node.box is None:
-        lo = hi = node.position
-    else:
-        lo, hi = node.box.min_corner, node.box.max_corner
+        return math.hypot(node.position[0] - where[0], node.position[2] - where[2])
+    lo, hi = node.box.min_corner, node.box.max_corner
     dx = max(lo[0] - where[0], where[0] - hi[0], 0.0)
-    dy = max(lo[1] - where[1], where[1] - hi[1], 0.0)
     dz = max(lo[2] - where[2], where[2] - hi[2], 0.0)
-    return math.sqrt(dx * dx + max(dy - VERTICAL_SLACK_M, 0.0) ** 2 + dz * dz)
+    return math.hypot(dx, dz)
 
 
 class Referents:
@@ -118,7 +110,7 @@ class Referents:
         for node in graph.find_by_label(label):
             if node.id in taken or "name" in node.attrs:
                 continue  # bound to another reference, or an identity of its own
-            gap = _place_gap(node, where)
+            gap = _floor_gap(node, where)
             if gap <= self.hint_radius_m:
                 key = (gap, math.dist(node.position, where), node.id)
                 best = key if best is None or key < best else best

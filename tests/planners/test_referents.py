@@ -112,22 +112,3 @@ def test_rgbd_rearrangement_reaches_goals_that_name_instances(registry: SceneReg
         result = run_in_world(world, new_memory(), task, registry, sensing="rgbd")
         successes += result.success
     assert successes >= 2, successes
-
-
-def test_a_place_is_near_what_was_seen_of_it_but_height_counts() -> None:
-    """An id's place is the thing's pivot: a chair's is on the floor below its seen seat
-    (found); a shelf a metre above the place an id gives is another shelf."""
-    mem = new_memory("y")
-    seat = Box3D((1.0, 0.7, 1.0), (0.6, 0.5, 0.6))  # what a camera sees of an armchair
-    upper = Box3D((-0.46, 1.19, 3.04), (0.8, 0.05, 0.3))  # the upper of two stacked shelves
-    mem.observe(
-        [
-            ObjectObservation("ArmChair", seat.center, box=seat, layer=Layer.RECEPTACLE),
-            ObjectObservation("Shelf", upper.center, box=upper, layer=Layer.RECEPTACLE),
-        ],
-        t=1.0,
-    )
-    refs = Referents(mem)
-    assert refs.resolve("ArmChair|+01.00|+00.00|+01.00") is not None  # 0.45 m below the box
-    assert refs.resolve("Shelf|-00.46|+01.19|+03.04") is not None
-    assert refs.resolve("Shelf|-00.46|+00.17|+03.04") is None  # the lower shelf: not seen yet
