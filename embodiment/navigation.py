@@ -70,6 +70,10 @@ class GridNav:
         )
         return self.xz(best)
 
+    def snap(self, xz: tuple[float, float]) -> tuple[float, float]:
+        """``xz`` if it is reachable, else the nearest reachable cell."""
+        return xz if xz in self else self.nearest_cell(xz)
+
     def distances_from(self, xz: tuple[float, float]) -> dict[Cell, int]:
         """Grid steps to every reachable cell (cached: the grid never changes)."""
         start = self.key(xz)

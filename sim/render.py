@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 import zlib
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
+from embodiment.camera import ai2thor_camera_pose, ai2thor_camera_rotation
 from memory_core.types import PinholeIntrinsics
 from sim.world import SimObject, World
 
@@ -53,22 +53,10 @@ def rep118_depth(depth: NDArray[np.float32]) -> NDArray[np.float32]:
 
 
 def camera_pose(world: World, horizon_deg: float = 30.0) -> NDArray[np.float64]:
-    pose = np.eye(4)
-    pose[:3, :3] = _rotation(world.agent_yaw, horizon_deg)
     cam_y = world.spec.agent_height + world.config.camera_height_m
-    pose[:3, 3] = (world.agent_xz[0], cam_y, world.agent_xz[1])
-    return pose
-
-
-def _rotation(yaw_deg: float, horizon_deg: float) -> NDArray[np.float64]:
-    yaw = math.radians(yaw_deg)
-    pitch = math.radians(horizon_deg)
-    fwd = np.array(
-        [math.sin(yaw) * math.cos(pitch), -math.sin(pitch), math.cos(yaw) * math.cos(pitch)]
+    return ai2thor_camera_pose(
+        (world.agent_xz[0], cam_y, world.agent_xz[1]), world.agent_yaw, horizon_deg
     )
-    right = np.array([math.cos(yaw), 0.0, -math.sin(yaw)])
-    down = np.cross(right, fwd)  # AI2-THOR is left-handed: this keeps "down" pointing down
-    return np.stack([right, down, fwd], axis=1)
 
 
 @functools.lru_cache(maxsize=32)
@@ -82,7 +70,7 @@ def _rays(
     intr = PinholeIntrinsics.from_fov(width, height, hfov)
     u, v = np.meshgrid(np.arange(width), np.arange(height))
     cam = np.stack([(u - intr.cx) / intr.fx, (v - intr.cy) / intr.fy, np.ones_like(u, float)], -1)
-    dirs = cam @ _rotation(yaw, horizon).T
+    dirs = cam @ ai2thor_camera_rotation(yaw, horizon).T
     # Exact zeros would make 0 * inf = NaN in the slab test; nudge them off zero.
     dirs[np.abs(dirs) < 1e-9] = 1e-9
     dirs32 = dirs.astype(np.float32)

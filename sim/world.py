@@ -181,7 +181,7 @@ class World:
     def reset(self) -> None:
         self.objects: dict[str, SimObject] = copy.deepcopy(self._initial)
         x, z, yaw = self.spec.agent_start
-        cell = (x, z) if (x, z) in self.nav else self.nav.nearest_cell((x, z))
+        cell = self.nav.snap((x, z))
         self.agent_xz: tuple[float, float] = cell
         self.agent_yaw: float = round(yaw / 90) * 90 % 360
         self.held: str | None = None
@@ -313,7 +313,7 @@ class World:
 
     def place_agent(self, x: float, z: float, yaw: float) -> None:
         """Teleport to the reachable cell nearest (x, z) (ALFRED's TeleportFull)."""
-        self.agent_xz = (x, z) if (x, z) in self.nav else self.nav.nearest_cell((x, z))
+        self.agent_xz = self.nav.snap((x, z))
         self.agent_yaw = round(yaw / 90) * 90 % 360
 
     def move_agent(self, xz: tuple[float, float], yaw: float) -> None:

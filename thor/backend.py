@@ -237,7 +237,7 @@ class ThorBackend:
             self.horizon = _num(action, "horizon")
         # The nearest reachable cell, as the built-in world places an episode's agent
         # (real AI2-THOR refuses a position off its grid).
-        cell = (x, z) if (x, z) in w.nav else w.nav.nearest_cell((x, z))
+        cell = w.nav.snap((x, z))
         w.move_agent(cell, yaw)
 
     def _reachable(self, _action: dict[str, Any]) -> list[dict[str, float]]:

@@ -27,7 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from embodiment.approach import footprint_gap
 from embodiment.body import BodyState, FloorPlan, RGBDFrame, Sensed
+from embodiment.camera import ai2thor_camera_pose
 from embodiment.grid import OccupancyGrid
 from embodiment.navigation import GridNav
 from embodiment.skills import Skill, StepResult
@@ -42,13 +44,15 @@ from memory_core import (
 from memory_core.types import StateValue
 from thor.errors import ThorError
 
-__all__ = ["SENSING_MODES", "Ai2ThorBody", "camera_pose"]
+__all__ = ["SENSING_MODES", "Ai2ThorBody"]
 
 log = logging.getLogger(__name__)
 
 SENSING_MODES = ("gt", "rgbd")
 HORIZON_DEG = 30.0
 """Where the camera looks (ALFRED's agents look 30 degrees down)."""
+GRID_SIZE_M = 0.25
+"""AI2-THOR's default gridSize (``start_controller`` keeps it)."""
 _GROUNDING_SLACK_M = 1.0
 
 _ACTIONS = {
@@ -61,23 +65,6 @@ _ACTIONS = {
     "slice": "SliceObject",
 }
 _HEAT_SOURCES = ("Microwave", "StoveBurner", "Toaster")
-
-
-def camera_pose(
-    position: tuple[float, float, float], yaw_deg: float, horizon_deg: float
-) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """4x4 world-from-camera (OpenCV axes: x right, y down, z forward) for AI2-THOR's
-    camera at ``position`` turned ``yaw_deg`` about +y and pitched ``horizon_deg`` down."""
-    yaw, pitch = math.radians(yaw_deg), math.radians(horizon_deg)
-    fwd = np.array(
-        [math.sin(yaw) * math.cos(pitch), -math.sin(pitch), math.cos(yaw) * math.cos(pitch)]
-    )
-    right = np.array([math.cos(yaw), 0.0, -math.sin(yaw)])
-    down = np.cross(right, fwd)  # AI2-THOR is left-handed: this keeps "down" pointing down
-    pose = np.eye(4)
-    pose[:3, :3] = np.stack([right, down, fwd], axis=1)
-    pose[:3, 3] = position
-    return pose
 
 
 def _xyz(d: dict[str, Any]) -> tuple[float, float, float]:
@@ -188,13 +175,10 @@ class Ai2ThorBody:
             if not ret:
                 raise ThorError(f"GetReachablePositions gave no positions: {err}")
             cells = [(float(p["x"]), float(p["z"])) for p in ret]
-            grid = self._grid_size()
+            grid = GRID_SIZE_M
             self._nav = GridNav(cells, grid)
             self._grid = OccupancyGrid.from_free_cells(cells, grid, self.up_axis)
         return self._nav
-
-    def _grid_size(self) -> float:
-        return 0.25  # AI2-THOR's default gridSize, which the Controller's users keep
 
     def occupancy(self) -> OccupancyGrid | None:
         try:
@@ -314,7 +298,7 @@ class Ai2ThorBody:
             return StepResult(skill, False, f"No visible {place} within reach")
         aid = str(appliance["objectId"])
         if skill.name == "clean":
-            faucet = self._faucet_for(appliance)
+            faucet = self._faucet_for(appliance, self._objects())
             if faucet is None:
                 return StepResult(skill, False, "No Faucet runs into that SinkBasin")
             plan = [
@@ -350,9 +334,9 @@ class Ai2ThorBody:
             self._note_effects(Skill(_SKILL_OF[action], target), was_held)
         return StepResult(skill, True, "", len(plan))
 
-    def _faucet_for(self, basin: dict[str, Any]) -> str | None:
+    def _faucet_for(self, basin: dict[str, Any], objects: dict[str, dict[str, Any]]) -> str | None:
         """The faucet nearest to the basin's footprint (one faucet per sink)."""
-        faucets = [o for o in self._objects().values() if o["objectType"] == "Faucet"]
+        faucets = [o for o in objects.values() if o["objectType"] == "Faucet"]
         if not faucets:
             return None
         best = min(
@@ -375,12 +359,10 @@ class Ai2ThorBody:
                 self._flag([held_before], "isCooled")
             elif kind in _HEAT_SOURCES and target.get("isToggled"):
                 self._flag([held_before], "isHeated")
-            elif kind == "SinkBasin" and any(
-                o["objectType"] == "Faucet" and o.get("isToggled") and o["objectId"] == f
-                for o in objects.values()
-                for f in [self._faucet_for(target)]
-            ):
-                self._flag([held_before], "isCleaned")
+            elif kind == "SinkBasin":
+                faucet = self._faucet_for(target, objects)
+                if faucet is not None and objects[faucet].get("isToggled"):
+                    self._flag([held_before], "isCleaned")
         elif skill.name == "toggle_on":
             if kind in _HEAT_SOURCES:
                 self._flag(_contents(objects, target), "isHeated")
@@ -388,7 +370,7 @@ class Ai2ThorBody:
                 for basin in objects.values():
                     if (
                         basin["objectType"] == "SinkBasin"
-                        and self._faucet_for(basin) == target["objectId"]
+                        and self._faucet_for(basin, objects) == target["objectId"]
                     ):
                         self._flag(_contents(objects, basin), "isCleaned")
 
@@ -494,7 +476,7 @@ class Ai2ThorBody:
         height, width = depth.shape
         fov = float(meta.get("fov", 90.0))
         cam = _xyz(meta.get("cameraPosition") or meta["agent"]["position"])
-        pose = camera_pose(
+        pose = ai2thor_camera_pose(
             cam, float(meta["agent"]["rotation"]["y"]), float(meta["agent"]["cameraHorizon"])
         )
         depth_m = np.asarray(depth, dtype=np.float32)
@@ -533,9 +515,7 @@ def _floor_gap(xz: tuple[float, float], o: dict[str, Any]) -> float:
     """Floor distance from a point to an object's footprint."""
     cx, _cy, cz = _center(o)
     sx, _sy, sz = _size(o)
-    dx = max(abs(xz[0] - cx) - sx / 2, 0.0)
-    dz = max(abs(xz[1] - cz) - sz / 2, 0.0)
-    return math.hypot(dx, dz)
+    return footprint_gap(xz, (cx, cz), (sx / 2, sz / 2))
 
 
 def _contents(objects: dict[str, dict[str, Any]], receptacle: dict[str, Any]) -> list[str]:
