@@ -35,6 +35,7 @@ class _Facts:
     priors: dict[str, dict[str, float]]
     compatible: dict[str, frozenset[str]]
     recorded_sizes: dict[str, tuple[float, float, float]]
+    recorded_lifts: dict[str, float]
 
 
 class Affordances:
@@ -55,9 +56,9 @@ class Affordances:
             doc: dict[str, Any] = json.loads(
                 (data / "ai2thor_recorded/rl_thor_events/misc/object_types_data.json").read_text()
             )
-            recorded = _recorded_sizes(
-                data / "ai2thor_recorded/rl_thor_events/objects_metadata_samples"
-            )
+            recorded_dir = data / "ai2thor_recorded/rl_thor_events/objects_metadata_samples"
+            recorded = _recorded_sizes(recorded_dir)
+            lifts = _recorded_lifts(recorded_dir)
         except (OSError, json.JSONDecodeError) as exc:
             raise FactsError(f"cannot read AI2-THOR facts in {data}: {exc}") from exc
         aff = alfred["action_affordances"]
@@ -88,6 +89,7 @@ class Affordances:
                 t: frozenset(v.get("compatible_receptacles") or []) for t, v in doc.items()
             },
             recorded_sizes=recorded,
+            recorded_lifts=lifts,
         )
         return cls(catalog, facts)
 
@@ -174,6 +176,14 @@ class Affordances:
             return info.median_size
         return self._f.recorded_sizes.get(_base(t), (_DEFAULT_SIZE_M,) * 3)
 
+    def pivot_lift(self, t: str) -> float | None:
+        """Where a type's box stands on its pivot, as a fraction of the box's height (the
+        box's centre is ``pivot + lift * height``): 0.5 stands on it (a shelf, a side
+        table), 0 is centred (a drawer), -0.5 hangs below it (a counter top, whose pivot is
+        its surface). The median over the recorded AI2-THOR scenes, clamped to those
+        bounds; None for a type they do not hold or hold standing on the floor."""
+        return self._f.recorded_lifts.get(_base(t))
+
 
 _DEFAULT_SIZE_M = 0.2
 
@@ -212,6 +222,29 @@ def _recorded_sizes(folder: Path) -> dict[str, tuple[float, float, float]]:
         )
         for t, vs in sizes.items()
     }
+
+
+def _recorded_lifts(folder: Path) -> dict[str, float]:
+    """Pivot lifts of the types whose recorded pivots are not all at floor level: for
+    floor-standing furniture (pivots at y ≈ 0) an id higher up says the pivot is elsewhere
+    in that scene (a chair's at its seat), so the recorded lift does not carry over."""
+    lifts: dict[str, list[float]] = {}
+    heights: dict[str, list[float]] = {}
+    for path in sorted(folder.glob("*.json")):
+        for m in json.loads(path.read_text()).values():
+            box = m["axisAlignedBoundingBox"]
+            if box["size"]["y"] > 0:
+                lift = (box["center"]["y"] - m["position"]["y"]) / box["size"]["y"]
+                lifts.setdefault(m["objectType"], []).append(lift)
+                heights.setdefault(m["objectType"], []).append(m["position"]["y"])
+    return {
+        t: max(-0.5, min(0.5, statistics.median(v)))
+        for t, v in lifts.items()
+        if statistics.median(heights[t]) > _FLOOR_PIVOT_M
+    }
+
+
+_FLOOR_PIVOT_M = 0.05
 
 
 # ALFRED ran on AI2-THOR 2.1, whose "Glassbottle" is AI2-THOR 5.0's "Bottle".

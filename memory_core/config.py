@@ -44,6 +44,11 @@ class SceneGraphConfig:
     gone_threshold: float = 0.2
     near_radius_m: float = 1.0
     support_margin_m: float = 0.3
+    """How far above a receptacle's seen top a thing's bottom may be and still rest on it."""
+    support_slack_m: float = 0.05
+    """How far outside a receptacle's footprint a thing's centre may be seen and still rest
+    on it: a camera sees the near face of a thing at a table's edge, so its centre is
+    placed a few centimetres toward the camera, off the table."""
     max_abs_coordinate_m: float = 1.0e5
     """Observations and committed nodes with a coordinate or box extent beyond this (metres,
     in magnitude) are refused as implausible. At most ``types.COORDINATE_LIMIT_M``."""

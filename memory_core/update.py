@@ -189,6 +189,7 @@ def infer_support(
     # The thing's bottom, not its centre, rests on the support (a tall plant on a dresser).
     h = vertical(node.box.min_corner if node.box is not None else node.position, up)
     margin = graph.config.support_margin_m
+    slack = graph.config.support_slack_m
     own_volume = node.box.volume if node.box is not None else 0.0
     best: tuple[float, SceneNode] | None = None
     for _d, cand in graph.within_radius(node.position, _SUPPORT_SEARCH_M, (Layer.RECEPTACLE,)):
@@ -196,7 +197,7 @@ def infer_support(
             continue
         lo, hi = cand.box.min_corner, cand.box.max_corner
         (lx, ly), (hx, hy) = horizontal(lo, up), horizontal(hi, up)
-        if not (lx <= x <= hx and ly <= y <= hy):
+        if not (lx - slack <= x <= hx + slack and ly - slack <= y <= hy + slack):
             continue
         if not vertical(lo, up) - 0.05 <= h <= vertical(hi, up) + margin:
             continue

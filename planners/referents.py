@@ -76,6 +76,16 @@ def _floor_gap(node: SceneNode, where: tuple[float, float, float]) -> float:
     return math.hypot(dx, dz)
 
 
+def _box_gap(node: SceneNode, where: tuple[float, float, float]) -> float:
+    """3-D distance from a node's box (or position) to a point."""
+    if node.box is None:
+        return math.dist(node.position, where)
+    lo, hi = node.box.min_corner, node.box.max_corner
+    return math.sqrt(
+        sum(max(a - w, w - b, 0.0) ** 2 for a, b, w in zip(lo, hi, where, strict=True))
+    )
+
+
 class Referents:
     def __init__(self, memory: Memory, hint_radius_m: float = HINT_RADIUS_M) -> None:
         self.memory = memory
@@ -112,7 +122,10 @@ class Referents:
                 continue  # bound to another reference, or an identity of its own
             gap = _floor_gap(node, where)
             if gap <= self.hint_radius_m:
-                key = (gap, math.dist(node.position, where), node.id)
+                # Admitted by floor distance (a pivot may lie under what is seen); ranked in
+                # 3-D, so that of three shelves stacked over one spot, the one at the id's
+                # height wins even when its seen box is a centimetre further on the floor.
+                key = (_box_gap(node, where), math.dist(node.position, where), node.id)
                 best = key if best is None or key < best else best
         return best[2] if best is not None else None
 

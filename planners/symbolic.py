@@ -12,7 +12,7 @@ memory and the body's own state (pose, what it holds, its map), nothing else.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
 from embodiment.affordances import Affordances
@@ -170,11 +170,20 @@ class SymbolicPlanner:
         return f"point:{best[0]:.2f},{best[1]:.2f}"
 
     def find(
-        self, types: tuple[str, ...], exclude: set[str] | None = None, names: tuple[str, ...] = ()
+        self,
+        types: tuple[str, ...],
+        exclude: set[str] | None = None,
+        names: tuple[str, ...] = (),
+        avoid: Callable[[], set[str]] | None = None,
     ) -> Generator[Skill, StepResult, str]:
-        """Skills until an object of ``types`` is known; returns its id."""
+        """Skills until an object of ``types`` is known; returns its id. ``avoid`` names,
+        as memory grows, what to take only when the search finds nothing else."""
         exclude = exclude or set()
-        known = self._known(types, exclude, names)
+
+        def known_now() -> list[SceneNode]:
+            return self._known(types, exclude | (avoid() if avoid else set()), names)
+
+        known = known_now()
         if known:
             self.search.memory_hits += 1
             return known[0].id
@@ -185,7 +194,7 @@ class SymbolicPlanner:
         if hinted and not self.referents.places_usable():
             hinted = []
         for _ in range(self.max_explore):
-            known = self._known(types, exclude, names)
+            known = known_now()
             if known:
                 return known[0].id
             ref = next((t for t in hinted if t not in self.search.searched), None)
@@ -227,7 +236,7 @@ class SymbolicPlanner:
             result = yield Skill("navigate", point)
             if result.success:
                 yield Skill("look_around")
-        known = self._known(types, exclude, names)
+        known = known_now() or self._known(types, exclude, names)
         if known:
             return known[0].id
         raise PlanFailedError(f"cannot find {'/'.join(types)}")
@@ -250,7 +259,10 @@ class SymbolicPlanner:
                 yield Skill("open", p)
 
     def _pick(
-        self, types: tuple[str, ...], names: tuple[str, ...] = (), avoid: set[str] | None = None
+        self,
+        types: tuple[str, ...],
+        names: tuple[str, ...] = (),
+        avoid: Callable[[], set[str]] | None = None,
     ) -> Generator[Skill, StepResult, str]:
         state = self.body.state()
         if state.held is not None:
@@ -263,14 +275,26 @@ class SymbolicPlanner:
             ):
                 return state.held
             yield Skill("drop")
-        exclude = set(self.done) | (avoid or set())
-        for _attempt in range(3):
-            target = yield from self.find(types, exclude, names)
+        exclude = set(self.done)
+        passed: set[str] = set()
+
+        def avoided() -> set[str]:
+            return passed | (avoid() if avoid is not None else set())
+
+        failures = 0
+        while failures < 3:
+            target = yield from self.find(types, exclude, names, avoided)
             yield from self._reach(target)
+            if target not in passed and target in avoided():
+                # Seen from afar it stood nowhere in particular; up close it is where the goal
+                # wants it: look for another before taking this one.
+                passed.add(target)
+                continue
             result = yield Skill("pickup", target)
             if result.success:
                 return target
             exclude.add(target)
+            failures += 1
         raise PlanFailedError(f"cannot pick up {'/'.join(types)}")
 
     def _slice(self, whole: tuple[str, ...]) -> Plan:
@@ -345,7 +369,7 @@ class SymbolicPlanner:
             if inside is not None and carrier_label is not None and pred.in_types:
                 obj = yield from self._pick((carrier_label,), (inside,))
             else:
-                obj = yield from self._pick(types, pred.names, self._in_place(pred))
+                obj = yield from self._pick(types, pred.names, lambda: self._in_place(pred))
             for name in pred.names[:1]:
                 self.referents.bind(name, obj)
             for key, (appliance, verb) in _TREAT.items():
@@ -379,7 +403,8 @@ class SymbolicPlanner:
     def _in_place(self, pred: Predicate) -> set[str]:
         """Where the named instance cannot be told apart from others of its type (memory has
         no identities), those already where the predicate wants them: the one named was
-        moved, so it is another."""
+        moved, so it is another. Asked again as the search sees more: an instance seen in
+        place before the one out of place must not be taken for it."""
         if not pred.names or not all(self.referents.open_label(n) for n in pred.names):
             return set()
         state = self.body.state()

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 import zlib
 from collections import Counter
@@ -222,22 +223,17 @@ def _from_alfred(
         while oid in specs:  # two instances rounding to one id: nudge the later one
             pos = (pos[0] + 0.01, pos[1], pos[2])
             oid = ithor_object_id(otype, pos)
-        size = aff.median_size(otype)
-        # AI2-THOR furniture pivots sit at the base (ids of floor-standing furniture read
-        # y ≈ 0-0.1): a pivot below half the height means the box stands on it.
-        base_pivot = pos[1] < size[1] / 2 and not aff.pickupable(otype)
         specs[oid] = ObjectSpec(
             oid,
             otype,
             pos,
-            size,
+            aff.median_size(otype),
             parent_id=parent,
             openness=0.0 if aff.openable(otype) else None,
             toggled=False if aff.toggleable(otype) else None,
             inferred=inferred,
             source=source,
             name=name,
-            box_center=(pos[0], pos[1] + size[1] / 2, pos[2]) if base_pivot else None,
         )
 
     for oid in openable:
@@ -296,8 +292,66 @@ def _from_alfred(
             x, z = cells[zlib.crc32(f"{fp}:{otype}:{k}".encode()) % len(cells)]
             pos = (x, aff.median_size(otype)[1] / 2, z)
             put(ithor_object_id(otype, pos), otype, pos, "inferred:on-floor-cell", inferred=True)
-    objects = list(specs.values())
+    objects = _guessed_boxes(list(specs.values()), aff)
     return [_with_parent(o, objects, aff) for o in objects]
+
+
+def _guessed_boxes(objects: list[ObjectSpec], aff: Affordances) -> list[ObjectSpec]:
+    """Boxes for objects whose size is a type's median.
+
+    Such boxes of fixed things of one type are first made not to overlap: a stack of
+    drawers 11 cm apart would get 22 cm boxes and shelves 21 cm apart 25 cm ones, each
+    swallowing its neighbour and what rests on it, which no real scene does. Two that
+    overlap are shrunk about their pivots along the axis the pivots differ most on, to
+    meet halfway.
+
+    A box stands on its pivot as the type does in the recorded scenes (a shelf's pivot is
+    its bottom, a counter top's its surface: :meth:`Affordances.pivot_lift`); for other
+    fixed types, floor-standing furniture's ids read y ≈ 0-0.1, so one whose pivot is
+    below half its height stands on it."""
+
+    def lift(o: ObjectSpec) -> float:
+        if aff.pickupable(o.object_type):
+            return 0.0
+        recorded = aff.pivot_lift(o.object_type)
+        if recorded is not None:
+            return recorded
+        return 0.5 if o.position[1] < o.size[1] / 2 else 0.0
+
+    # Nothing fixed goes through the floor (a bathroom's counter top id may read y 0.09).
+    centre = {
+        o.object_id: (
+            o.position[0],
+            max(o.position[1] + lift(o) * o.size[1], o.size[1] / 2 if lift(o) else -math.inf),
+            o.position[2],
+        )
+        for o in objects
+    }
+    fixed = [o for o in objects if not aff.pickupable(o.object_type)]
+    half = {o.object_id: [s / 2 for s in o.size] for o in objects}
+    for i, a in enumerate(fixed):
+        for b in fixed[i + 1 :]:
+            if a.object_type != b.object_type:
+                continue
+            ha, hb = half[a.object_id], half[b.object_id]
+            gap = [
+                abs(p - q) for p, q in zip(centre[a.object_id], centre[b.object_id], strict=True)
+            ]
+            if any(g >= x + y for g, x, y in zip(gap, ha, hb, strict=True)):
+                continue  # apart already
+            k = max(range(3), key=lambda j: gap[j])
+            if gap[k] < 1e-3:
+                continue  # one place, two ids: nothing tells which way to split
+            ha[k] = min(ha[k], gap[k] / 2)
+            hb[k] = min(hb[k], gap[k] / 2)
+    return [
+        dataclasses.replace(
+            o,
+            size=(2 * half[o.object_id][0], 2 * half[o.object_id][1], 2 * half[o.object_id][2]),
+            box_center=centre[o.object_id] if centre[o.object_id] != o.position else None,
+        )
+        for o in objects
+    ]
 
 
 def _with_parent(o: ObjectSpec, objects: list[ObjectSpec], aff: Affordances) -> ObjectSpec:

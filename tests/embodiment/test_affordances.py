@@ -32,3 +32,15 @@ def test_documented_flags_and_recorded_sizes_fill_the_gaps(data_dir: Path) -> No
     )
     missing = [t for t in doc if aff.catalog.info(t) is None and not t.endswith("Sliced")]
     assert missing == []
+
+
+def test_pivot_lifts_come_from_the_recorded_scenes(data_dir: Path) -> None:
+    aff = Affordances.load(data_dir)
+    # A shelf's pivot is its bottom, a counter top's its surface (its box hangs below), a
+    # drawer's about its middle.
+    assert aff.pivot_lift("Shelf") == pytest.approx(0.5, abs=0.05)
+    assert aff.pivot_lift("CounterTop") == -0.5
+    assert abs(aff.pivot_lift("Drawer") or 1.0) < 0.2
+    # Floor-standing furniture (recorded pivots at y ≈ 0) has no lift of its own: an id
+    # higher up says the pivot is elsewhere in that scene.
+    assert aff.pivot_lift("SideTable") is None and aff.pivot_lift("Chair") is None

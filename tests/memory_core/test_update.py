@@ -341,3 +341,32 @@ def test_parts_of_one_piece_of_furniture_fuse_into_one_box(catalog: ObjectCatalo
     ingest(bare, [top], t=0.0)
     assert ingest(bare, [front], t=1.0).moved
     assert bare.find_by_label("Dresser")[0].box == front.box
+
+
+def test_a_thing_seen_just_off_a_tables_edge_rests_on_it(catalog: ObjectCatalog) -> None:
+    """A camera sees the near face of a statue at a coffee table's edge (FloorPlan225), so
+    its centre lands 3 mm off the table's seen footprint; it is on the table all the same,
+    and a thing a hand's width off is not."""
+    graph = SceneGraph(SceneGraphConfig(up_axis="y"))
+    table = Box3D((-1.95, 0.44, 2.62), (1.08, 0.02, 0.66))
+    ingest(
+        graph,
+        [ObjectObservation("CoffeeTable", table.center, box=table, layer=Layer.RECEPTACLE)],
+        t=1.0,
+        catalog=catalog,
+    )
+    (tid,) = [n.id for n in graph.find_by_label("CoffeeTable")]
+    edge = Box3D((-2.44, 0.62, 2.287), (0.17, 0.34, 0.0))
+    beside = Box3D((-2.44, 0.62, 2.17), (0.17, 0.34, 0.0))
+    report = ingest(
+        graph,
+        [
+            ObjectObservation("Statue", edge.center, box=edge),
+            ObjectObservation("Vase", beside.center, box=beside),
+        ],
+        t=2.0,
+        catalog=catalog,
+    )
+    statue, vase = report.node_ids
+    assert graph.support_of(statue) == (tid, Relation.ON)
+    assert graph.support_of(vase) is None

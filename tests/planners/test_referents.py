@@ -4,6 +4,8 @@ instances is reached with camera sensing."""
 
 from __future__ import annotations
 
+import pytest
+
 from embodiment import BodyState
 from embodiment.tasks import parse_task
 from loci.episodes import run_in_world
@@ -112,3 +114,39 @@ def test_rgbd_rearrangement_reaches_goals_that_name_instances(registry: SceneReg
         result = run_in_world(world, new_memory(), task, registry, sensing="rgbd")
         successes += result.success
     assert successes >= 2, successes
+
+
+def test_of_stacked_shelves_the_one_at_the_ids_height_is_meant() -> None:
+    """Three shelves over one spot (FloorPlan324): seen from the front, their boxes are a
+    centimetre apart on the floor, so floor distance alone chose the top one for an id
+    that spells the middle one's height."""
+    mem = new_memory()
+    boxes = {
+        0.67: Box3D((0.24, 0.675, -2.48), (0.58, 0.23, 0.0)),
+        0.35: Box3D((0.25, 0.35, -2.47), (0.60, 0.24, 0.0)),
+        0.18: Box3D((0.355, 0.18, -2.47), (0.59, 0.24, 0.0)),
+    }
+    mem.observe(
+        [
+            ObjectObservation("Shelf", b.center, box=b, layer=Layer.RECEPTACLE)
+            for b in boxes.values()
+        ],
+        t=1.0,
+    )
+    refs = Referents(mem)
+    for height in boxes:
+        found = refs.resolve(f"Shelf|+00.25|+{height:05.2f}|-02.58")
+        assert found is not None
+        assert mem.graph.node(found).position[1] == pytest.approx(boxes[height].center[1])
+
+
+def test_a_put_on_the_middle_shelf_is_on_the_middle_shelf(registry: SceneRegistry) -> None:
+    task = next(
+        t
+        for t in load_suite("rearrange-val", registry.data)
+        if t.task_id == "rearrange/FloorPlan324/22"
+    )
+    world = make_world(task, registry)
+    result = run_in_world(world, new_memory(), task, registry, sensing="rgbd")
+    assert result.success, result.error
+    assert result.critic_disagreements == 0
