@@ -21,7 +21,7 @@ Where memory does carry identities for the type, an unresolved name means "not s
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from memory_core import Memory, SceneNode
 
@@ -86,10 +86,29 @@ def _box_gap(node: SceneNode, where: tuple[float, float, float]) -> float:
     )
 
 
+HEIGHT_SLACK_M = 0.05
+
+
+def _vertical_gap(node: SceneNode, y: float) -> float:
+    """Height (y: memory is y-up here) from a node's box to a level."""
+    if node.box is None:
+        return abs(node.position[1] - y)
+    return max(node.box.min_corner[1] - y, y - node.box.max_corner[1], 0.0)
+
+
 class Referents:
-    def __init__(self, memory: Memory, hint_radius_m: float = HINT_RADIUS_M) -> None:
+    def __init__(
+        self,
+        memory: Memory,
+        hint_radius_m: float = HINT_RADIUS_M,
+        height_of: Callable[[str], float] | None = None,
+    ) -> None:
         self.memory = memory
         self.hint_radius_m = hint_radius_m
+        self.height_of = height_of
+        """A type's typical height, where known: an id's pivot is its thing's bottom, middle
+        or top, so a node whose box is further above or below it than the thing is tall is
+        another (of three stacked shelves, the top one seen is not the bottom one)."""
         self.bound: dict[str, str] = {}
         """Reference → the memory node the planner acted on for it."""
 
@@ -121,6 +140,10 @@ class Referents:
             if node.id in taken or "name" in node.attrs:
                 continue  # bound to another reference, or an identity of its own
             gap = _floor_gap(node, where)
+            if self.height_of is not None and (
+                _vertical_gap(node, where[1]) > self.height_of(label) + HEIGHT_SLACK_M
+            ):
+                continue
             if gap <= self.hint_radius_m:
                 # Admitted by floor distance (a pivot may lie under what is seen); ranked in
                 # 3-D, so that of three shelves stacked over one spot, the one at the id's

@@ -52,7 +52,9 @@ class SymbolicPlanner:
         referents: Referents | None = None,
     ) -> None:
         self.body, self.memory, self.aff = body, memory, affordances
-        self.referents = referents or Referents(memory)
+        self.referents = referents or Referents(
+            memory, height_of=lambda t: affordances.median_size(t)[1]
+        )
         """What the task's instance names and ids refer to (shared with the critic)."""
         self.max_explore = max_explore
         self.search = SearchState()

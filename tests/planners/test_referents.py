@@ -140,7 +140,7 @@ def test_of_stacked_shelves_the_one_at_the_ids_height_is_meant() -> None:
         assert mem.graph.node(found).position[1] == pytest.approx(boxes[height].center[1])
 
 
-def test_a_put_on_the_middle_shelf_is_on_the_middle_shelf(registry: SceneRegistry) -> None:
+def test_a_put_on_one_of_stacked_shelves_is_on_that_shelf(registry: SceneRegistry) -> None:
     task = next(
         t
         for t in load_suite("rearrange-val", registry.data)
@@ -150,3 +150,19 @@ def test_a_put_on_the_middle_shelf_is_on_the_middle_shelf(registry: SceneRegistr
     result = run_in_world(world, new_memory(), task, registry, sensing="rgbd")
     assert result.success, result.error
     assert result.critic_disagreements == 0
+
+
+def test_a_shelf_seen_far_above_an_ids_pivot_is_another() -> None:
+    """Of three shelves stacked at 0.17, 0.42 and 0.57 m (FloorPlan225), only the top one's
+    surface was seen (at 0.77 m). Floor distance alone admitted it for the bottom shelf's id
+    and the card went onto the wrong shelf; a shelf is 25 cm tall, so a box 60 cm over the
+    pivot is not that shelf (the agent looks there instead)."""
+    mem = new_memory()
+    top = Box3D((-0.46, 0.77, 3.04), (0.58, 0.0, 0.22))
+    mem.observe([ObjectObservation("Shelf", top.center, box=top, layer=Layer.RECEPTACLE)], t=1.0)
+    (seen,) = [n.id for n in mem.graph.find_by_label("Shelf")]
+    bottom_id, top_id = "Shelf|-00.46|+00.17|+03.04", "Shelf|-00.46|+00.57|+03.04"
+    assert Referents(mem).resolve(bottom_id) == seen  # without heights: any height
+    refs = Referents(mem, height_of=lambda t: 0.25)
+    assert refs.resolve(bottom_id) is None
+    assert refs.resolve(top_id) == seen
