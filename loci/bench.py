@@ -136,10 +136,9 @@ def _controller(scene: str, sensing: str, executable: str | None) -> Any:
 def _drop_controller(sensing: str, executable: str | None) -> None:
     controller = _CONTROLLERS.pop((sensing, executable), None)
     if controller is not None:
-        try:
-            controller.stop()
-        except Exception as exc:  # it is being thrown away for failing already
-            log.warning("stopping a failed AI2-THOR controller: %s", exc)
+        from thor.setup import stop_controller
+
+        stop_controller(controller)
 
 
 def _run_thor_group(

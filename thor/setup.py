@@ -3,6 +3,7 @@ actions (as ALFRED's and the rearrangement challenge's code do)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shlex
 import sys
@@ -15,7 +16,9 @@ from thor.body import HORIZON_DEG, Ai2ThorBody
 from thor.errors import ThorError
 from thor.scenes import build_scene_name
 
-__all__ = ["apply_task_init", "backend_command", "start_controller"]
+__all__ = ["apply_task_init", "backend_command", "start_controller", "stop_controller"]
+
+log = logging.getLogger(__name__)
 
 RGBD_SIZE = (320, 240)
 """Frames for perception: the built-in body's size, so both bodies see alike."""
@@ -124,3 +127,16 @@ def apply_task_init(body: Ai2ThorBody, task: Task) -> None:
         if not ok:
             raise ThorError(f"task set-up failed on {action}: {err}")
     check_types_exist(task, {str(o["objectType"]) for o in body.metadata.get("objects") or []})
+
+
+def stop_controller(controller: Any) -> None:
+    """Stop a Controller whose backend may have died: ai2thor's ``FifoServer.stop`` closes
+    its pipe to the backend, which flushes what is still buffered and raises
+    ``BrokenPipeError`` when nobody reads (a race: only when bytes are left)."""
+    try:
+        controller.stop()
+    except OSError as exc:
+        log.warning("stopping an AI2-THOR controller whose backend is gone: %s", exc)
+        # The pipe is closed all the same (a buffered file closes its descriptor when the
+        # flush fails); stopping again runs the rest: the other pipe, the build's lock.
+        controller.stop()

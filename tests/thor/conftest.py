@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from thor.setup import backend_command, start_controller
+from thor.setup import backend_command, start_controller, stop_controller
 
 
 @pytest.fixture
@@ -36,4 +36,4 @@ def controllers(thor_home: Path, data_dir: Path) -> Iterator[Callable[..., Any]]
 
     yield start
     for c in started:
-        c.stop()
+        stop_controller(c)  # one test kills its backend on purpose
