@@ -160,13 +160,21 @@ def _entries(init: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     return value
 
 
-def _check_init(init: Any) -> dict[str, Any]:
+def _check_init(init: Any, walkthrough: bool = True) -> dict[str, Any]:
     """The ``init`` block, checked once here so that no later stage (``bench``, ``run``,
-    the simulator's set-up) meets a malformed value."""
+    the simulator's set-up) meets a malformed value. Its ``walkthrough`` (the room as the
+    goal leaves it, which the agent may walk through first) is an ``init`` block itself."""
     if init is None:
         return {}
     if not isinstance(init, Mapping):
         raise ValueError(f"'init' must be an object, got {type(init).__name__}")
+    if "walkthrough" in init:
+        if not walkthrough:
+            raise ValueError("init.walkthrough cannot hold another walkthrough")
+        try:
+            _check_init(init["walkthrough"], walkthrough=False)
+        except ValueError as exc:
+            raise ValueError(f"init.walkthrough: {exc}") from exc
     for key in ("object_poses", "moves"):
         for i, pose in enumerate(_entries(init, key)):
             where = f"init.{key}[{i}]"

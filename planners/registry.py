@@ -23,10 +23,13 @@ def planner_factory(
     memory: Memory,
     affordances: Affordances,
     llm: LLMConfig | None = None,
+    walkthrough: Memory | None = None,
 ) -> Callable[[], Planner]:
-    """What makes one episode's planner of kind ``name`` (for ``Executive(planner=...)``)."""
+    """What makes one episode's planner of kind ``name`` (for ``Executive(planner=...)``).
+    ``walkthrough``: what the agent saw of the room as the goal has it (the symbolic
+    planner tells look-alikes apart by it; the LLM planner does not use it yet)."""
     if name == "symbolic":
-        return lambda: SymbolicPlanner(body, memory, affordances)
+        return lambda: SymbolicPlanner(body, memory, affordances, walkthrough=walkthrough)
     if name == "llm":
         if llm is None or not llm.base_url or not llm.model:
             raise LociError(

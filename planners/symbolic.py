@@ -16,10 +16,10 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
 from embodiment.affordances import Affordances
-from embodiment.body import Body
+from embodiment.body import Body, BodyState
 from embodiment.skills import Skill, StepResult
 from embodiment.tasks import Predicate, Task
-from memory_core import Layer, Memory, SceneNode
+from memory_core import Layer, Memory, Pose, SceneNode
 from memory_core.geometry import horizontal
 from planners.base import Plan, PlanFailedError
 from planners.critic import holds
@@ -42,6 +42,11 @@ class SearchState:
     searches: int = 0
 
 
+HOME_RADIUS_M = 0.3
+"""How near (3-D, perceived positions) a look-alike must stand to where the walkthrough saw
+one to be that one, not moved."""
+
+
 class SymbolicPlanner:
     def __init__(
         self,
@@ -50,8 +55,12 @@ class SymbolicPlanner:
         affordances: Affordances,
         max_explore: int = 12,
         referents: Referents | None = None,
+        walkthrough: Memory | None = None,
     ) -> None:
         self.body, self.memory, self.aff = body, memory, affordances
+        self.walkthrough = walkthrough
+        """What the agent saw walking through the room as the goal has it, if it did: where
+        look-alikes of a named instance belong."""
         self.referents = referents or Referents(
             memory, height_of=lambda t: affordances.median_size(t)[1]
         )
@@ -390,6 +399,13 @@ class SymbolicPlanner:
                     continue
                 dest = yield from self.find(dest_types, {obj})
                 yield from self._reach(dest)
+                if len(dest_types) == 1 and is_ref(dest_types[0]):
+                    # Up close the id's place may be seen better (the drawer beside the
+                    # one first taken for it): go to what it means now.
+                    closer = self.referents.resolve(dest_types[0])
+                    if closer is not None and closer != dest:
+                        dest = closer
+                        yield from self._reach(dest)
                 node = self.memory.graph.node(dest) if dest in self.memory.graph else None
                 if node is not None and self._maybe_closed(node):
                     yield Skill("open", dest)
@@ -410,12 +426,45 @@ class SymbolicPlanner:
         if not pred.names or not all(self.referents.open_label(n) for n in pred.names):
             return set()
         state = self.body.state()
+        homes = self._homes_of_others(pred)
         return {
             n.id
             for t in pred.object_types
             for n in self.memory.graph.find_by_label(t)
-            if n.id != state.held and holds(pred, n, self.memory, state, self.referents)
+            if n.id != state.held
+            and (
+                holds(pred, n, self.memory, state, self.referents)
+                or any(math.dist(n.position, h) <= HOME_RADIUS_M for h in homes)
+            )
         }
+
+    def _homes_of_others(self, pred: Predicate) -> list[tuple[float, float, float]]:
+        """Where the walkthrough saw look-alikes that the goal does not want where the
+        predicate wants its instance: each is another's home, and one standing there now
+        was not moved, so it is not the one named."""
+        walk = self.walkthrough
+        if walk is None:
+            return []
+        refs = Referents(walk, height_of=self.referents.height_of)
+        idle = BodyState(Pose((0.0, 0.0, 0.0)), up_axis=walk.graph.up_axis)
+        return [
+            n.position
+            for t in pred.object_types
+            for n in walk.graph.find_by_label(t)
+            if n.present and not holds(pred, n, walk, idle, refs)
+        ]
+
+    def explore(self) -> Plan:
+        """Look around here, then at frontier points of the body's map, far from where the
+        agent has been, until none is left (at most ``max_explore``)."""
+        yield Skill("look_around")
+        for _ in range(self.max_explore):
+            point = self._frontier()
+            if point is None:
+                return
+            result = yield Skill("navigate", point)
+            if result.success:
+                yield Skill("look_around")
 
     def _destinations(self, pred: Predicate) -> list[tuple[str, ...]]:
         """Where to put things: one receptacle, or a movable one then its holder."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sim.registry import SceneRegistry
@@ -12,7 +12,14 @@ from sim.scene import type_of_id
 from sim.tasks import GoalChecker, Task, check_types_exist
 from sim.world import Skill, StepResult, World
 
-__all__ = ["ReplayResult", "apply_init", "make_world", "replay_reference_plan", "resolve_object"]
+__all__ = [
+    "ReplayResult",
+    "apply_init",
+    "make_world",
+    "replay_reference_plan",
+    "resolve_object",
+    "walkthrough_world",
+]
 
 
 def make_world(task: Task, registry: SceneRegistry) -> World:
@@ -20,6 +27,17 @@ def make_world(task: Task, registry: SceneRegistry) -> World:
     spec = registry.load(task.scene)
     world = World(spec, registry.affordances)
     apply_init(world, task)
+    return world
+
+
+def walkthrough_world(task: Task, registry: SceneRegistry) -> World | None:
+    """The room as the task's goal leaves it (``init.walkthrough``), the agent where the
+    task starts it; None for a task without a walkthrough."""
+    walk = task.init.get("walkthrough")
+    if not walk:
+        return None
+    world = World(registry.load(task.scene), registry.affordances)
+    apply_init(world, replace(task, init={**walk, "agent": task.init.get("agent")}))
     return world
 
 

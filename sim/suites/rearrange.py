@@ -8,6 +8,8 @@ its target open/closed state. The target receptacle is derived from the target
 pose with the simulator's support rule; a target pose below 0.3 m on no receptacle
 is "on the floor" (AI2-THOR 5.0 spawns objects there too); any other pose with no
 receptacle under it has no in/on goal and is counted in ``skipped_no_receptacle``.
+As in the challenge, a task carries its walkthrough phase (``init.walkthrough``: the
+target poses and openness), which the runner lets the agent explore before the task.
 Goals are receptacle-level, so a move along one receptacle is not scored either
 (``skipped_same_receptacle``); episodes left with no goal are not in the suite.
 
@@ -139,7 +141,7 @@ def rearrange_val_tasks(data: Path) -> list[Task]:
             ]
             moved = [n for n in moved if n not in same]
             preds, skipped = _restore_goal(moved, target, spec, aff)
-            opens = []
+            opens, goal_opens = [], []
             for o in ch["openness_changes"]:
                 if (o["start_openness"] > 0) == (o["target_openness"] > 0):
                     continue  # opened more or less, but open in both: not a state change
@@ -153,6 +155,7 @@ def rearrange_val_tasks(data: Path) -> list[Task]:
                         )
                     )
                     opens.append({"objectId": oid, "openness": o["start_openness"]})
+                    goal_opens.append({"objectId": oid, "openness": o["target_openness"]})
             if not preds:
                 continue
             words = sorted(
@@ -173,6 +176,11 @@ def rearrange_val_tasks(data: Path) -> list[Task]:
                             "x": agent["x"],
                             "z": agent["z"],
                             "rotation": ep["agent_rotation"],
+                        },
+                        # The challenge's walkthrough phase: the room as the goal has it.
+                        "walkthrough": {
+                            "object_poses": ep["target_poses"],
+                            "openness": goal_opens,
                         },
                         "skipped_no_receptacle": skipped,
                         "skipped_same_receptacle": len(same),

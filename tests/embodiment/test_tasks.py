@@ -58,6 +58,15 @@ BAD_LINES: list[tuple[str, str]] = [
     ),
     (json.dumps(_with(init={"moves": [{**POSE, "rotation": [1]}]})), "rotation"),
     (json.dumps(_with(init={"openness": [{"objectId": "F", "openness": 7}]})), "openness"),
+    (json.dumps(_with(init={"walkthrough": 3})), "init.walkthrough: 'init' must be an object"),
+    (
+        json.dumps(_with(init={"walkthrough": {"object_poses": [{}]}})),
+        "init.walkthrough: init.object_poses[0].objectName",
+    ),
+    (
+        json.dumps(_with(init={"walkthrough": {"walkthrough": {}}})),
+        "cannot hold another walkthrough",
+    ),
     (json.dumps(_with(init={"openness": [{"openness": 1}]})), "objectId"),
     (json.dumps(_with(init={"object_toggles": [{"objectType": "Lamp"}]})), "isOn"),
     (json.dumps(_with(init={"object_toggles": "on"})), "object_toggles"),

@@ -166,3 +166,22 @@ def test_a_shelf_seen_far_above_an_ids_pivot_is_another() -> None:
     refs = Referents(mem, height_of=lambda t: 0.25)
     assert refs.resolve(bottom_id) is None
     assert refs.resolve(top_id) == seen
+
+
+def test_the_walkthrough_tells_look_alikes_apart(registry: SceneRegistry) -> None:
+    """FloorPlan424/49: two rolls of toilet paper, neither on the counter; the goal names
+    one. The other stands where the walkthrough (the room as the goal has it) saw a roll
+    that the goal does not want on the counter: it was not moved, so the agent takes the
+    other one."""
+    from sim.episode import walkthrough_world
+
+    task = next(
+        t
+        for t in load_suite("rearrange-val", registry.data)
+        if t.task_id == "rearrange/FloorPlan424/49"
+    )
+    goal_room = walkthrough_world(task, registry)
+    assert goal_room is not None
+    result = run_in_world(make_world(task, registry), new_memory(), task, registry, sensing="rgbd")
+    assert result.success, result.error
+    assert result.critic_disagreements == 0

@@ -73,3 +73,18 @@ def test_lifelong_moves_only_some_objects(
     moved = {n for n in before if before[n] != after.get(n)}
     assert moved == {m["objectName"] for m in seq[1].init["moves"]}
     assert 0 < len(moved) < len(before)
+
+
+def test_rearrangement_tasks_carry_their_walkthrough(
+    suites: dict[str, list],  # type: ignore[type-arg]
+    registry: SceneRegistry,
+) -> None:
+    """The walkthrough is the room as the goal leaves it: there, every goal holds."""
+    from sim.episode import walkthrough_world
+
+    tasks = [t for t in suites["rearrange-val"] if t.scene == "FloorPlan424"][:10]
+    for t in tasks:
+        world = walkthrough_world(t, registry)
+        assert world is not None
+        assert GoalChecker(t).success(world), t.task_id
+    assert walkthrough_world(suites["alfred-seen"][0], registry) is None
