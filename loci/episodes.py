@@ -15,7 +15,7 @@ from embodiment.body import Body, FloorPlan
 from embodiment.scoring import StateScorer
 from embodiment.skills import Skill, StepResult
 from embodiment.tasks import Task
-from memory_core import LociError, Memory
+from memory_core import Layer, LociError, Memory, ObjectObservation
 from planners.executive import EpisodeResult, Executive, Scorer
 from planners.llm import LLMConfig
 from planners.observe import new_memory
@@ -31,7 +31,14 @@ from thor.errors import ThorError
 if TYPE_CHECKING:
     from thor.body import Ai2ThorBody
 
-__all__ = ["NAVIGATION_MODES", "run_in_world", "run_on_body", "run_on_thor", "walk_through"]
+__all__ = [
+    "NAVIGATION_MODES",
+    "remember_furniture",
+    "run_in_world",
+    "run_on_body",
+    "run_on_thor",
+    "walk_through",
+]
 
 NAVIGATION_MODES = ("sim", "poses")
 
@@ -66,6 +73,8 @@ def run_in_world(
         if goal_room is not None
         else None
     )
+    if seen is not None:
+        remember_furniture(memory, seen, registry.affordances)
     return run_on_body(
         body_in(world),
         memory,
@@ -78,10 +87,32 @@ def run_in_world(
     )
 
 
+def remember_furniture(memory: Memory, seen: Memory, affordances: Affordances) -> None:
+    """What of the walkthrough the task's memory may keep: furniture, which a rearrangement
+    does not move (where things stood, and what was open, is the goal's, not the task's)."""
+    # Seen with identities (ground-truth sensing), furniture keeps them, so the task's own
+    # sightings land on the same nodes; perception's nodes are matched by place instead.
+    identities = any("name" in n.attrs for n in seen.graph.nodes())
+    furniture = [
+        ObjectObservation(
+            n.label,
+            n.position,
+            box=n.box,
+            layer=Layer.RECEPTACLE,
+            object_id=n.id if identities else None,
+            name=str(n.attrs["name"]) if identities and "name" in n.attrs else None,
+        )
+        for n in seen.graph.nodes(Layer.RECEPTACLE)
+        if n.present and not affordances.pickupable(n.label)
+    ]
+    if furniture:
+        memory.observe(furniture, t=0.0)
+
+
 WALKTHROUGH_POINTS = 6
 """Frontier points the walkthrough looks around at (after its start). A bound for time:
-on rearrange-val's first tasks, rgbd took about 2.6 s a task with 12 (the search's own
-bound), 1.1 s with 6, 0.36 s without a walkthrough."""
+on rearrange-val's first tasks, rgbd took about 2.6 s a task with 12, 1.1 s with 6, 0.36 s
+without a walkthrough."""
 
 
 def walk_through(body: Body, task: Task, affordances: Affordances, up_axis: str) -> Memory:

@@ -53,7 +53,7 @@ class SymbolicPlanner:
         body: Body,
         memory: Memory,
         affordances: Affordances,
-        max_explore: int = 12,
+        max_explore: int = 20,
         referents: Referents | None = None,
         walkthrough: Memory | None = None,
     ) -> None:
@@ -66,6 +66,10 @@ class SymbolicPlanner:
         )
         """What the task's instance names and ids refer to (shared with the critic)."""
         self.max_explore = max_explore
+        """Search iterations (a receptacle visited or a frontier point looked around at)
+        before a thing is given up: 12 ran out before the right receptacle once a
+        walkthrough had shown all the furniture (rearrange-val gt 96.2% with 12, 97.4%
+        with 20)."""
         self.search = SearchState()
         self.done: set[str] = set()
         """Objects used for the predicates so far (of this subgoal, when ordered): not

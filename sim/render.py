@@ -191,14 +191,15 @@ def render(
     }
 
     # Objects the scene data lists without a place (``inferred``: a window, a sink put on
-    # some free floor cell by a documented rule) are drawn first, and what the data does
-    # place shows through them: a guessed 1.3 m window in mid-room must not hide the soap
-    # bar on the toilet behind it.
+    # some free floor cell by a documented rule) are drawn first among things as deep in
+    # the support tree (holders still before what they hold: an inferred cup on a table
+    # drawn before the table would vanish under it), and what the data does place shows
+    # through them: a guessed 1.3 m window in mid-room must not hide the soap bar behind it.
     order = sorted(
         objs,
         key=lambda o: (
-            not o.inferred,
             len(world.ancestors(o.object_id)),
+            not o.inferred,
             part_of(o) is not None or o.object_id in enclosers,
         ),
     )

@@ -185,3 +185,31 @@ def test_the_walkthrough_tells_look_alikes_apart(registry: SceneRegistry) -> Non
     result = run_in_world(make_world(task, registry), new_memory(), task, registry, sensing="rgbd")
     assert result.success, result.error
     assert result.critic_disagreements == 0
+
+
+def test_from_the_walkthrough_the_task_keeps_furniture_only(registry: SceneRegistry) -> None:
+    """Furniture does not move in a rearrangement; where things stood and what was open is
+    the goal's: the task's memory must not start out believing it."""
+    from embodiment.approach import ApproachNavigation
+    from loci.episodes import remember_furniture, walk_through
+    from sim.body import BuiltinBody
+    from sim.episode import walkthrough_world
+
+    task = next(
+        t
+        for t in load_suite("rearrange-val", registry.data)
+        if t.task_id == "rearrange/FloorPlan424/49"
+    )
+    goal_room = walkthrough_world(task, registry)
+    assert goal_room is not None
+    builtin = BuiltinBody(goal_room, "rgbd")
+    seen = walk_through(
+        ApproachNavigation(builtin, builtin.reach_m), task, registry.affordances, "y"
+    )
+    assert seen.graph.find_by_label("ToiletPaper")  # the walkthrough saw the rolls
+    memory = new_memory()
+    remember_furniture(memory, seen, registry.affordances)
+    kept = list(memory.graph.nodes())
+    assert any(n.label == "CounterTop" for n in kept)
+    assert all(n.layer == Layer.RECEPTACLE and not n.state for n in kept)
+    assert not any(registry.affordances.pickupable(n.label) for n in kept)
