@@ -176,6 +176,10 @@ class Affordances:
             return info.median_size
         return self._f.recorded_sizes.get(_base(t), (_DEFAULT_SIZE_M,) * 3)
 
+    def height(self, t: str) -> float:
+        """Typical height (y extent) of a type's box: :meth:`median_size`'s."""
+        return self.median_size(t)[1]
+
     def pivot_lift(self, t: str) -> float | None:
         """Where a type's box stands on its pivot, as a fraction of the box's height (the
         box's centre is ``pivot + lift * height``): 0.5 stands on it (a shelf, a side

@@ -67,13 +67,10 @@ def run_in_world(
         builtin = BuiltinBody(w, sensing)
         return ApproachNavigation(builtin, builtin.reach_m) if navigation == "poses" else builtin
 
+    seen = None
     goal_room = walkthrough_world(task, registry)
-    seen = (
-        walk_through(body_in(goal_room), task, registry.affordances, memory.graph.up_axis)
-        if goal_room is not None
-        else None
-    )
-    if seen is not None:
+    if goal_room is not None:
+        seen = walk_through(body_in(goal_room), task, registry.affordances, memory.graph.up_axis)
         remember_furniture(memory, seen, registry.affordances)
     return run_on_body(
         body_in(world),

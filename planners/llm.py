@@ -69,7 +69,7 @@ class LLMPlanner:
         on_step: Callable[[Skill, StepResult], None] | None = None,
     ) -> None:
         self.body, self.memory, self.config, self.on_step = body, memory, config, on_step
-        self.referents = Referents(memory, height_of=lambda t: affordances.median_size(t)[1])
+        self.referents = Referents(memory, height_of=affordances.height)
         self.client = LLMClient(config)
         self.history: list[str] = []
         self.memory_hits = 0

@@ -61,9 +61,7 @@ class SymbolicPlanner:
         self.walkthrough = walkthrough
         """What the agent saw walking through the room as the goal has it, if it did: where
         look-alikes of a named instance belong."""
-        self.referents = referents or Referents(
-            memory, height_of=lambda t: affordances.median_size(t)[1]
-        )
+        self.referents = referents or Referents(memory, height_of=affordances.height)
         """What the task's instance names and ids refer to (shared with the critic)."""
         self.max_explore = max_explore
         """Search iterations (a receptacle visited or a frontier point looked around at)
@@ -184,6 +182,16 @@ class SymbolicPlanner:
         self.search.visited_points.append(best)
         return f"point:{best[0]:.2f},{best[1]:.2f}"
 
+    def _look_from_frontier(self) -> Generator[Skill, StepResult, bool]:
+        """Go to a frontier point and look around there; False when none is left."""
+        point = self._frontier()
+        if point is None:
+            return False
+        result = yield Skill("navigate", point)
+        if result.success:
+            yield Skill("look_around")
+        return True
+
     def find(
         self,
         types: tuple[str, ...],
@@ -245,12 +253,8 @@ class SymbolicPlanner:
                 if result.success and self._maybe_closed(self.memory.graph.node(rec.id)):
                     yield Skill("open", rec.id)
                 continue
-            point = self._frontier()
-            if point is None:
+            if not (yield from self._look_from_frontier()):
                 break
-            result = yield Skill("navigate", point)
-            if result.success:
-                yield Skill("look_around")
         known = known_now() or self._known(types, exclude, names)
         if known:
             return known[0].id
@@ -370,6 +374,11 @@ class SymbolicPlanner:
                         yield Skill(skill_on if wants[key] else skill_off, target)
                 self.done.add(target)
             return
+        homes = self._homes_of_others(pred)  # the walkthrough does not change
+
+        def in_place() -> set[str]:
+            return self._in_place(pred, homes)
+
         for _ in range(pred.count):
             # Already put in a movable receptacle for an earlier predicate: carry that along.
             inside = next(
@@ -384,7 +393,7 @@ class SymbolicPlanner:
             if inside is not None and carrier_label is not None and pred.in_types:
                 obj = yield from self._pick((carrier_label,), (inside,))
             else:
-                obj = yield from self._pick(types, pred.names, lambda: self._in_place(pred))
+                obj = yield from self._pick(types, pred.names, in_place)
             for name in pred.names[:1]:
                 self.referents.bind(name, obj)
             for key, (appliance, verb) in _TREAT.items():
@@ -422,15 +431,15 @@ class SymbolicPlanner:
                     self.carried_in[obj] = dest
             self.done.add(obj)
 
-    def _in_place(self, pred: Predicate) -> set[str]:
+    def _in_place(self, pred: Predicate, homes: list[tuple[float, float, float]]) -> set[str]:
         """Where the named instance cannot be told apart from others of its type (memory has
         no identities), those already where the predicate wants them: the one named was
-        moved, so it is another. Asked again as the search sees more: an instance seen in
+        moved, so it is another; so are those standing at ``homes``
+        (:meth:`_homes_of_others`). Asked again as the search sees more: an instance seen in
         place before the one out of place must not be taken for it."""
         if not pred.names or not all(self.referents.open_label(n) for n in pred.names):
             return set()
         state = self.body.state()
-        homes = self._homes_of_others(pred)
         return {
             n.id
             for t in pred.object_types
@@ -463,12 +472,8 @@ class SymbolicPlanner:
         agent has been, until none is left (at most ``max_explore``)."""
         yield Skill("look_around")
         for _ in range(self.max_explore):
-            point = self._frontier()
-            if point is None:
+            if not (yield from self._look_from_frontier()):
                 return
-            result = yield Skill("navigate", point)
-            if result.success:
-                yield Skill("look_around")
 
     def _destinations(self, pred: Predicate) -> list[tuple[str, ...]]:
         """Where to put things: one receptacle, or a movable one then its holder."""

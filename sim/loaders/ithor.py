@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import re
 import zlib
 from collections import Counter
@@ -302,7 +301,7 @@ def _guessed_boxes(objects: list[ObjectSpec], aff: Affordances) -> list[ObjectSp
     Such boxes of fixed things of one type are first made not to overlap: a stack of
     drawers 11 cm apart would get 22 cm boxes and shelves 21 cm apart 25 cm ones, each
     swallowing its neighbour and what rests on it, which no real scene does. Two that
-    overlap are shrunk about their pivots along the axis the pivots differ most on, to
+    overlap are shrunk about their centres along the axis the centres differ most on, to
     meet halfway.
 
     A box stands on its pivot as the type does in the recorded scenes (a shelf's pivot is
@@ -318,15 +317,15 @@ def _guessed_boxes(objects: list[ObjectSpec], aff: Affordances) -> list[ObjectSp
             return recorded
         return 0.5 if o.position[1] < o.size[1] / 2 else 0.0
 
-    # Nothing fixed goes through the floor (a bathroom's counter top id may read y 0.09).
-    centre = {
-        o.object_id: (
-            o.position[0],
-            max(o.position[1] + lift(o) * o.size[1], o.size[1] / 2 if lift(o) else -math.inf),
-            o.position[2],
-        )
-        for o in objects
-    }
+    centre: dict[str, tuple[float, float, float]] = {}
+    for o in objects:
+        x, y, z = o.position
+        up = lift(o)
+        if up:
+            # Nothing lifted goes through the floor (a bathroom's counter top id may read
+            # y 0.09).
+            y = max(y + up * o.size[1], o.size[1] / 2)
+        centre[o.object_id] = (x, y, z)
     fixed = [o for o in objects if not aff.pickupable(o.object_type)]
     half = {o.object_id: [s / 2 for s in o.size] for o in objects}
     for i, a in enumerate(fixed):
