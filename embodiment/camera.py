@@ -8,7 +8,11 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["ai2thor_camera_pose", "ai2thor_camera_rotation"]
+__all__ = ["HORIZON_DEG", "ai2thor_camera_pose", "ai2thor_camera_rotation"]
+
+HORIZON_DEG = 30.0
+"""Where the camera looks, in degrees below the horizon (ALFRED's agents look 30 degrees
+down)."""
 
 
 def ai2thor_camera_rotation(yaw_deg: float, horizon_deg: float) -> NDArray[np.float64]:

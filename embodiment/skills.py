@@ -69,6 +69,10 @@ class StepResult:
     sensing ground truth); empty otherwise."""
     sensed: Sensed | None = None
     """What the body sensed during the skill (observations or RGB-D frames)."""
+    unchanged: bool = False
+    """It failed because its target already was as the skill would leave it (opening an
+    open drawer, switching on a lit lamp): where the body knows (AI2-THOR's error says
+    so), the agent learns the target's state from the attempt."""
     fault: bool = False
     """The body can no longer act at all (its simulator process died or hung): the loop
     ends the episode with this result's error instead of replanning."""

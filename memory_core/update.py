@@ -95,24 +95,54 @@ def _cost(graph: SceneGraph, obs: ObjectObservation, node: SceneNode, dist: floa
 
 
 def _fragment_of(
-    obs: ObjectObservation, node: SceneNode, catalog: ObjectCatalog | None
+    obs: ObjectObservation, node: SceneNode, catalog: ObjectCatalog | None, up_axis: str
 ) -> Box3D | None:
     """The union of ``node``'s box and ``obs``'s when ``obs`` is another part of the same
     piece of furniture (a camera sees a dresser's top from one place, its front from
     another): boxes touching, and together no bigger than that type ever is. None else."""
     if catalog is None or obs.box is None or node.box is None or node.layer != Layer.RECEPTACLE:
         return None
-    info = catalog.info(obs.label)
-    if info is None or obs.box.gap(node.box) > _FRAGMENT_GAP_M:
+    if obs.box.gap(node.box) > _FRAGMENT_GAP_M:
         return None
     union = obs.box.union(node.box)
-    typical = sorted(info.median_size)
-    if any(
-        u > t * _FRAGMENT_SIZE_SLACK + _FRAGMENT_GAP_M
-        for u, t in zip(sorted(union.size), typical, strict=True)
-    ):
+    return union if _one_piece(union, obs.label, catalog, up_axis) else None
+
+
+def _one_piece(union: Box3D, label: str, catalog: ObjectCatalog, up_axis: str) -> bool | None:
+    """Whether a piece of furniture of type ``label`` can fill ``union`` (None: no size
+    known for the type). Sizes are compared sorted (a box's axes need not be the type's),
+    and the height with the type's height too: furniture turns about the vertical only
+    (two drawers one above the other are no bigger than a drawer on its side, but twice
+    as tall as any drawer stands)."""
+    info = catalog.info(label)
+    if info is None:
         return None
-    return union
+    typical = info.median_size  # AI2-THOR's axes: y up
+    return all(
+        u <= t * _FRAGMENT_SIZE_SLACK + _FRAGMENT_GAP_M
+        for u, t in zip(
+            (*sorted(union.size), vertical(union.size, up_axis)),
+            (*sorted(typical), typical[1]),
+            strict=True,
+        )
+    )
+
+
+def _another_piece(
+    obs: ObjectObservation, node: SceneNode, catalog: ObjectCatalog | None, up_axis: str
+) -> bool:
+    """``obs`` is furniture other than ``node`` although near it: furniture stays put, so
+    it is the same piece only if one piece can fill both boxes (drawers stacked in a
+    chest, shelves of one bookcase), or if the two boxes are much the same (one large
+    piece seen twice). Views of one piece from two sides may be apart."""
+    if catalog is None or obs.box is None or node.box is None or node.layer != Layer.RECEPTACLE:
+        return False
+    union = obs.box.union(node.box)
+    grown = any(
+        u > max(a, b) + _FRAGMENT_GAP_M
+        for u, a, b in zip(union.size, obs.box.size, node.box.size, strict=True)
+    )
+    return grown and _one_piece(union, obs.label, catalog, up_axis) is False
 
 
 def _associate(
@@ -138,8 +168,10 @@ def _associate(
             if node.id in taken:
                 continue
             if dist <= gate:
+                if fragments and _another_piece(obs, node, catalog, graph.up_axis):
+                    continue
                 cand[node.id] = _cost(graph, obs, node, dist)
-            elif fragments and _fragment_of(obs, node, catalog) is not None:
+            elif fragments and _fragment_of(obs, node, catalog, graph.up_axis) is not None:
                 cand[node.id] = 1.0 + _cost(graph, obs, node, 0.0)  # after whole matches
             else:
                 continue
@@ -264,7 +296,7 @@ def _merge(
     cfg = graph.config
     dist = math.dist(node.position, obs.position)
     moved = dist > cfg.move_threshold_m
-    union = _fragment_of(obs, node, catalog) if obs.object_id is None else None
+    union = _fragment_of(obs, node, catalog, graph.up_axis) if obs.object_id is None else None
     position: Vec3
     box: Box3D | None
     if union is not None:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from embodiment.body import BodyState, Sensed
 from embodiment.skills import StepResult
-from memory_core import Memory, ObjectObservation
-from memory_core.types import StateValue
+from memory_core import Box3D, Memory, ObjectObservation
+from memory_core.geometry import vertical
+from memory_core.types import StateValue, Vec3
+from planners.critic import FLOOR_LEVEL_M
 
 __all__ = ["skill_effects"]
 
@@ -31,10 +33,11 @@ _STATE_EFFECTS: dict[str, dict[str, StateValue]] = {
 def skill_effects(
     result: StepResult, before: BodyState, memory: Memory, t: float
 ) -> list[ObjectObservation]:
-    """Beliefs that follow from ``result`` (a skill run from body state ``before``)."""
-    if not result.success:
-        return []
+    """Beliefs that follow from ``result`` (a skill run from body state ``before``): a
+    success, or a state skill that found its target already so (``unchanged``)."""
     graph, skill = memory.graph, result.skill
+    if not result.success and not (result.unchanged and skill.name in _STATE_EFFECTS):
+        return []
     sensed = _sensed_ids(result.sensed)
     target = skill.target
     if skill.name == "put" and before.held and target is not None and target in graph:
@@ -54,6 +57,11 @@ def skill_effects(
             parent_id=dest.id,
         )
         return [put, *_carried_contents(memory, before.held, dest.position, t, sensed)]
+    if skill.name == "drop" and before.held and before.held in graph:
+        if before.held in sensed:
+            return []
+        dropped = _on_floor_below(memory, before.held, t)
+        return [dropped, *_carried_contents(memory, before.held, dropped.position, t, sensed)]
     effect = _STATE_EFFECTS.get(skill.name)
     if effect is None or skill.target is None:
         return []
@@ -76,6 +84,30 @@ def skill_effects(
             relation=support[1] if support is not None else None,
         )
     ]
+
+
+def _on_floor_below(memory: Memory, node_id: str, t: float) -> ObjectObservation:
+    """A dropped thing unseen since: on the floor below where it was held (it falls; a
+    robot that let go knows that much, and a camera looking ahead rarely sees its feet)."""
+    graph = memory.graph
+    node = graph.node(node_id)
+    up = graph.up_axis
+    axis = 1 if up == "y" else 2
+    box = node.box
+    half = box.size[axis] / 2 if box is not None else 0.0
+    drop = FLOOR_LEVEL_M + half - vertical(box.center if box is not None else node.position, up)
+
+    def lowered(p: Vec3) -> Vec3:
+        x, y, z = p
+        return (x, y + drop, z) if axis == 1 else (x, y, z + drop)
+
+    return ObjectObservation(
+        label=node.label,
+        position=lowered(node.position) if box is None else lowered(box.center),
+        box=Box3D(lowered(box.center), box.size) if box is not None else None,
+        timestamp=t,
+        object_id=node_id,
+    )
 
 
 def _carried_contents(

@@ -358,7 +358,20 @@ class SymbolicPlanner:
             and not pred.held
         ):
             for _ in range(pred.count):
-                target = yield from self.find(types, set(self.done), pred.names)
+                # One believed in the other state is one to act on (the drawer opened by an
+                # earlier subgoal, when this one wants a drawer closed).
+                opposite = [
+                    n
+                    for n in self._known(types, set(self.done), pred.names)
+                    if any(
+                        key in wants and n.state.get(key) == (not wants[key])
+                        for key in ("isToggled", "isOpen")
+                    )
+                ]
+                if opposite:
+                    target = opposite[0].id
+                else:
+                    target = yield from self.find(types, set(self.done), pred.names)
                 for name in pred.names[:1]:
                     self.referents.bind(name, target)
                 if "isSliced" in wants:

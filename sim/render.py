@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from embodiment.camera import ai2thor_camera_pose, ai2thor_camera_rotation
+from embodiment.camera import HORIZON_DEG, ai2thor_camera_pose, ai2thor_camera_rotation
 from memory_core.types import PinholeIntrinsics
 from sim.world import SimObject, World
 
@@ -52,7 +52,7 @@ def rep118_depth(depth: NDArray[np.float32]) -> NDArray[np.float32]:
     return np.where(valid, depth, np.nan).astype(np.float32)
 
 
-def camera_pose(world: World, horizon_deg: float = 30.0) -> NDArray[np.float64]:
+def camera_pose(world: World, horizon_deg: float = HORIZON_DEG) -> NDArray[np.float64]:
     cam_y = world.spec.agent_height + world.config.camera_height_m
     return ai2thor_camera_pose(
         (world.agent_xz[0], cam_y, world.agent_xz[1]), world.agent_yaw, horizon_deg
@@ -89,7 +89,7 @@ def render(
     world: World,
     width: int = 320,
     height: int = 240,
-    horizon_deg: float = 30.0,
+    horizon_deg: float = HORIZON_DEG,
     max_depth_m: float = 10.0,
     wall_height_m: float = 2.5,
 ) -> CameraFrame:

@@ -419,13 +419,10 @@ class World:
         else:
             result = handler(skill)
         seen = self.visible_objects()
-        result = StepResult(
-            result.skill,
-            result.success,
-            result.error_message,
-            max(result.primitive_steps, 1),
-            result.distance_m,
-            tuple(sorted(set(result.seen) | set(seen))),
+        result = dataclasses.replace(
+            result,
+            primitive_steps=max(result.primitive_steps, 1),
+            seen=tuple(sorted(set(result.seen) | set(seen))),
         )
         self.steps_taken += result.primitive_steps
         self.distance_m += result.distance_m
@@ -625,7 +622,9 @@ class World:
         if blocked:
             return blocked
         if (openness > 0) == o.is_open:
-            return self._fail(skill, "Object failed to open/close successfully.")
+            return StepResult(
+                skill, False, "Object failed to open/close successfully.", unchanged=True
+            )
         o.openness = openness
         return StepResult(skill, True)
 
@@ -643,7 +642,8 @@ class World:
         if blocked:
             return blocked
         if o.is_toggled == on:
-            return self._fail(skill, f"{o.object_id} is already {'on' if on else 'off'}")
+            msg = f"{o.object_id} is already {'on' if on else 'off'}"
+            return StepResult(skill, False, msg, unchanged=True)
         if on and o.openable and o.is_open and o.object_type == "Microwave":
             return self._fail(skill, "Microwave must be closed to be turned on")
         o.is_toggled = on

@@ -29,7 +29,7 @@ import numpy as np
 
 from embodiment.approach import footprint_gap
 from embodiment.body import BodyState, FloorPlan, RGBDFrame, Sensed
-from embodiment.camera import ai2thor_camera_pose
+from embodiment.camera import HORIZON_DEG, ai2thor_camera_pose
 from embodiment.grid import OccupancyGrid
 from embodiment.navigation import GridNav
 from embodiment.skills import Skill, StepResult
@@ -49,8 +49,6 @@ __all__ = ["SENSING_MODES", "Ai2ThorBody"]
 log = logging.getLogger(__name__)
 
 SENSING_MODES = ("gt", "rgbd")
-HORIZON_DEG = 30.0
-"""Where the camera looks (ALFRED's agents look 30 degrees down)."""
 GRID_SIZE_M = 0.25
 """AI2-THOR's default gridSize (``start_controller`` keeps it)."""
 _GROUNDING_SLACK_M = 1.0
@@ -65,6 +63,13 @@ _ACTIONS = {
     "slice": "SliceObject",
 }
 _HEAT_SOURCES = ("Microwave", "StoveBurner", "Toaster")
+_SETS = {
+    "open": ("isOpen", True),
+    "close": ("isOpen", False),
+    "toggle_on": ("isToggled", True),
+    "toggle_off": ("isToggled", False),
+}
+"""The metadata flag each state skill sets, and to what."""
 
 
 def _xyz(d: dict[str, Any]) -> tuple[float, float, float]:
@@ -260,7 +265,14 @@ class Ai2ThorBody:
         ok, err = self.step(_ACTIONS[skill.name], **args)
         if ok:
             self._note_effects(skill, held)
-        return StepResult(skill, ok, err, 1)
+        unchanged = False
+        if not ok and skill.name in _SETS and self.fault is None:
+            # AI2-THOR's words for this failure vary ("already on", "failed to open/close");
+            # the object's own flag tells whether it already was as the skill leaves it.
+            key, want = _SETS[skill.name]
+            target = self._objects().get(skill.target or "")
+            unchanged = target is not None and target.get(key) is want
+        return StepResult(skill, ok, err, 1, unchanged=unchanged)
 
     def _look_around(self, skill: Skill) -> StepResult:
         """A look at each quarter, starting with the one it faces, and back to that

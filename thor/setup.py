@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from embodiment.camera import HORIZON_DEG
 from embodiment.tasks import Task, check_types_exist
-from thor.body import HORIZON_DEG, Ai2ThorBody
+from thor.body import Ai2ThorBody
 from thor.errors import ThorError
 from thor.scenes import build_scene_name
 

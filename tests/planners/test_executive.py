@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from embodiment.skills import Skill, StepResult
 from memory_core import Layer
 from planners.executive import ExecConfig, Executive
 from planners.observe import new_memory
@@ -194,3 +195,85 @@ def test_what_a_carried_receptacle_holds_goes_along_in_it(
         and memory.graph.node(s[0]).layer == Layer.OBJECT
     ]
     assert held_in, "memory lost what the carried receptacle holds"
+
+
+def test_a_dropped_thing_is_believed_on_the_floor(registry: SceneRegistry) -> None:
+    """rgbd: a camera looking ahead does not see what the agent dropped at its feet; the
+    agent knows it let go, so memory has the plunger on the floor below where it was held
+    (it once stayed at hand height, "on" whatever lay below: the critic disagreed)."""
+    task = next(
+        t for t in load_suite("lifelong", registry.data) if t.task_id == "lifelong/FloorPlan422/0"
+    )
+    assert any("Floor" in p.in_types for sg in task.subgoals for p in sg)
+    world = make_world(task, registry)
+    memory = new_memory()
+    dropped: list[str] = []
+
+    def on_step(skill: Skill, result: StepResult) -> None:
+        if skill.name == "drop" and result.success:
+            dropped.append(skill.name)
+
+    result = Executive(
+        BuiltinBody(world, "rgbd"), memory, registry.affordances, on_step=on_step
+    ).run(task, WorldScorer(task, world))
+    assert dropped and result.success and result.critic_disagreements == 0, result.summaries
+    on_floor = [
+        n
+        for n in memory.graph.find_by_label("Plunger")
+        if n.box is not None and n.box.min_corner[1] == pytest.approx(0.0, abs=1e-6)
+    ]
+    assert on_floor
+
+
+def test_a_state_skill_on_a_thing_already_so_teaches_its_state(registry: SceneRegistry) -> None:
+    """rgbd senses no states: switching on a desk lamp that is already on fails, and the
+    failure says why (``unchanged``), so the critic believes what the scorer sees."""
+    task = parse_task(
+        {
+            "id": "lamp",
+            "scene": "FloorPlan301",
+            "goal": [{"object": "DeskLamp", "state": {"isToggled": True}}],
+        }
+    )
+    world = make_world(task, registry)
+    assert all(o.is_toggled for o in world.objects.values() if o.object_type == "DeskLamp")
+    memory = new_memory()
+    steps: list[StepResult] = []
+    result = Executive(
+        BuiltinBody(world, "rgbd"),
+        memory,
+        registry.affordances,
+        on_step=lambda s, r: steps.append(r),
+    ).run(task, WorldScorer(task, world))
+    assert any(r.skill.name == "toggle_on" and r.unchanged for r in steps)
+    assert result.success and result.critic_disagreements == 0, result.summaries
+    assert [n.state.get("isToggled") for n in memory.graph.find_by_label("DeskLamp")] == [True]
+
+
+def test_a_later_subgoal_acts_on_the_one_believed_in_the_other_state(
+    registry: SceneRegistry,
+) -> None:
+    """rgbd: open a drawer, then have a drawer closed. Memory knows only the opened one's
+    state; the second subgoal closes that one (not the nearest, already closed one)."""
+    task = parse_task(
+        {
+            "id": "oc",
+            "scene": "FloorPlan423",
+            "subgoals": [
+                [{"object": "Drawer", "state": {"isOpen": True}}],
+                [{"object": "Drawer", "state": {"isOpen": False}}],
+            ],
+        }
+    )
+    world = make_world(task, registry)
+    acted: list[tuple[str, str | None, bool]] = []
+    result = Executive(
+        BuiltinBody(world, "rgbd"),
+        new_memory(),
+        registry.affordances,
+        on_step=lambda s, r: acted.append((s.name, s.target, r.success)),
+    ).run(task, WorldScorer(task, world))
+    opened = [t for name, t, ok in acted if name == "open" and ok]
+    closed = [t for name, t, ok in acted if name == "close"]
+    assert opened and closed == opened[:1], acted
+    assert result.success and result.critic_disagreements == 0, result.summaries

@@ -75,3 +75,6 @@ def test_skill_goal_and_result_round_trip() -> None:
         (0.5, 0.9, 0.25)
     )
     assert got_state.pose.orientation == pytest.approx(state.pose.orientation)
+    lit = StepResult(Skill("toggle_on", "DeskLamp#2"), False, "already on", 1, unchanged=True)
+    back, _, _ = result_from_msg(result_to_msg(lit, state, "y"), lit.skill, "y")
+    assert back.unchanged and not back.success and not got.unchanged

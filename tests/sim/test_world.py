@@ -84,7 +84,17 @@ def test_state_changes(kitchen: World) -> None:
     kitchen.step(Skill("navigate", sw))
     first = kitchen.objects[sw].is_toggled
     assert kitchen.step(Skill("toggle_off" if first else "toggle_on", sw)).success
-    assert not kitchen.step(Skill("toggle_off" if first else "toggle_on", sw)).success
+    again = kitchen.step(Skill("toggle_off" if first else "toggle_on", sw))
+    # It says why: the switch already was as asked (the agent learns its state from this).
+    assert not again.success and again.unchanged
+    fridge = _first(kitchen, "Fridge")
+    kitchen.step(Skill("navigate", fridge))
+    assert kitchen.step(Skill("open", fridge)).success
+    twice = kitchen.step(Skill("open", fridge))
+    assert not twice.success and twice.unchanged
+    assert twice.error_message == "Object failed to open/close successfully."
+    # Failing for another reason is not "unchanged".
+    assert not kitchen.step(Skill("slice", apple)).unchanged
 
 
 def test_invalid_actions_fail_cleanly(kitchen: World) -> None:

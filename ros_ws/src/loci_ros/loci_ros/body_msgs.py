@@ -85,6 +85,7 @@ def result_to_msg(result: StepResult, state: BodyState, up_axis: str) -> Execute
     msg = ExecuteSkill.Result(
         success=bool(result.success),
         error_message=result.error_message,
+        unchanged=bool(result.unchanged),
         primitive_steps=int(result.primitive_steps),
         distance_m=float(result.distance_m),
         held_id=state.held or "",
@@ -128,6 +129,7 @@ def result_from_msg(
         int(msg.primitive_steps),
         float(msg.distance_m),
         sensed=sensed,
+        unchanged=bool(msg.unchanged),
     )
     state = BodyState(
         pose_from_msg(msg.pose, up_axis), msg.held_id or None, msg.held_label or None, up_axis
