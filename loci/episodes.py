@@ -7,6 +7,7 @@ itself is seen by the scorer alone), and AI2-THOR only through its Controller.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from embodiment.affordances import Affordances
@@ -170,13 +171,33 @@ def run_on_thor(
     from thor.setup import apply_task_init
 
     spec = registry.load(task.scene)
-    if fresh:
+    plan = FloorPlan(spec.name, spec.rooms, spec.doors)
+
+    def reset() -> None:
         try:
             controller.reset(scene=build_scene_name(task.scene))
         except Exception as exc:
             raise ThorError(f"AI2-THOR reset to {task.scene} failed: {exc}") from exc
-    body = Ai2ThorBody(controller, sensing, FloorPlan(spec.name, spec.rooms, spec.doors))
+
+    seen = None
+    walk = task.init.get("walkthrough")
+    if walk:
+        # The room as the goal leaves it, in the same Controller; then the task's own room.
+        if not fresh:
+            raise ThorError(f"{task.task_id}: a walkthrough needs a fresh scene, not a carried one")
+        reset()
+        goal_room = Ai2ThorBody(controller, sensing, plan)
+        apply_task_init(goal_room, replace(task, init={**walk, "agent": task.init.get("agent")}))
+        walker = ApproachNavigation(goal_room, goal_room.reach_m)
+        seen = walk_through(walker, task, registry.affordances, memory.graph.up_axis)
+        remember_furniture(memory, seen, registry.affordances)
+    if fresh:
+        reset()
+    body = Ai2ThorBody(controller, sensing, plan)
     apply_task_init(body, task)
     scorer = StateScorer(task, lambda: thor_scene(body.metadata, body.history))
     navigator = ApproachNavigation(body, body.reach_m)
-    return run_on_body(navigator, memory, task, registry.affordances, scorer, on_step, llm), body
+    result = run_on_body(
+        navigator, memory, task, registry.affordances, scorer, on_step, llm, walkthrough=seen
+    )
+    return result, body

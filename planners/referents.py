@@ -87,6 +87,9 @@ def _box_gap(node: SceneNode, where: tuple[float, float, float]) -> float:
 
 
 HEIGHT_SLACK_M = 0.05
+LEVEL_M = 0.05
+"""Heights within this of each other rank alike (a box seen a centimetre lower is not
+another level)."""
 
 
 def _vertical_gap(node: SceneNode, y: float) -> float:
@@ -102,6 +105,7 @@ class Referents:
         memory: Memory,
         hint_radius_m: float = HINT_RADIUS_M,
         height_of: Callable[[str], float] | None = None,
+        lift_of: Callable[[str], float | None] | None = None,
     ) -> None:
         self.memory = memory
         self.hint_radius_m = hint_radius_m
@@ -109,6 +113,10 @@ class Referents:
         """A type's typical height, where known: an id's pivot is its thing's bottom, middle
         or top, so a node whose box is further above or below it than the thing is tall is
         another (of three stacked shelves, the top one seen is not the bottom one)."""
+        self.lift_of = lift_of
+        """Where a type's box stands on its pivot (``Affordances.pivot_lift``), where known:
+        candidates are ranked by their distance to where the box's centre should be (a
+        shelf's pivot is its bottom, which is where the shelf below it ends)."""
         self.bound: dict[str, str] = {}
         """Reference → the memory node the planner acted on for it."""
 
@@ -135,7 +143,11 @@ class Referents:
         if where is None:
             return None
         taken = set(self.bound.values())
-        best: tuple[float, float, str] | None = None
+        centre = where
+        lift = self.lift_of(label) if self.lift_of is not None else None
+        if lift is not None and self.height_of is not None:
+            centre = (where[0], where[1] + lift * self.height_of(label), where[2])
+        best: tuple[int, float, float, str] | None = None
         for node in graph.find_by_label(label):
             if node.id in taken or "name" in node.attrs:
                 continue  # bound to another reference, or an identity of its own
@@ -145,12 +157,19 @@ class Referents:
             ):
                 continue
             if gap <= self.hint_radius_m:
-                # Admitted by floor distance (a pivot may lie under what is seen); ranked in
-                # 3-D, so that of three shelves stacked over one spot, the one at the id's
-                # height wins even when its seen box is a centimetre further on the floor.
-                key = (_box_gap(node, where), math.dist(node.position, where), node.id)
+                # Admitted by floor distance (a pivot may lie under what is seen); ranked by
+                # height first, from where the box's centre should be, so that of shelves
+                # stacked over one spot the one at the id's height wins (not the one below,
+                # whose top is this one's pivot), even when its seen front is further on the
+                # floor (perceived fronts stand a few centimetres apart); then in 3-D.
+                key = (
+                    math.floor(_vertical_gap(node, centre[1]) / LEVEL_M),
+                    _box_gap(node, centre),
+                    math.dist(node.position, centre),
+                    node.id,
+                )
                 best = key if best is None or key < best else best
-        return best[2] if best is not None else None
+        return best[-1] if best is not None else None
 
     def open_label(self, ref: str) -> bool:
         """Whether any not-yet-bound node of ``ref``'s type may be what it names: memory holds

@@ -61,7 +61,9 @@ class SymbolicPlanner:
         self.walkthrough = walkthrough
         """What the agent saw walking through the room as the goal has it, if it did: where
         look-alikes of a named instance belong."""
-        self.referents = referents or Referents(memory, height_of=affordances.height)
+        self.referents = referents or Referents(
+            memory, height_of=affordances.height, lift_of=affordances.pivot_lift
+        )
         """What the task's instance names and ids refer to (shared with the critic)."""
         self.max_explore = max_explore
         """Search iterations (a receptacle visited or a frontier point looked around at)
@@ -471,7 +473,7 @@ class SymbolicPlanner:
         walk = self.walkthrough
         if walk is None:
             return []
-        refs = Referents(walk, height_of=self.referents.height_of)
+        refs = Referents(walk, height_of=self.referents.height_of, lift_of=self.referents.lift_of)
         idle = BodyState(Pose((0.0, 0.0, 0.0)), up_axis=walk.graph.up_axis)
         return [
             n.position
