@@ -24,11 +24,19 @@ __all__ = ["FrameResult", "PerceptionConfig", "observations_from_frame"]
 
 @dataclass(frozen=True, slots=True)
 class PerceptionConfig:
-    min_points: int = 20
+    min_points: int = 10
+    """Fewest valid depth points for an instance. 10: a 5 cm egg 2.5 m away covers 10-20
+    pixels of a 320 x 240 frame, and with 20 rearrange-val's rgbd agent never saw 14 of its
+    targets (91.6% -> 93.7% with 10; no suite worse). Noisier masks (a detector's) may
+    want more."""
     outlier_k: float = 4.0
     box_percentile: float = 2.0
     max_points: int = 500
     """Points per instance used for the statistics (evenly strided over its pixels)."""
+
+
+_FULL_CONFIDENCE_POINTS = 200
+"""An instance this many pixels large is seen with full confidence; smaller, in proportion."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +126,7 @@ def observations_from_frame(
                 label=label,
                 position=_nm(position),
                 box=Box3D(_nm(center), _nm(hi - lo)),
-                confidence=min(1.0, (e - s) / (10 * cfg.min_points)),
+                confidence=min(1.0, (e - s) / _FULL_CONFIDENCE_POINTS),
                 timestamp=timestamp,
                 source_frame=frame_id,
                 object_id=ids.get(idx) if ids else None,

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from embodiment.approach import ApproachNavigation
+from embodiment.skills import Skill
 from loci.bench import run_suite
 from memory_core import Layer, Memory
 from planners.observe import new_memory
@@ -163,3 +165,27 @@ def test_the_walkthrough_runs_on_thor_backend_as_on_the_builtin_body(
         builtin.steps,
         builtin.skills,
     )
+
+
+def test_a_state_skill_on_a_thing_already_so_says_unchanged(
+    controllers: Callable[..., Any],
+) -> None:
+    """Opening an open fridge fails; the body reads the object's own flag and says the
+    fridge already was open (``unchanged``), whatever AI2-THOR's words for it."""
+    body = Ai2ThorBody(controllers("FloorPlan1"))
+    fridge = next(o for o in body.metadata["objects"] if o["objectType"] == "Fridge")
+    box = fridge["axisAlignedBoundingBox"]
+    there = Skill(
+        "navigate",
+        fridge["objectId"],
+        label="Fridge",
+        position=tuple(box["center"][k] for k in "xyz"),
+        size=tuple(box["size"][k] for k in "xyz"),
+    )
+    assert ApproachNavigation(body, body.reach_m).execute(there).success
+    opened = body.execute(Skill("open", fridge["objectId"]))
+    assert opened.success and not opened.unchanged, opened.error_message
+    again = body.execute(Skill("open", fridge["objectId"]))
+    assert not again.success and again.unchanged
+    other = body.execute(Skill("toggle_on", fridge["objectId"]))  # not toggleable: another cause
+    assert not other.success and not other.unchanged

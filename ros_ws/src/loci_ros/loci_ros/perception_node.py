@@ -53,7 +53,7 @@ class PerceptionNode(Node):
             self, "depth_scale", 1000.0, "16UC1 depth units per metre (RealSense/Redwood 1000)"
         )
         self.config = PerceptionConfig(
-            min_points=declare(self, "min_points", 20, "fewest valid pixels for an instance"),
+            min_points=declare(self, "min_points", 10, "fewest valid pixels for an instance"),
             outlier_k=declare(self, "outlier_k", 4.0, "outlier cut in median absolute deviations"),
             max_points=declare(self, "max_points", 500, "pixels sampled per instance"),
         )
