@@ -11,7 +11,7 @@ from embodiment.body import Body, BodyState, Door, FloorPlan, RGBDFrame, Room, S
 from embodiment.errors import BodyError, FactsError, TaskFormatError, UnknownBodyError
 from embodiment.grid import FREE, OCCUPIED, UNKNOWN, OccupancyGrid
 from embodiment.registry import body_factory, body_names, register_body
-from embodiment.skills import NO_TARGET, SKILLS, Skill, StepResult
+from embodiment.skills import NO_TARGET, SKILLS, SWITCHES, Skill, StepResult
 from embodiment.tasks import Predicate, Task, load_tasks, parse_task, task_to_json
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "NO_TARGET",
     "OCCUPIED",
     "SKILLS",
+    "SWITCHES",
     "UNKNOWN",
     "Affordances",
     "Body",

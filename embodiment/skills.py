@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from embodiment.body import Sensed
 
-__all__ = ["NO_TARGET", "SKILLS", "Skill", "StepResult"]
+__all__ = ["NO_TARGET", "SKILLS", "SWITCHES", "Skill", "StepResult"]
 
 SKILLS = (
     "navigate",
@@ -31,6 +31,13 @@ SKILLS = (
 )
 NO_TARGET = ("drop", "look_around")
 """Skills that take no target."""
+SWITCHES: dict[str, tuple[str, bool]] = {
+    "toggle_on": ("isToggled", True),
+    "toggle_off": ("isToggled", False),
+    "open": ("isOpen", True),
+    "close": ("isOpen", False),
+}
+"""Skills that set one of a thing's flags, the flag (AI2-THOR's name) and to what."""
 
 
 @dataclass(frozen=True, slots=True)

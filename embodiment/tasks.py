@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ __all__ = [
     "parse_task",
     "parse_task_json",
     "task_to_json",
+    "walkthrough_task",
 ]
 
 STATE_KEYS = (
@@ -253,6 +254,15 @@ def parse_task(d: Mapping[str, Any]) -> Task:
         sequence=str(d.get("sequence", "")),
         sequence_index=_index(d.get("sequence_index", 0)),
     )
+
+
+def walkthrough_task(task: Task) -> Task | None:
+    """``task`` as its walkthrough phase sets the room up: ``init.walkthrough`` (the room as
+    the goal leaves it) with the agent where the task starts it; None without one."""
+    walk = task.init.get("walkthrough")
+    if not walk:
+        return None
+    return replace(task, init={**walk, "agent": task.init.get("agent")})
 
 
 def task_to_json(t: Task) -> dict[str, Any]:

@@ -7,7 +7,6 @@ itself is seen by the scorer alone), and AI2-THOR only through its Controller.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from embodiment.affordances import Affordances
@@ -15,7 +14,7 @@ from embodiment.approach import ApproachNavigation
 from embodiment.body import Body, FloorPlan
 from embodiment.scoring import StateScorer
 from embodiment.skills import Skill, StepResult
-from embodiment.tasks import Task
+from embodiment.tasks import Task, walkthrough_task
 from memory_core import Layer, LociError, Memory, ObjectObservation
 from planners.executive import EpisodeResult, Executive, Scorer
 from planners.llm import LLMConfig
@@ -180,14 +179,14 @@ def run_on_thor(
             raise ThorError(f"AI2-THOR reset to {task.scene} failed: {exc}") from exc
 
     seen = None
-    walk = task.init.get("walkthrough")
-    if walk:
+    walk = walkthrough_task(task)
+    if walk is not None:
         # The room as the goal leaves it, in the same Controller; then the task's own room.
         if not fresh:
             raise ThorError(f"{task.task_id}: a walkthrough needs a fresh scene, not a carried one")
         reset()
         goal_room = Ai2ThorBody(controller, sensing, plan)
-        apply_task_init(goal_room, replace(task, init={**walk, "agent": task.init.get("agent")}))
+        apply_task_init(goal_room, walk)
         walker = ApproachNavigation(goal_room, goal_room.reach_m)
         seen = walk_through(walker, task, registry.affordances, memory.graph.up_axis)
         remember_furniture(memory, seen, registry.affordances)

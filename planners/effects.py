@@ -10,7 +10,7 @@ sensed value; a camera senses no state, so a perceived object keeps the skill's)
 from __future__ import annotations
 
 from embodiment.body import BodyState, Sensed
-from embodiment.skills import StepResult
+from embodiment.skills import SWITCHES, StepResult
 from memory_core import Box3D, Memory, ObjectObservation
 from memory_core.geometry import vertical
 from memory_core.types import StateValue, Vec3
@@ -19,10 +19,7 @@ from planners.critic import FLOOR_LEVEL_M
 __all__ = ["skill_effects"]
 
 _STATE_EFFECTS: dict[str, dict[str, StateValue]] = {
-    "open": {"isOpen": True},
-    "close": {"isOpen": False},
-    "toggle_on": {"isToggled": True},
-    "toggle_off": {"isToggled": False},
+    **{name: {key: value} for name, (key, value) in SWITCHES.items()},
     "slice": {"isSliced": True},
     "clean": {"isCleaned": True, "isDirty": False},
     "heat": {"isHeated": True},
@@ -36,7 +33,7 @@ def skill_effects(
     """Beliefs that follow from ``result`` (a skill run from body state ``before``): a
     success, or a state skill that found its target already so (``unchanged``)."""
     graph, skill = memory.graph, result.skill
-    if not result.success and not (result.unchanged and skill.name in _STATE_EFFECTS):
+    if not result.success and not (result.unchanged and skill.name in SWITCHES):
         return []
     sensed = _sensed_ids(result.sensed)
     target = skill.target

@@ -114,9 +114,7 @@ class Executive:
         self.summaries: list[str] = []
         self.steps = 0
         self.distance_m = 0.0
-        self.referents = Referents(
-            memory, height_of=affordances.height, lift_of=affordances.pivot_lift
-        )
+        self.referents = Referents.with_type_facts(memory, affordances)
 
     def act(self, skill: Skill, episode: str, scorer: Scorer | None = None) -> StepResult:
         """Execute one skill on the body, sense into memory, record the event, report."""

@@ -69,9 +69,7 @@ class LLMPlanner:
         on_step: Callable[[Skill, StepResult], None] | None = None,
     ) -> None:
         self.body, self.memory, self.config, self.on_step = body, memory, config, on_step
-        self.referents = Referents(
-            memory, height_of=affordances.height, lift_of=affordances.pivot_lift
-        )
+        self.referents = Referents.with_type_facts(memory, affordances)
         self.client = LLMClient(config)
         self.history: list[str] = []
         self.memory_hits = 0

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 
+from embodiment.affordances import Affordances
 from memory_core import Memory, SceneNode
 
 __all__ = ["Referents", "node_matches", "ref_label", "ref_position"]
@@ -119,6 +120,11 @@ class Referents:
         shelf's pivot is its bottom, which is where the shelf below it ends)."""
         self.bound: dict[str, str] = {}
         """Reference → the memory node the planner acted on for it."""
+
+    @classmethod
+    def with_type_facts(cls, memory: Memory, affordances: Affordances) -> Referents:
+        """Referents that read a type's height and pivot lift from ``affordances``."""
+        return cls(memory, height_of=affordances.height, lift_of=affordances.pivot_lift)
 
     def _usable(self, node_id: str | None) -> SceneNode | None:
         graph = self.memory.graph

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from embodiment.affordances import Affordances
 from embodiment.body import Body, BodyState
-from embodiment.skills import Skill, StepResult
+from embodiment.skills import SWITCHES, Skill, StepResult
 from embodiment.tasks import Predicate, Task
 from memory_core import Layer, Memory, Pose, SceneNode
 from memory_core.geometry import horizontal
@@ -61,9 +61,7 @@ class SymbolicPlanner:
         self.walkthrough = walkthrough
         """What the agent saw walking through the room as the goal has it, if it did: where
         look-alikes of a named instance belong."""
-        self.referents = referents or Referents(
-            memory, height_of=affordances.height, lift_of=affordances.pivot_lift
-        )
+        self.referents = referents or Referents.with_type_facts(memory, affordances)
         """What the task's instance names and ids refer to (shared with the critic)."""
         self.max_explore = max_explore
         """Search iterations (a receptacle visited or a frontier point looked around at)
@@ -367,7 +365,7 @@ class SymbolicPlanner:
                     for n in self._known(types, set(self.done), pred.names)
                     if any(
                         key in wants and n.state.get(key) == (not wants[key])
-                        for key in ("isToggled", "isOpen")
+                        for key, _ in SWITCHES.values()
                     )
                 ]
                 if opposite:
@@ -381,12 +379,9 @@ class SymbolicPlanner:
                     self.done.add(target)
                     continue
                 yield from self._reach(target)
-                for key, skill_on, skill_off in (
-                    ("isToggled", "toggle_on", "toggle_off"),
-                    ("isOpen", "open", "close"),
-                ):
-                    if key in wants:
-                        yield Skill(skill_on if wants[key] else skill_off, target)
+                for name, (key, value) in SWITCHES.items():
+                    if key in wants and bool(wants[key]) is value:
+                        yield Skill(name, target)
                 self.done.add(target)
             return
         homes = self._homes_of_others(pred)  # the walkthrough does not change

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
+from embodiment.tasks import walkthrough_task
 from sim.registry import SceneRegistry
 from sim.scene import type_of_id
 from sim.tasks import GoalChecker, Task, check_types_exist
@@ -33,11 +34,11 @@ def make_world(task: Task, registry: SceneRegistry) -> World:
 def walkthrough_world(task: Task, registry: SceneRegistry) -> World | None:
     """The room as the task's goal leaves it (``init.walkthrough``), the agent where the
     task starts it; None for a task without a walkthrough."""
-    walk = task.init.get("walkthrough")
-    if not walk:
+    walk = walkthrough_task(task)
+    if walk is None:
         return None
     world = World(registry.load(task.scene), registry.affordances)
-    apply_init(world, replace(task, init={**walk, "agent": task.init.get("agent")}))
+    apply_init(world, walk)
     return world
 
 

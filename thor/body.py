@@ -32,7 +32,7 @@ from embodiment.body import BodyState, FloorPlan, RGBDFrame, Sensed
 from embodiment.camera import HORIZON_DEG, ai2thor_camera_pose
 from embodiment.grid import OccupancyGrid
 from embodiment.navigation import GridNav
-from embodiment.skills import Skill, StepResult
+from embodiment.skills import SWITCHES, Skill, StepResult
 from memory_core import (
     Box3D,
     Layer,
@@ -63,13 +63,6 @@ _ACTIONS = {
     "slice": "SliceObject",
 }
 _HEAT_SOURCES = ("Microwave", "StoveBurner", "Toaster")
-_SETS = {
-    "open": ("isOpen", True),
-    "close": ("isOpen", False),
-    "toggle_on": ("isToggled", True),
-    "toggle_off": ("isToggled", False),
-}
-"""The metadata flag each state skill sets, and to what."""
 
 
 def _xyz(d: dict[str, Any]) -> tuple[float, float, float]:
@@ -266,10 +259,10 @@ class Ai2ThorBody:
         if ok:
             self._note_effects(skill, held)
         unchanged = False
-        if not ok and skill.name in _SETS and self.fault is None:
+        if not ok and skill.name in SWITCHES and self.fault is None:
             # AI2-THOR's words for this failure vary ("already on", "failed to open/close");
             # the object's own flag tells whether it already was as the skill leaves it.
-            key, want = _SETS[skill.name]
+            key, want = SWITCHES[skill.name]
             target = self._objects().get(skill.target or "")
             unchanged = target is not None and target.get(key) is want
         return StepResult(skill, ok, err, 1, unchanged=unchanged)

@@ -52,10 +52,15 @@ class PerceptionNode(Node):
         self.depth_scale = declare(
             self, "depth_scale", 1000.0, "16UC1 depth units per metre (RealSense/Redwood 1000)"
         )
+        core = PerceptionConfig()  # the node's defaults are the core's
         self.config = PerceptionConfig(
-            min_points=declare(self, "min_points", 10, "fewest valid pixels for an instance"),
-            outlier_k=declare(self, "outlier_k", 4.0, "outlier cut in median absolute deviations"),
-            max_points=declare(self, "max_points", 500, "pixels sampled per instance"),
+            min_points=declare(
+                self, "min_points", core.min_points, "fewest valid pixels for an instance"
+            ),
+            outlier_k=declare(
+                self, "outlier_k", core.outlier_k, "outlier cut in median absolute deviations"
+            ),
+            max_points=declare(self, "max_points", core.max_points, "pixels sampled per instance"),
         )
         self.sync = StampSync(("depth", "masks", "pose"), max_pending=16)
         self.info: CameraInfo | None = None
