@@ -14,7 +14,20 @@ from typing import Any, Protocol
 
 from embodiment.tasks import STATE_KEYS, Predicate, Task
 
-__all__ = ["GoalChecker", "ObjectState", "SceneState", "StateScorer", "matches", "satisfied"]
+__all__ = [
+    "FLOOR_M",
+    "GoalChecker",
+    "ObjectState",
+    "SceneState",
+    "StateScorer",
+    "matches",
+    "satisfied",
+]
+
+FLOOR_M = 0.3
+"""A thing on no receptacle lies on the floor when its pivot (AI2-THOR's ``position``, at
+or near its base) is this low; higher, it rests on something that is not a receptacle (a
+toilet's tank, a heater), which no goal names and which is not the floor."""
 
 
 class ObjectState(Protocol):
@@ -28,6 +41,8 @@ class ObjectState(Protocol):
     def name(self) -> str: ...
     @property
     def parent_id(self) -> str | None: ...
+    @property
+    def position(self) -> tuple[float, float, float]: ...
     @property
     def is_open(self) -> bool: ...
     @property
@@ -90,7 +105,12 @@ def matches(pred: Predicate, scene: SceneState, o: ObjectState) -> bool:
     if pred.held and scene.held != o.object_id:
         return False
     if pred.in_types:
-        if o.parent_id is None and "Floor" in pred.in_types and scene.held != o.object_id:
+        if (
+            o.parent_id is None
+            and "Floor" in pred.in_types
+            and scene.held != o.object_id
+            and o.position[1] < FLOOR_M
+        ):
             return True  # lying free on the floor
         objects = scene.objects
         return any(

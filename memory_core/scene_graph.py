@@ -196,10 +196,32 @@ class SceneGraph:
         self._g.remove_edges_from(doomed)
 
     def set_support(self, node_id: str, parent_id: str | None, relation: Relation) -> None:
-        """Make ``parent_id`` the one receptacle ``node_id`` is in/on (None: free-standing)."""
+        """Make ``parent_id`` the one receptacle ``node_id`` is in/on (None: free-standing).
+
+        Supports never form a cycle: where ``parent_id`` rests (through others) on
+        ``node_id``, the link into ``node_id`` is older than this one and is dropped (a
+        counter first seen as a sliver and taken to stand on its sink, then seen whole
+        holding that sink)."""
+        self.node(node_id)
+        if parent_id is None:
+            self.remove_edges(node_id, _SUPPORT)
+            return
+        self.node(parent_id)  # both known before anything changes
+        if parent_id == node_id:
+            raise InvalidInputError(f"{node_id!r} cannot rest on itself")
         self.remove_edges(node_id, _SUPPORT)
-        if parent_id is not None:
-            self.add_edge(node_id, parent_id, relation)
+        last: str | None = None
+        cur: str | None = parent_id
+        seen: set[str] = set()
+        while cur is not None and cur not in seen:
+            if cur == node_id and last is not None:
+                self.remove_edges(last, _SUPPORT)
+                break
+            seen.add(cur)
+            last = cur
+            up = self.support_of(cur)
+            cur = up[0] if up is not None else None
+        self.add_edge(node_id, parent_id, relation)
 
     def set_room(self, node_id: str, room_id: str | None) -> None:
         current = self.room_of(node_id)

@@ -403,7 +403,14 @@ def ingest(
                 moved.append(node_id)
             if was_changed:
                 state_changed.append(node_id)
-            if was_moved or obs.parent_id is not None or not was_present:
+            if (
+                was_moved
+                or obs.parent_id is not None
+                or not was_present
+                or graph.support_of(node_id) is None
+            ):
+                # Unsupported is asked again: the receptacle under it may have been seen
+                # only in part when it was first seen (its box grows as more is seen).
                 dirty.append(i)
         else:
             node_id = obs.object_id or graph.new_id(obs.label)

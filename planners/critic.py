@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from embodiment.body import BodyState
+from embodiment.scoring import FLOOR_M
 from embodiment.tasks import Predicate
 from memory_core import Layer, Memory, SceneNode
 from memory_core.geometry import vertical
@@ -55,14 +56,16 @@ def _ancestors(memory: Memory, node_id: str) -> Iterator[SceneNode]:
 
 
 def _on_floor(node: SceneNode, memory: Memory) -> bool:
-    """Resting on the floor: memory knows no support for it, or its bottom is at floor
-    level (a support inferred from geometry alone can be a low receptacle it lies beside
-    or in the footprint of, such as a bathtub or a rug)."""
+    """Resting on the floor: its bottom is at floor level (a support inferred from
+    geometry alone can be a low receptacle it lies beside or in the footprint of, such as
+    a bathtub or a rug), or memory knows no support for it and it is low (a camera sees
+    the top of a thing on the floor, not where it touches it). A thing higher up on
+    nothing memory knows rests on something unseen or on no receptacle: not the floor."""
     graph = memory.graph
-    if graph.support_of(node.id) is None:
+    bottom = vertical(node.box.min_corner if node.box is not None else node.position, graph.up_axis)
+    if abs(bottom - FLOOR_LEVEL_M) <= FLOOR_TOLERANCE_M:
         return True
-    bottom = node.box.min_corner if node.box is not None else node.position
-    return abs(vertical(bottom, graph.up_axis) - FLOOR_LEVEL_M) <= FLOOR_TOLERANCE_M
+    return graph.support_of(node.id) is None and bottom - FLOOR_LEVEL_M < FLOOR_M
 
 
 def holds(

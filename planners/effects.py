@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from embodiment.body import BodyState, Sensed
 from embodiment.skills import SWITCHES, StepResult
-from memory_core import Box3D, Memory, ObjectObservation
+from memory_core import Box3D, Memory, ObjectObservation, SceneNode
 from memory_core.geometry import vertical
 from memory_core.types import StateValue, Vec3
 from planners.critic import FLOOR_LEVEL_M
@@ -48,12 +48,12 @@ def skill_effects(
             return []
         put = ObjectObservation(
             label=label,
-            position=dest.position,
+            position=_put_point(dest, before),
             timestamp=t,
             object_id=before.held,
             parent_id=dest.id,
         )
-        return [put, *_carried_contents(memory, before.held, dest.position, t, sensed)]
+        return [put, *_carried_contents(memory, before.held, put.position, t, sensed)]
     if skill.name == "drop" and before.held and before.held in graph:
         if before.held in sensed:
             return []
@@ -81,6 +81,26 @@ def skill_effects(
             relation=support[1] if support is not None else None,
         )
     ]
+
+
+PUT_INSET_M = 0.1
+"""How far inside a receptacle's footprint a thing put on it is believed, at most."""
+
+
+def _put_point(dest: SceneNode, agent: BodyState) -> Vec3:
+    """Where a thing put on ``dest`` from where the agent stands is believed: the point of
+    the receptacle's footprint nearest the agent, a little inside, at the height of its
+    centre (a hand reaches the near side of a counter, not its middle a metre and a half
+    away, where the thing would not be found again when seen)."""
+    if dest.box is None:
+        return dest.position
+    axes = (0, 2) if agent.up_axis == "y" else (0, 1)
+    lo, hi = dest.box.min_corner, dest.box.max_corner
+    point = list(dest.position)
+    for a, you in zip(axes, agent.floor_xy, strict=True):
+        inset = min(PUT_INSET_M, (hi[a] - lo[a]) / 2)
+        point[a] = min(max(you, lo[a] + inset), hi[a] - inset)
+    return (point[0], point[1], point[2])
 
 
 def _on_floor_below(memory: Memory, node_id: str, t: float) -> ObjectObservation:

@@ -284,6 +284,9 @@ class Executive:
                         if attempt < self.config.max_replans:
                             replans += 1
                     done = self._believed(pred) == pred.count
+                    if done:
+                        for name in pred.names:
+                            self.referents.remember(name)
                     believed_done.append(done)
                     if not done and not first_error:
                         first_error = error or f"{pred.describe()}: not achieved"

@@ -14,7 +14,9 @@ type and where it stood). Memory built from ground-truth sensing carries those i
    receptacle stays where its id says.
 
 A reference none of these resolve is *open* when memory holds no identities for its type:
-any not-yet-bound node of the type may be it (``open_label``), and the planner chooses.
+any not-yet-bound node of the type may be it (``open_label``), and the planner chooses. A
+node an earlier episode acted on for another name, and believed its goal met, is not it
+(``remember``: memory keeps what the agent learnt by acting, across tasks).
 Where memory does carry identities for the type, an unresolved name means "not seen yet".
 """
 
@@ -26,7 +28,7 @@ from collections.abc import Callable, Iterable
 from embodiment.affordances import Affordances
 from memory_core import Memory, SceneNode
 
-__all__ = ["Referents", "node_matches", "ref_label", "ref_position"]
+__all__ = ["KNOWN_AS", "Referents", "node_matches", "ref_label", "ref_position"]
 
 HINT_RADIUS_M = 0.4
 """How far (floor distance, box to point) a perceived node may be from where an object id
@@ -87,6 +89,10 @@ def _box_gap(node: SceneNode, where: tuple[float, float, float]) -> float:
     )
 
 
+KNOWN_AS = "known_as"
+"""Node attribute: the reference an earlier episode acted on this node for (a name learned
+by acting, where perception gives none)."""
+
 HEIGHT_SLACK_M = 0.05
 LEVEL_M = 0.05
 """Heights within this of each other rank alike (a box seen a centimetre lower is not
@@ -100,6 +106,25 @@ def _vertical_gap(node: SceneNode, y: float) -> float:
     return max(node.box.min_corner[1] - y, y - node.box.max_corner[1], 0.0)
 
 
+WIDTH_FACTOR = 1.5
+WIDTH_SLACK_M = 0.1
+"""A footprint this many times the type's typical one, plus this, is wider than the type:
+instances vary (counters, shelves), so only a clear excess counts."""
+
+
+def _wider_than(
+    node: SceneNode, where: tuple[float, float, float], typical: tuple[float, float, float]
+) -> bool:
+    """Whether ``node``'s box grown to hold the floor point ``where`` (x, z: y-up) is wider,
+    either way, than a thing of ``typical`` extents turned either way can be."""
+    if node.box is None:
+        return False
+    lo, hi = node.box.min_corner, node.box.max_corner
+    have = sorted(max(hi[a], where[a]) - min(lo[a], where[a]) for a in (0, 2))
+    can = sorted((typical[0], typical[2]))
+    return any(h > c * WIDTH_FACTOR + WIDTH_SLACK_M for h, c in zip(have, can, strict=True))
+
+
 class Referents:
     def __init__(
         self,
@@ -107,6 +132,7 @@ class Referents:
         hint_radius_m: float = HINT_RADIUS_M,
         height_of: Callable[[str], float] | None = None,
         lift_of: Callable[[str], float | None] | None = None,
+        size_of: Callable[[str], tuple[float, float, float]] | None = None,
     ) -> None:
         self.memory = memory
         self.hint_radius_m = hint_radius_m
@@ -118,13 +144,33 @@ class Referents:
         """Where a type's box stands on its pivot (``Affordances.pivot_lift``), where known:
         candidates are ranked by their distance to where the box's centre should be (a
         shelf's pivot is its bottom, which is where the shelf below it ends)."""
+        self.size_of = size_of
+        """A type's typical box extents (x, y, z), where known: an id's pivot lies within
+        its thing, and what a camera saw of it is part of it, so a node whose seen box,
+        grown to hold the pivot, is far wider than the type is another (the next shelf of a
+        row, when this one was seen only edge-on)."""
         self.bound: dict[str, str] = {}
         """Reference → the memory node the planner acted on for it."""
 
     @classmethod
     def with_type_facts(cls, memory: Memory, affordances: Affordances) -> Referents:
         """Referents that read a type's height and pivot lift from ``affordances``."""
-        return cls(memory, height_of=affordances.height, lift_of=affordances.pivot_lift)
+        return cls(
+            memory,
+            height_of=affordances.height,
+            lift_of=affordances.pivot_lift,
+            size_of=affordances.median_size,
+        )
+
+    def with_memory(self, memory: Memory) -> Referents:
+        """Referents with the same type facts over another memory, bound to nothing."""
+        return Referents(
+            memory,
+            self.hint_radius_m,
+            height_of=self.height_of,
+            lift_of=self.lift_of,
+            size_of=self.size_of,
+        )
 
     def _usable(self, node_id: str | None) -> SceneNode | None:
         graph = self.memory.graph
@@ -153,9 +199,9 @@ class Referents:
         lift = self.lift_of(label) if self.lift_of is not None else None
         if lift is not None and self.height_of is not None:
             centre = (where[0], where[1] + lift * self.height_of(label), where[2])
-        best: tuple[int, float, float, str] | None = None
+        best: tuple[int, bool, float, float, str] | None = None
         for node in graph.find_by_label(label):
-            if node.id in taken or "name" in node.attrs:
+            if node.id in taken or "name" in node.attrs or node.attrs.get(KNOWN_AS, ref) != ref:
                 continue  # bound to another reference, or an identity of its own
             gap = _floor_gap(node, where)
             if self.height_of is not None and (
@@ -168,8 +214,10 @@ class Referents:
                 # stacked over one spot the one at the id's height wins (not the one below,
                 # whose top is this one's pivot), even when its seen front is further on the
                 # floor (perceived fronts stand a few centimetres apart); then in 3-D.
+                wide = self.size_of is not None and _wider_than(node, where, self.size_of(label))
                 key = (
                     math.floor(_vertical_gap(node, centre[1]) / LEVEL_M),
+                    wide,
                     _box_gap(node, centre),
                     math.dist(node.position, centre),
                     node.id,
@@ -207,4 +255,28 @@ class Referents:
             self.bound[ref] = node_id
 
     def is_bound_elsewhere(self, node_id: str, ref: str) -> bool:
-        return any(v == node_id and k != ref for k, v in self.bound.items())
+        """Whether ``node_id`` is what another reference names: bound to it in this episode,
+        or remembered from an earlier one (:meth:`remember`)."""
+        if any(v == node_id and k != ref for k, v in self.bound.items()):
+            return True
+        graph = self.memory.graph
+        known = graph.node(node_id).attrs.get(KNOWN_AS) if node_id in graph else None
+        return known is not None and known != ref
+
+    def remember(self, ref: str) -> None:
+        """Keep in memory, past this episode, that the node bound to ``ref`` is what it
+        names (the planner acted on it for ``ref`` and the critic believes its goal met):
+        a later task naming another instance of the type does not take this one for it (the
+        toilet paper put on the floor when asked is not the one a later task asks for)."""
+        node_id = self.bound.get(ref)
+        graph = self.memory.graph
+        if node_id is None or node_id not in graph:
+            return
+        for node in graph.find_by_label(graph.node(node_id).label):
+            if node.id != node_id and node.attrs.get(KNOWN_AS) == ref:
+                graph.update_node(
+                    node.id, attrs={k: v for k, v in node.attrs.items() if k != KNOWN_AS}
+                )
+        node = graph.node(node_id)
+        if node.attrs.get(KNOWN_AS) != ref:
+            graph.update_node(node_id, attrs={**node.attrs, KNOWN_AS: ref})

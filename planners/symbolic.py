@@ -198,9 +198,11 @@ class SymbolicPlanner:
         exclude: set[str] | None = None,
         names: tuple[str, ...] = (),
         avoid: Callable[[], set[str]] | None = None,
+        settled: Callable[[], set[str]] | None = None,
     ) -> Generator[Skill, StepResult, str]:
         """Skills until an object of ``types`` is known; returns its id. ``avoid`` names,
-        as memory grows, what to take only when the search finds nothing else."""
+        as memory grows, what to take only when the search finds nothing else, and of
+        those ``settled`` what to take last."""
         exclude = exclude or set()
 
         def known_now() -> list[SceneNode]:
@@ -255,7 +257,11 @@ class SymbolicPlanner:
                 continue
             if not (yield from self._look_from_frontier()):
                 break
-        known = known_now() or self._known(types, exclude, names)
+        known = (
+            known_now()
+            or (settled is not None and self._known(types, exclude | settled(), names))
+            or self._known(types, exclude, names)
+        )
         if known:
             return known[0].id
         raise PlanFailedError(f"cannot find {'/'.join(types)}")
@@ -282,6 +288,7 @@ class SymbolicPlanner:
         types: tuple[str, ...],
         names: tuple[str, ...] = (),
         avoid: Callable[[], set[str]] | None = None,
+        settled: Callable[[], set[str]] | None = None,
     ) -> Generator[Skill, StepResult, str]:
         state = self.body.state()
         if state.held is not None:
@@ -302,7 +309,7 @@ class SymbolicPlanner:
 
         failures = 0
         while failures < 3:
-            target = yield from self.find(types, exclude, names, avoided)
+            target = yield from self.find(types, exclude, names, avoided, settled)
             yield from self._reach(target)
             if target not in passed and target in avoided():
                 # Seen from afar it stood nowhere in particular; up close it is where the goal
@@ -389,6 +396,9 @@ class SymbolicPlanner:
         def in_place() -> set[str]:
             return self._in_place(pred, homes)
 
+        def settled() -> set[str]:
+            return self._in_place(pred, homes, unmoved=False)
+
         for _ in range(pred.count):
             # Already put in a movable receptacle for an earlier predicate: carry that along.
             inside = next(
@@ -403,7 +413,7 @@ class SymbolicPlanner:
             if inside is not None and carrier_label is not None and pred.in_types:
                 obj = yield from self._pick((carrier_label,), (inside,))
             else:
-                obj = yield from self._pick(types, pred.names, in_place)
+                obj = yield from self._pick(types, pred.names, in_place, settled)
             for name in pred.names[:1]:
                 self.referents.bind(name, obj)
             for key, (appliance, verb) in _TREAT.items():
@@ -441,15 +451,21 @@ class SymbolicPlanner:
                     self.carried_in[obj] = dest
             self.done.add(obj)
 
-    def _in_place(self, pred: Predicate, homes: list[tuple[float, float, float]]) -> set[str]:
+    def _in_place(
+        self, pred: Predicate, homes: list[tuple[float, float, float]], unmoved: bool = True
+    ) -> set[str]:
         """Where the named instance cannot be told apart from others of its type (memory has
         no identities), those already where the predicate wants them: the one named was
         moved, so it is another; so are those standing at ``homes``
-        (:meth:`_homes_of_others`). Asked again as the search sees more: an instance seen in
-        place before the one out of place must not be taken for it."""
+        (:meth:`_homes_of_others`), and (``unmoved``) those seen again in this episode
+        where memory held them before it began (a thing someone moved is not where it was;
+        weaker evidence: memory may not have seen it move). Asked again as the search
+        sees more: an instance seen in place before the one out of place must not be taken
+        for it."""
         if not pred.names or not all(self.referents.open_label(n) for n in pred.names):
             return set()
         state = self.body.state()
+        start = self._episode_start()
         return {
             n.id
             for t in pred.object_types
@@ -458,8 +474,14 @@ class SymbolicPlanner:
             and (
                 holds(pred, n, self.memory, state, self.referents)
                 or any(math.dist(n.position, h) <= HOME_RADIUS_M for h in homes)
+                or (unmoved and start is not None and n.last_changed < start <= n.last_seen)
             )
         }
+
+    def _episode_start(self) -> float | None:
+        """When the episode under way began (memory's open episode), if one is."""
+        starts = [e.start_t for e in self.memory.episodic.episodes if e.end_t is None]
+        return max(starts) if starts else None
 
     def _homes_of_others(self, pred: Predicate) -> list[tuple[float, float, float]]:
         """Where the walkthrough saw look-alikes that the goal does not want where the
@@ -468,7 +490,7 @@ class SymbolicPlanner:
         walk = self.walkthrough
         if walk is None:
             return []
-        refs = Referents(walk, height_of=self.referents.height_of, lift_of=self.referents.lift_of)
+        refs = self.referents.with_memory(walk)
         idle = BodyState(Pose((0.0, 0.0, 0.0)), up_axis=walk.graph.up_axis)
         return [
             n.position

@@ -34,7 +34,11 @@ log = logging.getLogger(__name__)
 SENSING_MODES = ("gt", "rgbd")
 _GROUNDING_SLACK_M = 1.0
 """How far beyond its own half-size a thing may be from where memory believes it and
-still be the one meant (perceived centroids of large furniture are off-centre)."""
+still be the one meant (perceived centroids of large furniture are off-centre)..."""
+_SMALL_SLACK_M = 0.3
+"""...but no further than its own largest side, or this for smaller things: a hand
+reaching for a toilet paper believed on the counter does not take the one on the floor a
+metre away."""
 
 
 def _state(o: SimObject) -> dict[str, StateValue]:
@@ -170,7 +174,8 @@ class BuiltinBody:
             if o.object_type != skill.label or (o.object_id == w.held and skill.name != "put"):
                 continue
             d = math.dist(o.center, skill.position)
-            if d <= max(o.size) / 2 + _GROUNDING_SLACK_M and (best is None or d < best[0]):
+            slack = min(_GROUNDING_SLACK_M, max(_SMALL_SLACK_M, max(o.size)))
+            if d <= max(o.size) / 2 + slack and (best is None or d < best[0]):
                 best = (d, o.object_id)
         if best is None:
             return StepResult(

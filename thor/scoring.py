@@ -16,6 +16,7 @@ class ThorObject:
     object_type: str
     name: str
     parent_id: str | None
+    position: tuple[float, float, float]
     is_open: bool
     is_toggled: bool
     is_sliced: bool
@@ -50,12 +51,14 @@ def thor_scene(metadata: Mapping[str, Any], history: Mapping[str, set[str]]) -> 
     for o in metadata.get("objects") or []:
         oid = str(o["objectId"])
         parents = o.get("parentReceptacles") or []
+        pos = o["position"]
         earned = history.get(oid, set())
         objects[oid] = ThorObject(
             object_id=oid,
             object_type=str(o["objectType"]),
             name=str(o.get("name") or oid),
             parent_id=str(parents[0]) if parents else None,
+            position=(float(pos["x"]), float(pos["y"]), float(pos["z"])),
             is_open=bool(o.get("isOpen")),
             is_toggled=bool(o.get("isToggled")),
             is_sliced=bool(o.get("isSliced")),

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from embodiment.affordances import Affordances
+from embodiment.scoring import FLOOR_M
 from sim.registry import SceneRegistry
 from sim.scene import SceneSpec
 from sim.support import find_support
@@ -41,8 +42,6 @@ from sim.tasks import Predicate, Task
 __all__ = ["lifelong_tasks", "rearrange_val_tasks"]
 
 MOVED_M = 0.05
-FLOOR_M = 0.3
-"""A target pose this low with no receptacle under it is on the floor."""
 SEQUENCE_LENGTH = 5
 
 

@@ -404,3 +404,63 @@ def test_a_thing_seen_just_off_a_tables_edge_rests_on_it(catalog: ObjectCatalog)
     statue, vase = report.node_ids
     assert graph.support_of(statue) == (tid, Relation.ON)
     assert graph.support_of(vase) is None
+
+
+def test_a_thing_seen_before_its_counter_rests_on_it_once_seen_again(
+    catalog: ObjectCatalog,
+) -> None:
+    """FloorPlan423: two toilet papers on a vanity were first seen while only a sliver of
+    the counter was known, so memory placed them on nothing, and kept them there (they
+    never moved) after the counter was seen whole: on nothing at 0.8 m, the critic read them
+    as lying on the floor. Seen again, an unsupported thing asks again what holds it."""
+    graph = SceneGraph(SceneGraphConfig(up_axis="y"))
+    paper = Box3D((-2.04, 0.82, 0.49), (0.11, 0.11, 0.11))
+    sliver = Box3D((-3.2, 0.47, 0.3), (0.2, 0.94, 0.2))
+    report = ingest(
+        graph,
+        [
+            ObjectObservation("ToiletPaper", paper.center, box=paper),
+            ObjectObservation("CounterTop", sliver.center, box=sliver, layer=Layer.RECEPTACLE),
+        ],
+        t=1.0,
+        catalog=catalog,
+    )
+    tp, counter = report.node_ids
+    assert graph.support_of(tp) is None
+    whole = Box3D((-2.535, 0.47, 0.31), (2.25, 0.94, 1.76))
+    graph.update_node(counter, position=whole.center, box=whole)
+    ingest(
+        graph, [ObjectObservation("ToiletPaper", paper.center, box=paper)], t=2.0, catalog=catalog
+    )
+    assert graph.support_of(tp) == (counter, Relation.ON)
+
+
+def test_supports_never_form_a_cycle(catalog: ObjectCatalog) -> None:
+    """A counter first seen as a sliver was taken to stand on its sink; seen whole, the sink
+    rests on it: the older link is dropped, so walking down from anything ends."""
+    graph = SceneGraph(SceneGraphConfig(up_axis="y"))
+    boxes = {
+        "Sink": Box3D((-2.5, 0.7, 0.25), (0.5, 0.1, 0.3)),
+        "CounterTop": Box3D((-2.5, 0.47, 0.3), (2.2, 0.94, 1.7)),
+        "Shelf": Box3D((-2.5, 0.3, 0.3), (0.4, 0.05, 0.3)),
+    }
+    report = ingest(
+        graph,
+        [ObjectObservation(k, b.center, box=b, layer=Layer.RECEPTACLE) for k, b in boxes.items()],
+        t=1.0,
+        catalog=catalog,
+    )
+    sink, counter, shelf = report.node_ids
+    for node_id in report.node_ids:
+        graph.set_support(node_id, None, Relation.ON)
+    graph.set_support(counter, sink, Relation.ON)
+    graph.set_support(sink, shelf, Relation.ON)
+    graph.set_support(shelf, counter, Relation.IN)  # counter -> sink -> shelf -> counter
+    assert graph.support_of(shelf) == (counter, Relation.IN)
+    assert graph.support_of(counter) == (sink, Relation.ON)
+    assert graph.support_of(sink) is None  # the link into the shelf, the oldest, is gone
+    with pytest.raises(InvalidInputError):
+        graph.set_support(shelf, shelf, Relation.ON)
+    with pytest.raises(UnknownNodeError):
+        graph.set_support(shelf, "Sink#404", Relation.ON)
+    assert graph.support_of(shelf) == (counter, Relation.IN)  # refused: nothing changed

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from embodiment import BodyState, Skill, StepResult
 from embodiment.tasks import parse_task
-from memory_core import Layer, Memory, ObjectObservation, Pose
+from memory_core import Box3D, Layer, Memory, ObjectObservation, Pose
 from planners.critic import believed_count
 from planners.effects import skill_effects
 from planners.observe import new_memory
@@ -72,3 +74,41 @@ def test_successful_skills_become_beliefs_and_failures_do_not() -> None:
     mem.observe(skill_effects(put, holding, mem, 4.0), t=4.0)
     assert mem.graph.support_of(MUG) == (FRIDGE, mem.graph.support_of(EGG)[1])  # type: ignore[index]
     assert believed_count(_pred(object="Mug", **{"in": "Fridge"}), mem, IDLE) == 1
+
+
+def test_a_thing_on_nothing_known_is_on_the_floor_only_when_low() -> None:
+    """A camera sees the top of a thing on the floor, not where it touches it; a thing on
+    nothing memory knows 0.8 m up rests on something unseen, not on the floor."""
+    mem = new_memory()
+    low, high = Box3D((2.0, 0.12, 2.0), (0.1, 0.12, 0.1)), Box3D((4.0, 0.83, 2.0), (0.1, 0.1, 0.1))
+    mem.observe(
+        [
+            ObjectObservation("SoapBar", low.center, box=low),
+            ObjectObservation("ToiletPaper", high.center, box=high),
+        ],
+        t=1.0,
+    )
+    assert believed_count(_pred(object="SoapBar", **{"in": "Floor"}), mem, IDLE) == 1
+    assert believed_count(_pred(object="ToiletPaper", **{"in": "Floor"}), mem, IDLE) == 0
+
+
+def test_a_thing_put_on_a_long_counter_is_believed_on_its_near_side() -> None:
+    """Unseen after the put, the mug is believed where a hand reaches from where the agent
+    stands (inside the counter's footprint), not at the counter's centre 1.5 m away."""
+    mem = new_memory()
+    counter = Box3D((0.0, 0.45, 0.0), (3.0, 0.9, 0.6))
+    mem.observe(
+        [
+            ObjectObservation(
+                "CounterTop", counter.center, box=counter, object_id="C", layer=Layer.RECEPTACLE
+            ),
+            ObjectObservation("Mug", (5.0, 0.0, 5.0), object_id=MUG, layer=Layer.OBJECT),
+        ],
+        t=1.0,
+    )
+    agent = BodyState(Pose((1.4, 0.0, -1.0)), held=MUG, held_label="Mug", up_axis="y")
+    (put, *_rest) = skill_effects(StepResult(Skill("put", "C"), True), agent, mem, 2.0)
+    assert put.parent_id == "C"
+    assert put.position[0] == pytest.approx(1.4)
+    assert put.position[2] == pytest.approx(-0.2)  # 10 cm inside the near edge
+    assert put.position[1] == counter.center[1]

@@ -91,5 +91,9 @@ def test_rgbd_sensing_gives_labelled_frames_and_grounds_memory_ids(
     assert math.dist(world.agent_xz, (apple.center[0], apple.center[2])) < 2.0
     far = body.execute(Skill("pickup", "Apple#8", label="Apple", position=(50.0, 0.0, 50.0)))
     assert not far.success and "no Apple found" in far.error_message
+    # A hand reaching where a small thing was believed does not take one 0.8 m away.
+    off = (apple.center[0] + 0.8, apple.center[1], apple.center[2])
+    wide = body.execute(Skill("pickup", "Apple#9", label="Apple", position=off))
+    assert not wide.success and "no Apple found" in wide.error_message
     got = body.execute(Skill("pickup", "Apple#7", label="Apple", position=near))
     assert got.success and body.state().held == "Apple#7"  # memory's id, not the simulator's
