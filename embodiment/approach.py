@@ -20,13 +20,23 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
+from shapely.geometry import Polygon
+from shapely.ops import unary_union
 
 from embodiment.body import Body, BodyState, FloorPlan, Sensed
 from embodiment.grid import FREE, OccupancyGrid
 from embodiment.skills import Skill, StepResult
 from memory_core.geometry import horizontal
 
-__all__ = ["Approach", "ApproachNavigation", "approach_point", "footprint_gap", "grid_steps"]
+__all__ = [
+    "Approach",
+    "ApproachNavigation",
+    "approach_point",
+    "footprint_gap",
+    "grid_steps",
+    "seen_from",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +83,23 @@ def footprint_gap(
     return math.hypot(du, dv)
 
 
+def seen_from(plan: FloorPlan | None, target: tuple[float, float]) -> Polygon | None:
+    """Where a thing at ``target`` can be seen and reached from: the floor of its room and
+    of the rooms open to it with no wall (a cell a metre away through a wall is not a place
+    to reach it from); None when the plan has one room or none holds the point."""
+    if plan is None or len(plan.rooms) < 2:
+        return None
+    polygons = {r.room_id: Polygon(r.polygon) for r in plan.rooms}
+    there = next((k for k, p in polygons.items() if shapely.intersects_xy(p, *target)), None)
+    if there is None:
+        return None
+    rooms = {there}
+    for d in plan.doors:
+        if d.open_plan and there in (d.room_a, d.room_b):
+            rooms |= {d.room_a, d.room_b}
+    return unary_union([polygons[k] for k in sorted(rooms) if k in polygons])
+
+
 def approach_point(
     grid: OccupancyGrid,
     start: tuple[float, float],
@@ -80,13 +107,22 @@ def approach_point(
     extent: tuple[float, float] | None,
     reach_m: float,
     margin_m: float = 0.25,
+    within: Polygon | None = None,
 ) -> Approach | None:
     """Where to stand to reach ``target`` (floor-plane centre; ``extent`` its floor-plane
-    size, None for a place); None when no free cell connects to ``start``."""
+    size, None for a place), on the floor ``within`` where one is given and a cell there
+    will do; None when no free cell connects to ``start``."""
     steps = grid_steps(grid, start)
     if not steps:
         return None
     centres = {cell: grid.centre(*cell) for cell in steps}
+    if within is not None:
+        cells = list(centres)
+        xy = np.array([centres[c] for c in cells])
+        inside = shapely.contains_xy(within, xy[:, 0], xy[:, 1])
+        kept = {c: centres[c] for c, ok in zip(cells, inside, strict=True) if ok}
+        if kept:
+            centres = kept
     if extent is None:
         best = min(
             centres,
@@ -145,7 +181,8 @@ class ApproachNavigation:
         up = self.body.up_axis
         target = horizontal(skill.position, up)
         extent = horizontal(skill.size, up) if skill.size is not None else None
-        goal = approach_point(grid, state.floor_xy, target, extent, self.reach_m)
+        room = seen_from(self.body.floor_plan(), target)
+        goal = approach_point(grid, state.floor_xy, target, extent, self.reach_m, within=room)
         if goal is None:
             return StepResult(skill, False, f"no reachable position near {skill.target}")
         face = (

@@ -97,6 +97,9 @@ class Door:
     center: tuple[float, float]
     """Floor-plane centre of the opening."""
     half_width: float
+    open_plan: bool = False
+    """No wall at all between the rooms here (a kitchen open to its living room): each is
+    seen from the other."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,7 @@ def floor_plan_to_json(plan: FloorPlan) -> dict[str, Any]:
                 "rooms": [d.room_a, d.room_b],
                 "center": list(d.center),
                 "half_width": d.half_width,
+                **({"open_plan": True} if d.open_plan else {}),
             }
             for d in plan.doors
         ],
@@ -146,6 +150,7 @@ def floor_plan_from_json(data: Any) -> FloorPlan:
                 _text(d["rooms"][1]),
                 (_num(d["center"][0]), _num(d["center"][1])),
                 _num(d["half_width"]),
+                _flag(d.get("open_plan", False)),
             )
             for d in data.get("doors", [])
         )
@@ -162,6 +167,12 @@ def _text(v: Any) -> str:
     if not isinstance(v, str) or not v:
         raise InvalidInputError(f"expected a non-empty string, got {v!r}")
     return check_text("floor plan text", v)
+
+
+def _flag(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise InvalidInputError(f"expected true or false, got {v!r}")
+    return v
 
 
 def _num(v: Any) -> float:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from embodiment.affordances import Affordances
-from embodiment.body import Body
+from embodiment.body import Body, BodyState
 from embodiment.skills import Skill, StepResult
 from embodiment.tasks import Predicate, Task
 from memory_core import Event, Memory
@@ -132,6 +132,10 @@ class Executive:
         effects = skill_effects(result, before, self.memory, self.clock)
         if effects:
             self.memory.observe(effects, t=self.clock)
+        elif self._missing(skill, result, before):
+            # Gone from where memory believed it: not taken for there again (someone moved
+            # it); seen elsewhere it is there again.
+            self.memory.observe([], t=self.clock, absent_ids=[skill.target or ""])
         if scorer is not None:
             scorer.update()
         self.working.append((skill, result))
@@ -153,6 +157,31 @@ class Executive:
             )
         )
         return result
+
+    def _missing(self, skill: Skill, result: StepResult, before: BodyState) -> bool:
+        """Whether a failed skill on a thing shows it is not where memory believes: the
+        body had just got to it (the previous skill, a navigation to it, succeeded) and
+        neither that step nor this one sensed it. What the agent holds, and a failure the
+        body calls a fault, say nothing of where things are."""
+        target = skill.target
+        graph = self.memory.graph
+        if (
+            result.success
+            or result.fault
+            or skill.name in ("navigate", "look_around", "drop")
+            or target is None
+            or target not in graph
+            or target == before.held
+            or not self.working
+        ):
+            return False
+        went, arrived = self.working[-1]
+        return (
+            went.name == "navigate"
+            and went.target == target
+            and arrived.success
+            and graph.node(target).last_seen < self.clock - 1.0
+        )
 
     def _with_hints(self, skill: Skill) -> Skill:
         """The skill with what memory believes its target is and where, so a body that

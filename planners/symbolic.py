@@ -15,6 +15,8 @@ import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from embodiment.affordances import Affordances
 from embodiment.body import Body, BodyState
 from embodiment.skills import SWITCHES, Skill, StepResult
@@ -64,10 +66,11 @@ class SymbolicPlanner:
         self.referents = referents or Referents.with_type_facts(memory, affordances)
         """What the task's instance names and ids refer to (shared with the critic)."""
         self.max_explore = max_explore
-        """Search iterations (a receptacle visited or a frontier point looked around at)
-        before a thing is given up: 12 ran out before the right receptacle once a
-        walkthrough had shown all the furniture (rearrange-val gt 96.2% with 12, 97.4%
-        with 20)."""
+        """Frontier points :meth:`explore` looks around from. A search (:meth:`find`) has
+        no such cap: it gives up only when every receptacle the priors rank was visited and
+        every reachable place looked from (it had 20 turns: 12 ran out before the right
+        receptacle once a walkthrough had shown all the furniture, and 20 before the last
+        drawer of a bedroom, or before any look into the other rooms of a house)."""
         self.search = SearchState()
         self.done: set[str] = set()
         """Objects used for the predicates so far (of this subgoal, when ordered): not
@@ -165,7 +168,8 @@ class SymbolicPlanner:
         return sorted(out, key=lambda n: (dist(n), n.id))
 
     def _frontier(self) -> str | None:
-        """A reachable point of the body's map far from everywhere explored so far."""
+        """A reachable point of the body's map far from everywhere explored so far in this
+        episode."""
         grid = self.body.occupancy()
         if grid is None:
             return None
@@ -174,11 +178,14 @@ class SymbolicPlanner:
         if not pts:
             return None
         visited = [*self.search.visited_points, here]
-        best = max(
-            pts, key=lambda p: (min(math.hypot(p[0] - v[0], p[1] - v[1]) for v in visited), p)
-        )
-        if min(math.hypot(best[0] - v[0], best[1] - v[1]) for v in visited) < 1.0:
+        cells, seen = np.array(pts, dtype=float), np.array(visited, dtype=float)
+        gap = np.hypot(cells[:, None, 0] - seen[None, :, 0], cells[:, None, 1] - seen[None, :, 1])
+        far = gap.min(axis=1)
+        # Farthest first; ties by the larger coordinates, as max() over (gap, point) did.
+        k = max(range(len(pts)), key=lambda i: (far[i], pts[i]))
+        if far[k] < 1.0:
             return None
+        best = pts[k]
         self.search.visited_points.append(best)
         return f"point:{best[0]:.2f},{best[1]:.2f}"
 
@@ -195,7 +202,7 @@ class SymbolicPlanner:
     def find(
         self,
         types: tuple[str, ...],
-        exclude: set[str] | None = None,
+        exclude: set[str] | Callable[[], set[str]] | None = None,
         names: tuple[str, ...] = (),
         avoid: Callable[[], set[str]] | None = None,
         settled: Callable[[], set[str]] | None = None,
@@ -203,10 +210,14 @@ class SymbolicPlanner:
         """Skills until an object of ``types`` is known; returns its id. ``avoid`` names,
         as memory grows, what to take only when the search finds nothing else, and of
         those ``settled`` what to take last."""
-        exclude = exclude or set()
+        fixed = exclude if exclude is not None else set()
+
+        def excluded() -> set[str]:
+            """What not to take, asked again as memory grows (``exclude`` may change)."""
+            return fixed() if callable(fixed) else fixed
 
         def known_now() -> list[SceneNode]:
-            return self._known(types, exclude | (avoid() if avoid else set()), names)
+            return self._known(types, excluded() | (avoid() if avoid else set()), names)
 
         known = known_now()
         if known:
@@ -218,7 +229,10 @@ class SymbolicPlanner:
         hinted = [t for t in types if is_ref(t) and ref_position(t) is not None]
         if hinted and not self.referents.places_usable():
             hinted = []
-        for _ in range(self.max_explore):
+        # Until every receptacle the priors rank was visited and every reachable place looked
+        # from (a house of four rooms needs more looks than a room); the skill budget bounds
+        # it. Each turn visits one more, so it ends.
+        while True:
             known = known_now()
             if known:
                 return known[0].id
@@ -259,8 +273,8 @@ class SymbolicPlanner:
                 break
         known = (
             known_now()
-            or (settled is not None and self._known(types, exclude | settled(), names))
-            or self._known(types, exclude, names)
+            or (settled is not None and self._known(types, excluded() | settled(), names))
+            or self._known(types, excluded(), names)
         )
         if known:
             return known[0].id
@@ -301,7 +315,16 @@ class SymbolicPlanner:
             ):
                 return state.held
             yield Skill("drop")
-        exclude = set(self.done)
+        failed: dict[str, float] = {}
+        """Things a pickup failed on → when memory had last seen them then: not taken again
+        until seen since (someone moved it; seen elsewhere, it is worth another try)."""
+
+        def exclude() -> set[str]:
+            graph = self.memory.graph
+            return set(self.done) | {
+                i for i, t in failed.items() if i not in graph or graph.node(i).last_seen <= t
+            }
+
         passed: set[str] = set()
 
         def avoided() -> set[str]:
@@ -319,7 +342,8 @@ class SymbolicPlanner:
             result = yield Skill("pickup", target)
             if result.success:
                 return target
-            exclude.add(target)
+            graph = self.memory.graph
+            failed[target] = graph.node(target).last_seen if target in graph else math.inf
             failures += 1
         raise PlanFailedError(f"cannot pick up {'/'.join(types)}")
 

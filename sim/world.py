@@ -131,6 +131,14 @@ class World:
         self.config = config or SimConfig()
         self.nav = GridNav(spec.reachable, spec.grid_size)
         self._rooms = [(r.room_id, r.room_type, Polygon(r.polygon)) for r in spec.rooms]
+        self._seen_from: dict[str, set[str]] = {}
+        """Room → rooms seen from it: itself and those it opens onto with no wall."""
+        for r in spec.rooms:
+            self._seen_from[r.room_id] = {r.room_id}
+        for d in spec.doors:
+            if d.open_plan:
+                self._seen_from.setdefault(d.room_a, {d.room_a}).add(d.room_b)
+                self._seen_from.setdefault(d.room_b, {d.room_b}).add(d.room_a)
         for _rid, _t, poly in self._rooms:
             shapely.prepare(poly)
         # Point-in-room answers by 1 cm cell: objects and the agent revisit the same spots.
@@ -386,13 +394,11 @@ class World:
         if self.enclosed(object_id):
             return False
         room = self.agent_room
-        # Walls hide other rooms (doors are not modelled as see-through).
-        if (
-            room is not None
-            and len(self._rooms) > 1
-            and self.room_of_point(o.center[0], o.center[2]) not in (room, None)
-        ):
-            return False
+        # Walls hide other rooms (doors are not modelled as see-through; open walls are).
+        if room is not None and len(self._rooms) > 1:
+            there = self.room_of_point(o.center[0], o.center[2])
+            if there is not None and there not in self._seen_from.get(room, {room}):
+                return False
         return self._horizontal_gap(o) <= self.config.visibility_distance_m and self._in_fov(o)
 
     def visible_objects(self) -> list[str]:
@@ -470,16 +476,22 @@ class World:
             if pose is not None and self.nav.key((pose[0], pose[1])) in dist:
                 cands = [self.nav.key((pose[0], pose[1]))]
             else:
+                # Not through a wall: a cell near the thing but in another room sees nothing.
+                there = self.room_of_point(o.center[0], o.center[2])
+                seen = self._seen_from.get(there, set()) if there is not None else set()
+                near = [
+                    c for c in dist if (not seen or self.room_of_point(*self.nav.xz(c)) in seen)
+                ]
                 cands = [
                     c
-                    for c in dist
+                    for c in near
                     if self._gap_from(self.nav.xz(c), o)
                     <= self.config.interaction_distance_m - 0.25
                 ]
                 if not cands:
                     cands = [
                         c
-                        for c in dist
+                        for c in near
                         if self._gap_from(self.nav.xz(c), o) <= self.config.interaction_distance_m
                     ]
             face = (o.center[0], o.center[2])

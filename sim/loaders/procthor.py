@@ -3,8 +3,9 @@
 The reachable grid is derived from the floor polygons: 0.25 m grid points at
 least ``agent_radius`` inside a room, plus the points inside door openings,
 minus the footprints of floor-standing furniture (inflated by the radius).
-Walls are never crossed except through doors because the inward margin
-leaves a gap wider than one grid step on each side of a wall.
+Walls are never crossed except through doors and open walls (``"empty": true``: no wall
+between two rooms) because the inward margin leaves a gap wider than one grid step on each
+side of a wall.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ __all__ = ["load_procthor_scene"]
 AGENT_RADIUS_M = 0.2
 GRID_M = 0.25
 AGENT_Y = 0.9009992
+HUNG_M = 0.3
+FLAT_M = 0.15
+"""A thing this flat whose bottom is this high hangs on a wall (a painting, a wall
+television): it blocks no floor, not even the side of a doorway it hangs beside."""
 
 
 def _wall_line(wall_id: str) -> tuple[float, float, float, float]:
@@ -56,6 +61,45 @@ def _door(door: Mapping[str, Any]) -> tuple[DoorSpec, Polygon]:
     ]
     spec = DoorSpec(str(door["id"]), str(door["room0"]), str(door["room1"]), (cx, cz), half)
     return spec, Polygon(corners)
+
+
+def _open_walls(walls: list[Mapping[str, Any]]) -> list[tuple[DoorSpec, Polygon]]:
+    """ProcTHOR's walls marked ``empty``: no wall at all, an open passage between the two
+    rooms that share the segment (a kitchen open to its living room). Each is listed once
+    per room; a pair becomes one opening as long as the segment, less the agent's radius at
+    each end (where the real walls meet)."""
+    rooms_of: dict[tuple[tuple[float, float], tuple[float, float]], list[str]] = {}
+    ids: dict[tuple[tuple[float, float], tuple[float, float]], str] = {}
+    for wall in walls:
+        if not wall.get("empty"):
+            continue
+        x0, z0, x1, z1 = _wall_line(str(wall["id"]))
+        a, b = sorted(((x0, z0), (x1, z1)))
+        key = (a, b)
+        rooms_of.setdefault(key, []).append(str(wall["roomId"]))
+        ids.setdefault(key, str(wall["id"]))
+    out = []
+    for (a, b), rooms in sorted(rooms_of.items()):
+        pair = sorted(set(rooms))
+        if len(pair) != 2:
+            continue  # open to the outside, or listed for one room only: leads nowhere
+        length = math.dist(a, b)
+        if length <= 2 * AGENT_RADIUS_M:
+            continue
+        ux, uz = (b[0] - a[0]) / length, (b[1] - a[1]) / length
+        cx, cz = (a[0] + b[0]) / 2, (a[1] + b[1]) / 2
+        inner = length / 2 - AGENT_RADIUS_M
+        nx, nz = -uz, ux
+        depth = 2 * AGENT_RADIUS_M + GRID_M
+        corners = [
+            (cx + ux * s * inner + nx * d * depth, cz + uz * s * inner + nz * d * depth)
+            for s, d in ((-1, -1), (1, -1), (1, 1), (-1, 1))
+        ]
+        spec = DoorSpec(
+            f"open|{ids[(a, b)]}", pair[0], pair[1], (cx, cz), length / 2, open_plan=True
+        )
+        out.append((spec, Polygon(corners)))
+    return out
 
 
 def load_procthor_scene(path: str | Path, affordances: Affordances) -> SceneSpec:
@@ -88,6 +132,9 @@ def _build(house: Mapping[str, Any], name: str, aff: Affordances) -> SceneSpec:
         spec, passage = _door(d)
         doors.append(spec)
         passages.append(passage)
+    for spec, passage in _open_walls(house.get("walls") or []):
+        doors.append(spec)
+        passages.append(passage)
 
     objects: list[ObjectSpec] = []
     blockers: list[Polygon] = []
@@ -118,7 +165,8 @@ def _build(house: Mapping[str, Any], name: str, aff: Affordances) -> SceneSpec:
                 name=str(obj.get("assetId", "")),
             )
         )
-        if parent is None and not aff.pickupable(obj_type):
+        hung = pos[1] - size[1] / 2 >= HUNG_M and min(size[0], size[2]) <= FLAT_M
+        if parent is None and not aff.pickupable(obj_type) and not hung:
             r = AGENT_RADIUS_M
             blockers.append(
                 box(

@@ -7,13 +7,19 @@ from pathlib import Path
 
 from sim.errors import SimError
 from sim.suites.alfred import alfred_seen_tasks
-from sim.suites.household import household_tasks
+from sim.suites.household import (
+    household_day_tasks,
+    household_procthor_tasks,
+    household_tasks,
+)
 from sim.suites.rearrange import lifelong_tasks, rearrange_val_tasks
 from sim.tasks import Task
 
 __all__ = [
     "SUITES",
     "alfred_seen_tasks",
+    "household_day_tasks",
+    "household_procthor_tasks",
     "household_tasks",
     "lifelong_tasks",
     "load_suite",
@@ -25,6 +31,8 @@ SUITES: dict[str, Callable[[Path], list[Task]]] = {
     "rearrange-val": rearrange_val_tasks,
     "lifelong": lifelong_tasks,
     "household": household_tasks,
+    "household-procthor": household_procthor_tasks,
+    "household-day": household_day_tasks,
 }
 
 

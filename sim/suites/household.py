@@ -1,4 +1,6 @@
-"""``household``: multi-step instructions with ordered subgoals on iTHOR floor plans.
+"""``household``: multi-step instructions with ordered subgoals on iTHOR floor plans
+(``household-procthor``: the same recipe on the ProcTHOR houses; ``household-day``: days of
+such tasks in one continuing ProcTHOR house).
 
 Written from ALFRED's task types and each floor plan's real contents (the scene's
 own objects and AI2-THOR's receptacle rules), with a fixed seed. Each instruction
@@ -20,6 +22,7 @@ The steps available in a scene:
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,7 +31,13 @@ from sim.registry import SceneRegistry
 from sim.scene import SceneSpec
 from sim.tasks import Predicate, Task
 
-__all__ = ["StepWriter", "household_tasks", "write_steps"]
+__all__ = [
+    "StepWriter",
+    "household_day_tasks",
+    "household_procthor_tasks",
+    "household_tasks",
+    "write_steps",
+]
 
 SIZES = {"simple": (1, 2), "composite": (3, 4), "complex": (5, 6)}
 TABLES = ("DiningTable", "CoffeeTable", "SideTable")
@@ -40,15 +49,28 @@ Step = tuple[str, Predicate]
 
 
 def _words(t: str) -> str:
-    out = "".join(" " + c.lower() if c.isupper() else c for c in t).strip()
+    """``TVStand`` → ``tv stand``, ``SprayBottle`` → ``spray bottle``."""
+    out = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", t).lower()
     return "table" if t in TABLES else out
 
 
 class StepWriter:
-    def __init__(self, spec: SceneSpec, aff: Affordances, rng: random.Random) -> None:
+    def __init__(
+        self,
+        spec: SceneSpec,
+        aff: Affordances,
+        rng: random.Random,
+        avoid: frozenset[str] = frozenset(),
+    ) -> None:
+        """``avoid``: types no step may ask for (sliced earlier the same day: no longer
+        whole)."""
         self.aff, self.rng = aff, rng
         self.types = sorted({o.object_type for o in spec.objects})
-        self.things = [t for t in self.types if aff.pickupable(t) and not t.endswith("Sliced")]
+        self.things = [
+            t
+            for t in self.types
+            if aff.pickupable(t) and not t.endswith("Sliced") and t not in avoid
+        ]
         self.recs = [t for t in self.types if aff.receptacle(t) and not aff.pickupable(t)]
 
     def has(self, t: str) -> bool:
@@ -158,26 +180,133 @@ def write_steps(w: StepWriter, lo: int, hi: int) -> list[Step]:
 
 def household_tasks(data: Path) -> list[Task]:
     registry = SceneRegistry(data)
+    scenes = [n for n in registry.names() if n.startswith("FloorPlan")]
+    return _written(registry, scenes[::4], "household")  # 30 floor plans, all four room types
+
+
+def household_procthor_tasks(data: Path) -> list[Task]:
+    """The same recipe on every ProcTHOR house of ``procthor_houses/houses_20`` (four
+    rooms each, doors and open walls between them)."""
+    registry = SceneRegistry(data)
+    return _written(registry, _procthor_houses(registry), "household-procthor")
+
+
+DAY_LENGTH = 5
+DISPLACED = 2
+_SURFACES = (
+    "CounterTop",
+    "DiningTable",
+    "CoffeeTable",
+    "SideTable",
+    "Desk",
+    "Dresser",
+    "TVStand",
+    "Shelf",
+    "Bed",
+    "Sofa",
+    "ArmChair",
+)
+
+
+def household_day_tasks(data: Path) -> list[Task]:
+    """``household-day``: a day in each ProcTHOR house of ``procthor_houses/houses_20``:
+    ``DAY_LENGTH`` household tasks (household's recipe, 3-4 steps each) one after another
+    in one continuing world and memory. Before each later task someone else has moved
+    ``DISPLACED`` of the things that task asks for onto another surface (``init.moves``,
+    as in ``lifelong``): memory of where things were is useful, and sometimes stale. A
+    thing sliced during the day is not asked for again (it is no longer whole)."""
+    registry = SceneRegistry(data)
     aff = registry.affordances
     tasks = []
-    scenes = [n for n in registry.names() if n.startswith("FloorPlan")]
-    for scene in scenes[::4]:  # 30 floor plans, all four room types
+    for scene in _procthor_houses(registry):
+        spec = registry.load(scene)
+        seq = f"household-day/{scene}"
+        sliced: set[str] = set()
+        for k in range(DAY_LENGTH):
+            rng = random.Random(f"{SEED}:{scene}:day:{k}")
+            steps = write_steps(StepWriter(spec, aff, rng, frozenset(sliced)), 3, 4)
+            if not steps:
+                continue
+            init: dict[str, object] = {}
+            if k > 0:
+                moves = _displace(spec, aff, rng, steps, sliced)
+                if moves:
+                    init = {"moves": moves}
+            sliced |= {t for _w, p in steps if p.state.get("isSliced") for t in p.object_types}
+            tasks.append(
+                _task(f"{seq}/{k}", scene, steps, "household-day", init, seq, sequence_index=k)
+            )
+    return tasks
+
+
+def _displace(
+    spec: SceneSpec, aff: Affordances, rng: random.Random, steps: list[Step], sliced: set[str]
+) -> list[dict[str, object]]:
+    """Someone else's doing: up to ``DISPLACED`` of the things ``steps`` ask for (one
+    instance each, whose name no other object shares), each set on a surface that can hold
+    it, at a random spot of its top."""
+    wanted = sorted(
+        {t for _w, p in steps for t in p.object_types if aff.pickupable(t) and t not in sliced}
+    )
+    names = [o.name for o in spec.objects]
+    surfaces = [o for o in spec.objects if o.object_type in _SURFACES and o.parent_id is None]
+    moves: list[dict[str, object]] = []
+    for t in rng.sample(wanted, min(DISPLACED, len(wanted))):
+        things = [o for o in spec.objects if o.object_type == t and names.count(o.name) == 1]
+        onto = [r for r in surfaces if aff.can_place(t, r.object_type)]
+        if not things or not onto:
+            continue
+        thing, rec = rng.choice(things), rng.choice(onto)
+        c, half = rec.center, (rec.size[0] / 2, rec.size[2] / 2)
+        room = [max(h - max(thing.size[0], thing.size[2]) / 2 - 0.05, 0.0) for h in half]
+        x = c[0] + rng.uniform(-room[0], room[0])
+        z = c[2] + rng.uniform(-room[1], room[1])
+        y = c[1] + rec.size[1] / 2 + thing.size[1] / 2 + 0.01
+        moves.append({"objectName": thing.name, "position": {"x": x, "y": y, "z": z}})
+    return moves
+
+
+def _procthor_houses(registry: SceneRegistry) -> list[str]:
+    return sorted(
+        (n for n in registry.names() if n.startswith("procthor/houses_20/")),
+        key=lambda n: int(n.rsplit("_", 1)[1]),
+    )
+
+
+def _written(registry: SceneRegistry, scenes: list[str], suite: str) -> list[Task]:
+    aff = registry.affordances
+    tasks = []
+    for scene in scenes:
         spec = registry.load(scene)
         for size, (lo, hi) in SIZES.items():
             rng = random.Random(f"{SEED}:{scene}:{size}")
             steps = write_steps(StepWriter(spec, aff, rng), lo, hi)
             if len(steps) < lo:
                 continue
-            text = ", then ".join(t for t, _p in steps)
-            tasks.append(
-                Task(
-                    task_id=f"household/{scene}/{size}",
-                    scene=scene,
-                    instruction=text[0].upper() + text[1:] + ".",
-                    subgoals=tuple((p,) for _t, p in steps),
-                    ordered=True,
-                    task_type=f"household-{size}",
-                    source="written from the scene's contents",
-                )
-            )
+            tasks.append(_task(f"{suite}/{scene}/{size}", scene, steps, f"household-{size}"))
     return tasks
+
+
+def _task(
+    task_id: str,
+    scene: str,
+    steps: list[Step],
+    task_type: str,
+    init: dict[str, object] | None = None,
+    sequence: str = "",
+    sequence_index: int = 0,
+) -> Task:
+    """One written task: its steps in order, the instruction their words joined."""
+    text = ", then ".join(t for t, _p in steps)
+    return Task(
+        task_id=task_id,
+        scene=scene,
+        instruction=text[0].upper() + text[1:] + ".",
+        subgoals=tuple((p,) for _t, p in steps),
+        ordered=True,
+        init=init or {},
+        task_type=task_type,
+        source="written from the scene's contents",
+        sequence=sequence,
+        sequence_index=sequence_index,
+    )

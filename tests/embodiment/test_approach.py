@@ -76,10 +76,44 @@ def test_wrapped_builtin_body_reaches_what_memory_believes(registry: SceneRegist
     assert moved.success and world.agent_xz == pytest.approx(far)
 
 
-def test_floor_plan_json_round_trip_and_defects() -> None:
+def test_a_thing_is_reached_from_its_own_room_not_through_a_wall(
+    registry: SceneRegistry,
+) -> None:
+    """house_5: the microwave stands on a kitchen counter against the bathroom wall. From
+    the bedroom, the cell nearest in steps within reach was in the bathroom, 1.1 m from the
+    microwave through the wall: the agent stood there and could not close it. It stands in
+    the kitchen now and can."""
+    task = parse_task(
+        {
+            "id": "t",
+            "scene": "procthor/houses_20/house_5",
+            "goal": [{"object": "Microwave", "state": {"isOpen": True}}],
+        }
+    )
+    world = make_world(task, registry)
+    inner = BuiltinBody(world)
+    body = ApproachNavigation(inner, inner.reach_m)
+    box, oven = world.objects["Box|4|5"], world.objects["Microwave|6|20"]
+    for thing in (box, oven):
+        went = body.execute(
+            Skill("navigate", thing.object_id, position=thing.center, size=thing.size)
+        )
+        assert went.success, went.error_message
+    assert world.agent_room == "room|6"  # the kitchen, as the microwave
+    assert body.execute(Skill("open", oven.object_id)).success
+
+
+def test_floor_plan_json_round_trip_and_defects(registry: SceneRegistry) -> None:
     plan = FloorPlan("h", (Room("r1", "Kitchen", ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0))),))
     assert floor_plan_from_json(floor_plan_to_json(plan)) == plan
+    # A real house with doors and open walls (an open kitchen) survives the trip.
+    spec = registry.load("procthor/houses_20/house_4")
+    house = FloorPlan(spec.name, spec.rooms, spec.doors)
+    assert any(d.open_plan for d in house.doors) and not all(d.open_plan for d in house.doors)
+    assert floor_plan_from_json(floor_plan_to_json(house)) == house
+    door = {"id": "d", "rooms": ["r", "r"], "center": [0, 0], "half_width": 0.5}
     for bad in (
+        {"name": "h", "rooms": [], "doors": [{**door, "open_plan": "yes"}]},
         {},
         {"name": "h", "rooms": [{"id": "r", "type": "K", "polygon": [[0, 0], [1, 0]]}]},
         {"name": "h", "rooms": [{"id": "r", "type": "K", "polygon": [[0, 0], [1, "x"], [1, 1]]}]},

@@ -280,3 +280,22 @@ def test_a_later_subgoal_acts_on_the_one_believed_in_the_other_state(
     closed = [t for name, t, ok in acted if name == "close"]
     assert opened and closed == opened[:1], acted
     assert result.success and result.critic_disagreements == 0, result.summaries
+
+
+def test_a_thing_not_where_memory_left_it_is_looked_for(registry: SceneRegistry) -> None:
+    """household-day, house_0: the first task saw the potato on the kitchen counter;
+    before the second ("slice the potato, ...") someone set it on another surface. The
+    agent goes where memory has it, the slice fails (it is not there), memory learns it is
+    gone from there, and the search finds it: the task is met (before, the agent sliced at
+    the empty spot until its replans ran out)."""
+    from loci.bench import run_suite
+
+    day = [
+        t
+        for t in load_suite("household-day", registry.data)
+        if t.sequence == "household-day/procthor/houses_20/house_0" and t.sequence_index < 2
+    ]
+    assert "Potato_21" in {m["objectName"] for m in day[1].init["moves"]}
+    rows = run_suite(day, registry.data, "full")["tasks"]
+    assert [r["success"] for r in rows] == [True, True], rows[1]["error"]
+    assert rows[1]["failed_skills"] >= 1  # it did go to the old place first

@@ -17,7 +17,14 @@ from sim.world import World
 def suites(registry: SceneRegistry) -> dict[str, list]:  # type: ignore[type-arg]
     return {
         name: load_suite(name, registry.data)
-        for name in ("alfred-seen", "rearrange-val", "lifelong", "household")
+        for name in (
+            "alfred-seen",
+            "rearrange-val",
+            "lifelong",
+            "household",
+            "household-procthor",
+            "household-day",
+        )
     }
 
 
@@ -38,6 +45,45 @@ def test_suite_sizes(suites: dict[str, list]) -> None:  # type: ignore[type-arg]
             "household-complex": (5, 6),
         }[t.task_type]
         assert lo <= n <= hi and t.ordered
+    # The same recipe on the 20 ProcTHOR houses, three sizes each.
+    assert len(suites["household-procthor"]) == 60
+    days = Counter(t.sequence for t in suites["household-day"])
+    assert len(days) == 20 and set(days.values()) == {5}
+    assert all(3 <= len(t.subgoals) <= 4 for t in suites["household-day"])
+
+
+def test_a_household_day_moves_what_the_next_task_asks_for_onto_a_surface(
+    suites: dict[str, list],  # type: ignore[type-arg]
+    registry: SceneRegistry,
+) -> None:
+    """Between two tasks of a day someone else sets things the next task asks for on
+    another surface; nothing sliced earlier that day is asked for again."""
+    from sim.suites.household import _SURFACES
+
+    day = [t for t in suites["household-day"] if t.sequence.endswith("/house_0")]
+    world = make_world(day[0], registry)
+    sliced: set[str] = set()
+    for k, task in enumerate(day):
+        if k == 0:
+            sliced |= {
+                t
+                for sg in task.subgoals
+                for p in sg
+                if p.state.get("isSliced")
+                for t in p.object_types
+            }
+            continue
+        wants = {t for sg in task.subgoals for p in sg for t in p.object_types}
+        assert not wants & sliced
+        apply_init(world, task)
+        for move in task.init.get("moves", []):
+            (thing,) = [o for o in world.objects.values() if o.name == move["objectName"]]
+            assert thing.object_type in wants
+            assert thing.parent_id is not None
+            assert world.objects[thing.parent_id].object_type in _SURFACES
+        sliced |= {
+            t for sg in task.subgoals for p in sg if p.state.get("isSliced") for t in p.object_types
+        }
 
 
 def test_every_task_sets_up_and_starts_unsolved(
