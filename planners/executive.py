@@ -27,7 +27,7 @@ from embodiment.affordances import Affordances
 from embodiment.body import Body, BodyState
 from embodiment.skills import Skill, StepResult
 from embodiment.tasks import Predicate, Task
-from memory_core import Event, Memory
+from memory_core import Event, Layer, Memory
 from planners.base import PlanFailedError, Planner
 from planners.critic import believed_count, satisfying
 from planners.effects import skill_effects
@@ -159,8 +159,8 @@ class Executive:
         return result
 
     def _missing(self, skill: Skill, result: StepResult, before: BodyState) -> bool:
-        """Whether a failed skill on a thing shows it is not where memory believes: the
-        body had just got to it (the previous skill, a navigation to it, succeeded) and
+        """Whether a failed skill on a movable thing shows it is not where memory believes:
+        the body had just got to it (the previous skill, a navigation to it, succeeded) and
         neither that step nor this one sensed it. What the agent holds, and a failure the
         body calls a fault, say nothing of where things are."""
         target = skill.target
@@ -175,6 +175,8 @@ class Executive:
             or not self.working
         ):
             return False
+        if graph.node(target).layer != Layer.OBJECT:
+            return False  # furniture stays put: the failure is about something else
         went, arrived = self.working[-1]
         return (
             went.name == "navigate"
