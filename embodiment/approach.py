@@ -24,7 +24,7 @@ import shapely
 from shapely.geometry import Polygon
 from shapely.ops import unary_union
 
-from embodiment.body import Body, BodyState, FloorPlan, Sensed
+from embodiment.body import Body, BodyState, FloorPlan, Sensed, rooms_seen_from
 from embodiment.grid import FREE, OccupancyGrid
 from embodiment.skills import Skill, StepResult
 from memory_core.geometry import horizontal
@@ -93,10 +93,7 @@ def seen_from(plan: FloorPlan | None, target: tuple[float, float]) -> Polygon | 
     there = next((k for k, p in polygons.items() if shapely.intersects_xy(p, *target)), None)
     if there is None:
         return None
-    rooms = {there}
-    for d in plan.doors:
-        if d.open_plan and there in (d.room_a, d.room_b):
-            rooms |= {d.room_a, d.room_b}
+    rooms = rooms_seen_from(plan.doors, there)
     return unary_union([polygons[k] for k in sorted(rooms) if k in polygons])
 
 

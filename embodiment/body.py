@@ -10,6 +10,7 @@ Bodies are created by name (:mod:`embodiment.registry`).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -32,6 +33,7 @@ __all__ = [
     "Sensed",
     "floor_plan_from_json",
     "floor_plan_to_json",
+    "rooms_seen_from",
 ]
 
 
@@ -100,6 +102,16 @@ class Door:
     open_plan: bool = False
     """No wall at all between the rooms here (a kitchen open to its living room): each is
     seen from the other."""
+
+
+def rooms_seen_from(doors: Iterable[Door], room: str) -> set[str]:
+    """``room`` and the rooms it opens onto with no wall (``Door.open_plan``): what is seen,
+    and reached, from it."""
+    out = {room}
+    for d in doors:
+        if d.open_plan and room in (d.room_a, d.room_b):
+            out |= {d.room_a, d.room_b}
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from memory_core import Layer, LociError, Memory, ObjectObservation
 from planners.executive import EpisodeResult, Executive, Scorer
 from planners.llm import LLMConfig
 from planners.observe import new_memory
+from planners.referents import holds_identities
 from planners.registry import planner_factory
 from planners.symbolic import SymbolicPlanner
 from sim.body import BuiltinBody
@@ -89,7 +90,7 @@ def remember_furniture(memory: Memory, seen: Memory, affordances: Affordances) -
     does not move (where things stood, and what was open, is the goal's, not the task's)."""
     # Seen with identities (ground-truth sensing), furniture keeps them, so the task's own
     # sightings land on the same nodes; perception's nodes are matched by place instead.
-    identities = any("name" in n.attrs for n in seen.graph.nodes())
+    identities = holds_identities(seen.graph.nodes())
     furniture = [
         ObjectObservation(
             n.label,

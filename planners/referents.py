@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from embodiment.affordances import Affordances
 from memory_core import Memory, SceneNode
 
-__all__ = ["KNOWN_AS", "Referents", "node_matches", "ref_label", "ref_position"]
+__all__ = ["KNOWN_AS", "Referents", "holds_identities", "node_matches", "ref_label", "ref_position"]
 
 HINT_RADIUS_M = 0.4
 """How far (floor distance, box to point) a perceived node may be from where an object id
@@ -61,6 +61,12 @@ def ref_position(ref: str) -> tuple[float, float, float] | None:
     except ValueError:
         return None
     return (x, y, z)
+
+
+def holds_identities(nodes: Iterable[SceneNode]) -> bool:
+    """Whether any of ``nodes`` carries one of the world's identities (a ``name``: memory
+    built from ground-truth sensing); perception's nodes carry none."""
+    return any("name" in n.attrs for n in nodes)
 
 
 def node_matches(node: SceneNode, refs: Iterable[str], targets: frozenset[str]) -> bool:
@@ -231,14 +237,14 @@ class Referents:
         used."""
         if ref_position(ref) is not None and self.memory.graph.up_axis == "y":
             return False
-        return not any("name" in n.attrs for n in self.memory.graph.find_by_label(ref_label(ref)))
+        return not holds_identities(self.memory.graph.find_by_label(ref_label(ref)))
 
     def places_usable(self) -> bool:
         """Whether the places ids spell are to be read at all: memory is y-up (AI2-THOR's
         axes) and holds no identities (with identities, ids are matched as ids; a place
         would only lead the agent to a thing memory has not seen yet)."""
         graph = self.memory.graph
-        return graph.up_axis == "y" and not any("name" in n.attrs for n in graph.nodes())
+        return graph.up_axis == "y" and not holds_identities(graph.nodes())
 
     def matches(self, node: SceneNode, refs: Iterable[str]) -> bool:
         """Whether ``node`` is what one of ``refs`` refers to."""

@@ -24,6 +24,7 @@ from shapely.geometry import Polygon
 
 from embodiment.affordances import Affordances
 from embodiment.approach import footprint_gap
+from embodiment.body import rooms_seen_from
 from embodiment.navigation import GridNav
 from embodiment.skills import SKILLS, Skill, StepResult
 from sim.errors import SimError
@@ -131,14 +132,8 @@ class World:
         self.config = config or SimConfig()
         self.nav = GridNav(spec.reachable, spec.grid_size)
         self._rooms = [(r.room_id, r.room_type, Polygon(r.polygon)) for r in spec.rooms]
-        self._seen_from: dict[str, set[str]] = {}
+        self._seen_from = {r.room_id: rooms_seen_from(spec.doors, r.room_id) for r in spec.rooms}
         """Room → rooms seen from it: itself and those it opens onto with no wall."""
-        for r in spec.rooms:
-            self._seen_from[r.room_id] = {r.room_id}
-        for d in spec.doors:
-            if d.open_plan:
-                self._seen_from.setdefault(d.room_a, {d.room_a}).add(d.room_b)
-                self._seen_from.setdefault(d.room_b, {d.room_b}).add(d.room_a)
         for _rid, _t, poly in self._rooms:
             shapely.prepare(poly)
         # Point-in-room answers by 1 cm cell: objects and the agent revisit the same spots.

@@ -101,6 +101,11 @@ def test_a_thing_is_reached_from_its_own_room_not_through_a_wall(
         assert went.success, went.error_message
     assert world.agent_room == "room|6"  # the kitchen, as the microwave
     assert body.execute(Skill("open", oven.object_id)).success
+    # The simulator's own navigation to an object id keeps to the same rule.
+    assert inner.execute(Skill("navigate", box.object_id)).success
+    assert inner.execute(Skill("navigate", oven.object_id)).success
+    assert world.agent_room == "room|6"
+    assert inner.execute(Skill("close", oven.object_id)).success
 
 
 def test_floor_plan_json_round_trip_and_defects(registry: SceneRegistry) -> None:
