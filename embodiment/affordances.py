@@ -36,6 +36,11 @@ class _Facts:
     compatible: dict[str, frozenset[str]]
     recorded_sizes: dict[str, tuple[float, float, float]]
     recorded_lifts: dict[str, float]
+    documented: dict[str, frozenset[str]]
+    """Type → AI2-THOR's documented actionable properties ("receptacle (Some)" read as
+    "receptacle"), sliced and cracked types included."""
+    heat_sources: frozenset[str]
+    cold_sources: frozenset[str]
 
 
 class Affordances:
@@ -56,6 +61,9 @@ class Affordances:
             doc: dict[str, Any] = json.loads(
                 (data / "ai2thor_recorded/rl_thor_events/misc/object_types_data.json").read_text()
             )
+            types_raw: dict[str, dict[str, Any]] = json.loads(
+                (root / "ai2thor_object_types.json").read_text()
+            )["object_types"]
             recorded_dir = data / "ai2thor_recorded/rl_thor_events/objects_metadata_samples"
             recorded = _recorded_sizes(recorded_dir)
             lifts = _recorded_lifts(recorded_dir)
@@ -90,6 +98,17 @@ class Affordances:
             },
             recorded_sizes=recorded,
             recorded_lifts=lifts,
+            documented={t: _documented_flags(v) for t, v in doc.items()},
+            # The asset database flags heat and cold sources per asset; burners are parts
+            # of stove assets there, so the documentation's temperature changers fill in.
+            heat_sources=frozenset(t for t, v in types_raw.items() if v.get("heat_source"))
+            | frozenset(
+                t
+                for t, v in doc.items()
+                if "changeTemp" in (v.get("materials_properties") or [])
+                and not types_raw.get(t, {}).get("cold_source")
+            ),
+            cold_sources=frozenset(t for t, v in types_raw.items() if v.get("cold_source")),
         )
         return cls(catalog, facts)
 
@@ -114,7 +133,25 @@ class Affordances:
         return t in self._f.sliceable or self._flag(t, "sliceable")
 
     def cookable(self, t: str) -> bool:
-        return self._flag(t, "cookable") or t in self._f.heatable
+        """AI2-THOR's ``cookable`` (Potato, PotatoSliced, BreadSliced, EggCracked): what a
+        heat source cooks. Not ALFRED's "heatable" (a heated mug is hot, not cooked)."""
+        documented = self._f.documented.get(t)
+        if documented is not None:
+            return "cookable" in documented
+        info = self.catalog.info(t)
+        return info is not None and info.cookable
+
+    def breakable(self, t: str) -> bool:
+        """Some or all of the type's assets break (AI2-THOR's ``breakable``)."""
+        return "breakable" in self._f.documented.get(t, frozenset())
+
+    def heat_source(self, t: str) -> bool:
+        """Makes what it holds hot while on (Microwave, StoveBurner, Toaster, CoffeeMachine)."""
+        return t in self._f.heat_sources
+
+    def cold_source(self, t: str) -> bool:
+        """Makes what it holds cold (Fridge)."""
+        return t in self._f.cold_sources
 
     def dirtyable(self, t: str) -> bool:
         return self._flag(t, "dirtyable")
@@ -192,12 +229,16 @@ class Affordances:
 _DEFAULT_SIZE_M = 0.2
 
 
+def _documented_flags(doc: dict[str, Any]) -> frozenset[str]:
+    return frozenset(str(p).split(" (")[0] for p in doc.get("actionable_properties") or [])
+
+
 def _documented_type(
     name: str, doc: dict[str, Any], sizes: dict[str, tuple[float, float, float]]
 ) -> TypeInfo:
     """A type's flags from AI2-THOR's documentation ("receptacle (Some)": some assets
     are); its size from the recorded scenes."""
-    flags = {str(p).split(" (")[0] for p in doc.get("actionable_properties") or []}
+    flags = _documented_flags(doc)
     return TypeInfo(
         name=name,
         pickupable="pickupable" in flags,

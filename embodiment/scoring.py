@@ -56,6 +56,8 @@ class ObjectState(Protocol):
     @property
     def is_filled(self) -> bool: ...
     @property
+    def is_broken(self) -> bool: ...
+    @property
     def temperature(self) -> str: ...
     @property
     def is_cleaned(self) -> bool: ...
@@ -84,6 +86,7 @@ _STATE: dict[str, Callable[[ObjectState], Any]] = {
     "isCooked": lambda o: o.is_cooked,
     "isDirty": lambda o: o.is_dirty,
     "isFilledWithLiquid": lambda o: o.is_filled,
+    "isBroken": lambda o: o.is_broken,
     "temperature": lambda o: o.temperature,
     "isCleaned": lambda o: o.is_cleaned,
     "isHeated": lambda o: o.is_heated,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from embodiment.body import Sensed
 
-__all__ = ["NO_TARGET", "SKILLS", "SWITCHES", "Skill", "StepResult"]
+__all__ = ["NO_TARGET", "ON_HELD", "SKILLS", "SWITCHES", "Skill", "StepResult"]
 
 SKILLS = (
     "navigate",
@@ -26,11 +26,17 @@ SKILLS = (
     "clean",
     "heat",
     "cool",
+    "fill",
+    "empty",
+    "break",
     "drop",
     "look_around",
 )
 NO_TARGET = ("drop", "look_around")
 """Skills that take no target."""
+ON_HELD = ("clean", "heat", "cool", "fill", "empty")
+"""Skills whose target is the thing in hand (ALFRED's macros: wash, heat, cool at an
+appliance within reach; fill at a sink; pour out)."""
 SWITCHES: dict[str, tuple[str, bool]] = {
     "toggle_on": ("isToggled", True),
     "toggle_off": ("isToggled", False),

@@ -23,11 +23,13 @@ from memory_core.types import check_text
 
 __all__ = [
     "STATE_KEYS",
+    "TEMPERATURES",
     "Predicate",
     "Task",
     "TaskFormatError",
     "check_types_exist",
     "load_tasks",
+    "made_from",
     "parse_task",
     "parse_task_json",
     "task_to_json",
@@ -41,6 +43,7 @@ STATE_KEYS = (
     "isCooked",
     "isDirty",
     "isFilledWithLiquid",
+    "isBroken",
     "temperature",
     "isCleaned",
     "isHeated",
@@ -49,6 +52,7 @@ STATE_KEYS = (
 )
 """Object states a goal may name (AI2-THOR's, plus ALFRED's history flags isCleaned,
 isHeated, isCooled)."""
+TEMPERATURES = ("RoomTemp", "Hot", "Cold")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +123,12 @@ def _predicate(d: Any, where: str) -> Predicate:
     state = d.get("state", {})
     if not isinstance(state, dict) or set(state) - set(STATE_KEYS):
         raise ValueError(f"{where}.state keys must be among {sorted(STATE_KEYS)}")
+    for key, value in state.items():
+        if key == "temperature":
+            if value not in TEMPERATURES:
+                raise ValueError(f"{where}.state.temperature must be one of {list(TEMPERATURES)}")
+        elif not isinstance(value, bool):
+            raise ValueError(f"{where}.state.{key} must be true or false")
     count = d.get("count", 1)
     if not isinstance(count, int) or isinstance(count, bool) or count < 1:
         raise ValueError(f"{where}.count must be an integer >= 1")
@@ -319,13 +329,21 @@ def load_tasks(path: str | Path) -> list[Task]:
     return tasks
 
 
+def made_from(t: str) -> str:
+    """The type a piece comes from: ``AppleSliced`` (a slice of apple) from ``Apple``,
+    ``EggCracked`` from ``Egg``; any other type from itself."""
+    if t == "EggCracked":
+        return "Egg"
+    return t[: -len("Sliced")] if t.endswith("Sliced") else t
+
+
 def check_types_exist(task: Task, scene_types: Iterable[str]) -> None:
     """A goal naming a type the scene cannot have is an error before the episode starts."""
     have = set(scene_types)
     for p in task.predicates:
         if p.names:
             continue  # instances named by the task's own initial poses
-        if not any(t in have or (t.endswith("Sliced") and t[:-6] in have) for t in p.object_types):
+        if not any(t in have or made_from(t) in have for t in p.object_types):
             raise TaskFormatError(
                 f"task {task.task_id}: no {'/'.join(p.object_types)} in scene {task.scene}"
             )

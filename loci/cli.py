@@ -368,7 +368,11 @@ def build_parser() -> argparse.ArgumentParser:
     tasks.set_defaults(func=_cmd_tasks)
     bench = sub.add_parser("bench", help="run a suite (symbolic or LLM planner) on a body")
     bsrc = bench.add_mutually_exclusive_group(required=True)
-    bsrc.add_argument("--suite", help="alfred-seen | rearrange-val | lifelong | household")
+    bsrc.add_argument(
+        "--suite",
+        help="alfred-seen | rearrange-val | lifelong | household | household-procthor | "
+        "household-day | household-kitchen",
+    )
     bsrc.add_argument("--tasks", help="a task file (JSONL, see docs/tasks.md)")
     bench.add_argument(
         "--memory",

@@ -9,6 +9,8 @@ sensed value; a camera senses no state, so a perceived object keeps the skill's)
 
 from __future__ import annotations
 
+from embodiment.affordances import Affordances
+from embodiment.appliances import BURNER, KNOB, pair_knobs
 from embodiment.body import BodyState, Sensed
 from embodiment.skills import SWITCHES, StepResult
 from memory_core import Box3D, Memory, ObjectObservation, SceneNode
@@ -22,24 +24,40 @@ _STATE_EFFECTS: dict[str, dict[str, StateValue]] = {
     **{name: {key: value} for name, (key, value) in SWITCHES.items()},
     "slice": {"isSliced": True},
     "clean": {"isCleaned": True, "isDirty": False},
-    "heat": {"isHeated": True},
-    "cool": {"isCooled": True},
+    "heat": {"isHeated": True, "temperature": "Hot"},
+    "cool": {"isCooled": True, "temperature": "Cold"},
+    "fill": {"isFilledWithLiquid": True, "isCleaned": True},
+    "empty": {"isFilledWithLiquid": False},
+    "break": {"isBroken": True},
 }
+_LEARNS_WHEN_UNCHANGED = (*SWITCHES, "empty", "break")
+"""Skills whose failure because the target already was so tells its state."""
+_HOT: dict[str, StateValue] = {"temperature": "Hot", "isHeated": True}
+_COLD: dict[str, StateValue] = {"temperature": "Cold", "isCooled": True}
 
 
 def skill_effects(
-    result: StepResult, before: BodyState, memory: Memory, t: float
+    result: StepResult,
+    before: BodyState,
+    memory: Memory,
+    t: float,
+    aff: Affordances | None = None,
 ) -> list[ObjectObservation]:
     """Beliefs that follow from ``result`` (a skill run from body state ``before``): a
-    success, or a state skill that found its target already so (``unchanged``)."""
+    success, or a state skill that found its target already so (``unchanged``). With
+    ``aff``, AI2-THOR's contextual rules too: what a lit heat source holds is hot (and
+    cooked, if it cooks), what a fridge holds is cold, a mug in a running coffee machine
+    fills."""
     graph, skill = memory.graph, result.skill
-    if not result.success and not (result.unchanged and skill.name in SWITCHES):
+    if not result.success and not (result.unchanged and skill.name in _LEARNS_WHEN_UNCHANGED):
         return []
     sensed = _sensed_ids(result.sensed)
     target = skill.target
     if skill.name == "put" and before.held and target is not None and target in graph:
         if before.held in sensed:
-            return []
+            # Seen where it went; what it carries, unseen inside it, went along.
+            where = sensed[before.held].position
+            return _carried_contents(memory, before.held, where, t, sensed)
         dest = graph.node(target)
         label = before.held_label or (
             graph.node(before.held).label if before.held in graph else None
@@ -52,35 +70,134 @@ def skill_effects(
             timestamp=t,
             object_id=before.held,
             parent_id=dest.id,
+            state=_climate(memory, [dest.id], label, aff),
         )
         return [put, *_carried_contents(memory, before.held, put.position, t, sensed)]
     if skill.name == "drop" and before.held and before.held in graph:
         if before.held in sensed:
-            return []
+            # Seen where it went; what it carries, unseen inside it, went along.
+            where = sensed[before.held].position
+            return _carried_contents(memory, before.held, where, t, sensed)
         dropped = _on_floor_below(memory, before.held, t)
         return [dropped, *_carried_contents(memory, before.held, dropped.position, t, sensed)]
     effect = _STATE_EFFECTS.get(skill.name)
-    if effect is None or skill.target is None:
-        return []
-    seen = sensed.get(skill.target)
-    if seen is not None and all(k in seen.state for k in effect):
-        return []  # the body sensed the state itself (a camera sees no "cooled")
-    if skill.target not in graph:
+    if effect is None or skill.target is None or skill.target not in graph:
         return []
     node = graph.node(skill.target)
-    support = graph.support_of(node.id)
-    return [
-        ObjectObservation(
-            label=node.label,
-            position=node.position,
-            box=node.box,
-            state=effect,
-            timestamp=t,
-            object_id=node.id,
-            parent_id=support[0] if support is not None else None,
-            relation=support[1] if support is not None else None,
-        )
-    ]
+    if skill.name == "heat" and aff is not None and aff.cookable(node.label):
+        effect = {**effect, "isCooked": True}
+    out = [_restated(memory, node.id, effect, t, sensed)]
+    if aff is not None and skill.name in ("toggle_on", "toggle_off") and result.success:
+        out += _switched(memory, node, skill.name == "toggle_on", t, sensed, aff)
+    return [o for o in out if o is not None]
+
+
+def _restated(
+    memory: Memory,
+    node_id: str,
+    state: dict[str, StateValue],
+    t: float,
+    sensed: dict[str, ObjectObservation],
+) -> ObjectObservation | None:
+    """``node_id`` where memory has it, with ``state``; None where the body sensed those
+    states itself this step (a camera sees no "cooled")."""
+    seen = sensed.get(node_id)
+    if seen is not None and all(k in seen.state for k in state):
+        return None
+    node = memory.graph.node(node_id)
+    support = memory.graph.support_of(node.id)
+    return ObjectObservation(
+        label=node.label,
+        position=node.position,
+        box=node.box,
+        state=state,
+        timestamp=t,
+        object_id=node.id,
+        parent_id=support[0] if support is not None else None,
+        relation=support[1] if support is not None else None,
+    )
+
+
+def _switched(
+    memory: Memory,
+    node: SceneNode,
+    on: bool,
+    t: float,
+    sensed: dict[str, ObjectObservation],
+    aff: Affordances,
+) -> list[ObjectObservation | None]:
+    """A heat source switched on heats what it holds; a stove knob switches its burner
+    (the burner matched to it by position, :func:`pair_knobs`, unless the body sensed a
+    burner this step and so told memory itself)."""
+    graph = memory.graph
+    out: list[ObjectObservation | None] = []
+    sources = [node.id]
+    if node.label == KNOB:
+        if any(o.label == BURNER for o in sensed.values()):
+            # The body saw the burners: those memory now believes lit heat.
+            sources = [n.id for n in graph.find_by_label(BURNER) if n.state.get("isToggled")]
+        else:
+            guess = pair_knobs(
+                {n.id: n.position for n in graph.find_by_label(KNOB)},
+                {n.id: n.position for n in graph.find_by_label(BURNER)},
+            )
+            burner = guess.get(node.id)
+            if burner is None:
+                return []
+            sources = [burner]
+            out.append(_restated(memory, burner, {"isToggled": on}, t, sensed))
+    if not on:
+        return out
+    for source in sources:
+        if not aff.heat_source(graph.node(source).label):
+            continue
+        for inside in _within(memory, source):
+            state = _climate(memory, [source], inside.label, aff, lit=True)
+            out.append(_restated(memory, inside.id, state, t, sensed))
+    return out
+
+
+def _within(memory: Memory, holder: str) -> list[SceneNode]:
+    out, stack = [], [holder]
+    while stack:
+        for node in memory.graph.contents(stack.pop()):
+            if node not in out:
+                out.append(node)
+                stack.append(node.id)
+    return out
+
+
+def _climate(
+    memory: Memory,
+    holders: list[str],
+    label: str,
+    aff: Affordances | None,
+    lit: bool = False,
+) -> dict[str, StateValue]:
+    """What being in ``holders[0]`` (and what holds it) does to a ``label``: hot from a
+    heat source memory believes on (``lit``: just switched on), cooked if it cooks, coffee
+    in a mug in a coffee machine; cold in a fridge. Empty when nothing applies."""
+    if aff is None:
+        return {}
+    graph = memory.graph
+    chain, cur = [], holders[0] if holders else None
+    while cur is not None and cur not in chain and cur in graph:
+        chain.append(cur)
+        support = graph.support_of(cur)
+        cur = support[0] if support is not None else None
+    for i, rid in enumerate(chain):
+        r = graph.node(rid)
+        if aff.cold_source(r.label):
+            return dict(_COLD)
+        on = (lit and i == 0) or r.state.get("isToggled") is True
+        if aff.heat_source(r.label) and on:
+            state = dict(_HOT)
+            if aff.cookable(label):
+                state["isCooked"] = True
+            if r.label == "CoffeeMachine" and aff.fillable(label):
+                state["isFilledWithLiquid"] = True
+            return state
+    return {}
 
 
 PUT_INSET_M = 0.1

@@ -129,7 +129,7 @@ class Executive:
         )
         result = dataclasses.replace(result, sensed=sensed)
         ingest_sensed(self.memory, sensed, self.clock)
-        effects = skill_effects(result, before, self.memory, self.clock)
+        effects = skill_effects(result, before, self.memory, self.clock, self.aff)
         if effects:
             self.memory.observe(effects, t=self.clock)
         elif self._missing(skill, result, before):

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from embodiment.affordances import Affordances
+from embodiment.appliances import BURNER, KNOB, pair_knobs
 from embodiment.body import Body, BodyState
 from embodiment.skills import SWITCHES, Skill, StepResult
-from embodiment.tasks import Predicate, Task
+from embodiment.tasks import Predicate, Task, made_from
 from memory_core import Layer, Memory, Pose, SceneNode
 from memory_core.geometry import horizontal
 from planners.base import Plan, PlanFailedError
@@ -28,12 +29,26 @@ from planners.critic import holds
 from planners.referents import Referents, is_ref, ref_label, ref_position
 
 __all__ = ["PlanFailedError", "SymbolicPlanner"]
+
+
+def _sensed_ids(result: StepResult) -> set[str]:
+    """Ids of what the body sensed in one step (where it has ids)."""
+    sensed = result.sensed
+    ids = set(result.seen)
+    if sensed is not None:
+        for batch in (sensed.observations, *sensed.perceived):
+            ids |= {o.object_id for o in batch if o.object_id is not None}
+    return ids
+
+
 _KNIVES = ("Knife", "ButterKnife")
-_TREAT = {
-    "isCleaned": ("SinkBasin", "clean"),
-    "isHeated": ("Microwave", "heat"),
-    "isCooled": ("Fridge", "cool"),
+_PANS = ("Pan", "Pot")
+_COOKERS = {"toaster": ("Toaster",), "microwave": ("Microwave",), "stove": _PANS}
+"""How a thing is cooked or heated → what it goes in."""
+_WITH_COOKER = {"Toaster": "toaster", "Microwave": "microwave", BURNER: "stove"} | {
+    p: "stove" for p in _PANS
 }
+"""A goal that wants the thing in one of these says how to cook it."""
 
 
 @dataclass
@@ -356,6 +371,209 @@ class SymbolicPlanner:
             raise PlanFailedError(result.error_message)
         yield Skill("drop")
 
+    def _crack(self, whole: tuple[str, ...]) -> Plan:
+        """Crack an egg where it lies (AI2-THOR's BreakObject makes it an EggCracked)."""
+        broken = {n.id for n in self._known(whole, set()) if n.state.get("isBroken")}
+        target = yield from self.find(whole, set(self.done) | broken)
+        yield from self._reach(target)
+        result = yield Skill("break", target)
+        if not result.success and not result.unchanged:
+            raise PlanFailedError(result.error_message)
+        # Already broken: its cracked egg is about, to be found as one.
+
+    # ------------------------------------------------------------------ states of a thing
+    def _believed_state(self, node_id: str, key: str) -> object:
+        graph = self.memory.graph
+        return graph.node(node_id).state.get(key) if node_id in graph else None
+
+    def _in_wanted_place(self, obj: str, pred: Predicate) -> bool:
+        graph = self.memory.graph
+        chain, support = [], graph.support_of(obj) if obj in graph else None
+        while support is not None and support[0] not in chain:
+            chain.append(support[0])
+            support = graph.support_of(support[0])
+        return any(self._label(p) in pred.in_types or p in pred.in_types for p in chain)
+
+    def _treat(self, obj: str, pred: Predicate) -> Plan:
+        """Give the held ``obj`` the states the predicate wants, in the order a cook
+        would (wash, fill, cook or heat, cool, pour out). On return it is held, or it
+        stayed where it was treated (the toaster, the pan, the coffee machine)."""
+        wants = dict(pred.state)
+        label = self._label(obj) or ""
+
+        def lacks(key: str, value: object) -> bool:
+            return self._believed_state(obj, key) != value
+
+        for key, value in wants.items():
+            undo = (
+                (key in ("isCooked", "isSliced", "isBroken") and value is False)
+                or (key == "isDirty" and value is True)
+                or (key == "temperature" and value == "RoomTemp")
+            )
+            if undo and lacks(key, value):
+                # AI2-THOR has no action for these (a thing cools down by itself, slowly).
+                raise PlanFailedError(f"no skill makes a {label} {key}={value}")
+        if (wants.get("isCleaned") or wants.get("isDirty") is False) and (
+            lacks("isCleaned", True) or lacks("isDirty", False)
+        ):
+            yield from self._at(obj, "SinkBasin", "clean")
+        if wants.get("isFilledWithLiquid") and lacks("isFilledWithLiquid", True):
+            if "CoffeeMachine" in pred.in_types:
+                yield from self._into(obj, ("CoffeeMachine",), pred, switch=True)
+            else:
+                yield from self._at(obj, "SinkBasin", "fill")
+        hot = wants.get("isCooked") or wants.get("temperature") == "Hot" or wants.get("isHeated")
+        if hot and self._held() == obj:
+            done = all(
+                not wants.get(k) or not lacks(k, v)
+                for k, v in (("isCooked", True), ("isHeated", True))
+            ) and (wants.get("temperature") != "Hot" or not lacks("temperature", "Hot"))
+            if not done:
+                yield from self._cook(obj, pred)
+        if (wants.get("isCooled") or wants.get("temperature") == "Cold") and (
+            lacks("isCooled", True) or lacks("temperature", "Cold")
+        ):
+            yield from self._at(obj, "Fridge", "cool")
+        if wants.get("isFilledWithLiquid") is False and lacks("isFilledWithLiquid", False):
+            if self._held() != obj:
+                yield from self._reach(obj)
+                yield Skill("pickup", obj)
+            result = yield Skill("empty", obj)
+            if not result.success and not result.unchanged:
+                raise PlanFailedError(result.error_message)
+
+    def _at(self, obj: str, appliance: str, verb: str) -> Plan:
+        """One of ALFRED's macros on the held thing at an appliance (wash, heat, cool,
+        fill)."""
+        place = yield from self.find((appliance,))
+        yield from self._reach(place)
+        result = yield Skill(verb, obj)
+        if not result.success:
+            raise PlanFailedError(result.error_message)
+
+    def _cook(self, obj: str, pred: Predicate) -> Plan:
+        """Cook or heat the held thing: in the toaster, the microwave or a pan on the
+        stove, as the goal says (it wants it in one of those) or the thing allows, an
+        appliance memory knows first. Another way is tried when a search finds no
+        appliance for one (nothing is moved before that)."""
+        label = self._label(obj) or ""
+        named = [_WITH_COOKER[t] for t in pred.in_types if t in _WITH_COOKER]
+        if named:
+            ways = named[:1]
+        else:
+            fits = {
+                way: any(self.aff.can_place(label, c) for c in cookers)
+                for way, cookers in _COOKERS.items()
+            }
+            # ALFRED heats in the microwave; a slice of bread is toasted.
+            order = ["microwave", "toaster", "stove"]
+            if label == "BreadSliced":
+                order = ["toaster", "microwave", "stove"]
+            ways = [w for w in order if fits[w]]
+            if pred.state.get("isCooked") or pred.state.get("temperature") == "Hot":
+                ways.sort(key=lambda w: not self._known(_COOKERS[w], set()))
+            # else ALFRED's "heat it": its microwave, as ALFRED's own plans do.
+        if not ways:
+            raise PlanFailedError(f"nothing here can cook or heat a {label}")
+        wanted = tuple(t for t in pred.in_types if t in _PANS)
+        for i, way in enumerate(ways):
+            try:
+                kinds = wanted if way == "stove" and wanted else _COOKERS[way]
+                cooker = yield from self.find(kinds, {obj})
+            except PlanFailedError:
+                if i == len(ways) - 1:
+                    raise
+                continue
+            if way == "microwave":
+                yield from self._reach(cooker)
+                result = yield Skill("heat", obj)
+                if not result.success:
+                    raise PlanFailedError(result.error_message)
+            elif way == "toaster":
+                yield from self._into(obj, (cooker,), pred, switch=True)
+            else:
+                yield from self._stove(obj, cooker, pred)
+            return
+
+    def _into(
+        self, obj: str, where: tuple[str, ...], pred: Predicate, switch: bool = False
+    ) -> Plan:
+        """Put the held thing in an appliance and (``switch``) run it once (on, then off
+        unless the goal wants it in there)."""
+        place = where[0] if where[0] in self.memory.graph else (yield from self.find(where, {obj}))
+        yield from self._reach(place)
+        result = yield Skill("put", place)
+        if not result.success:
+            raise PlanFailedError(result.error_message)
+        if switch:
+            result = yield Skill("toggle_on", place)
+            if not result.success and not result.unchanged:
+                raise PlanFailedError(result.error_message)
+            yield Skill("toggle_off", place)
+
+    def _stove(self, obj: str, pan: str, pred: Predicate) -> Plan:
+        """Fry or boil the held thing: into the pan, the pan onto a burner (unless it is on
+        one), the burner's knob on until it is cooked, then off."""
+        yield from self._reach(pan)
+        result = yield Skill("put", pan)
+        if not result.success:
+            raise PlanFailedError(result.error_message)
+        graph = self.memory.graph
+        support = graph.support_of(pan) if pan in graph else None
+        burner = support[0] if support is not None and self._label(support[0]) == BURNER else None
+        if burner is None:
+            yield from self._reach(pan)
+            result = yield Skill("pickup", pan)
+            if not result.success:
+                raise PlanFailedError(result.error_message)
+            busy = {n.id for n in self._known((BURNER,), set()) if graph.contents(n.id)}
+            burner = yield from self.find((BURNER,), busy)
+            yield from self._reach(burner)
+            result = yield Skill("put", burner)
+            if not result.success:
+                raise PlanFailedError(result.error_message)
+        yield from self._light(burner, obj)
+
+    def _light(self, burner: str, food: str) -> Plan:
+        """Turn the knob that lights ``burner`` on and off again. Which knob that is, the
+        wiring decides: the knob matched to it by position first, then the nearest; after
+        each, the burner is looked at (from the knob it may be out of view), and a knob
+        that does not light it (seen unlit, or the food seen uncooked) is turned off and
+        the next tried, searching for more knobs when the known ones are spent."""
+        graph = self.memory.graph
+        tried: set[str] = set()
+        while True:
+            try:
+                yield from self.find((KNOB,), tried)
+            except PlanFailedError:
+                raise PlanFailedError(f"no StoveKnob lights {burner}") from None
+            knobs = self._known((KNOB,), set())
+            guess = pair_knobs(
+                {k.id: k.position for k in knobs},
+                {b.id: b.position for b in self._known((BURNER,), set())},
+            )
+            bpos = graph.node(burner).position
+            knob = min(
+                (k for k in knobs if k.id not in tried),
+                key=lambda k: (guess.get(k.id) != burner, math.dist(k.position, bpos), k.id),
+            )
+            tried.add(knob.id)
+            yield from self._reach(knob.id)
+            result = yield Skill("toggle_on", knob.id)
+            if not result.success and not result.unchanged:
+                continue
+            if burner not in _sensed_ids(result):
+                # Not in view from the knob: look at the burner (a camera that sees no
+                # flame learns nothing there, and the match by position is trusted).
+                yield Skill("navigate", burner)
+            lit = self._believed_state(burner, "isToggled")
+            cooked = self._believed_state(food, "isCooked")
+            works = lit is True or cooked is True or (lit is None and cooked is None)
+            yield from self._reach(knob.id)
+            yield Skill("toggle_off", knob.id)
+            if works:
+                return
+
     calls = 0
     tokens = 0
 
@@ -379,12 +597,16 @@ class SymbolicPlanner:
                 self.done.clear()
                 self._subgoal = subgoal
         types = pred.object_types
-        sliced = tuple(t[: -len("Sliced")] for t in types if t.endswith("Sliced"))
+        wholes = tuple(dict.fromkeys(made_from(t) for t in types if made_from(t) != t))
         wants = dict(pred.state)
-        if sliced and not self._known(types, set(self.done)):
-            yield from self._slice(sliced)
+        if wholes and not self._known(types, set(self.done)):
+            # A slice of bread, a cracked egg: made from a whole one first.
+            if all(t == "Egg" for t in wholes):
+                yield from self._crack(wholes)
+            else:
+                yield from self._slice(tuple(t for t in wholes if t != "Egg"))
         if (
-            set(wants) <= {"isToggled", "isOpen", "isSliced"}
+            set(wants) <= {"isToggled", "isOpen", "isSliced", "isBroken"}
             and not pred.in_types
             and not pred.held
         ):
@@ -410,6 +632,10 @@ class SymbolicPlanner:
                     self.done.add(target)
                     continue
                 yield from self._reach(target)
+                if wants.get("isBroken") and self._believed_state(target, "isBroken") is not True:
+                    result = yield Skill("break", target)
+                    if not result.success:
+                        raise PlanFailedError(result.error_message)
                 for name, (key, value) in SWITCHES.items():
                     if key in wants and bool(wants[key]) is value:
                         yield Skill(name, target)
@@ -440,13 +666,16 @@ class SymbolicPlanner:
                 obj = yield from self._pick(types, pred.names, in_place, settled)
             for name in pred.names[:1]:
                 self.referents.bind(name, obj)
-            for key, (appliance, verb) in _TREAT.items():
-                if wants.get(key):
-                    place = yield from self.find((appliance,))
-                    yield from self._reach(place)
-                    result = yield Skill(verb, obj)
-                    if not result.success:
-                        raise PlanFailedError(result.error_message)
+            yield from self._treat(obj, pred)
+            if self._held() != obj:
+                # Treated where it was put (toasted in the toaster, fried in the pan).
+                if pred.in_types and not pred.held and self._in_wanted_place(obj, pred):
+                    self.done.add(obj)
+                    continue
+                yield from self._reach(obj)
+                result = yield Skill("pickup", obj)
+                if not result.success:
+                    raise PlanFailedError(result.error_message)
             if pred.held or not pred.in_types:
                 self.done.add(obj)  # treated (or to be held): nothing to put anywhere
                 continue

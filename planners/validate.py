@@ -11,12 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from embodiment.affordances import Affordances
-from embodiment.skills import Skill
+from embodiment.skills import ON_HELD, Skill
 from memory_core import Memory
 
 __all__ = ["Verdict", "validate"]
-
-_ON_HELD = ("clean", "heat", "cool")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +52,6 @@ def validate(
             return Verdict(False, f"a {node.label} cannot take a {held_type}")
         if node.state.get("isOpen") is False:
             return Verdict(True, f"{target} is closed: opening it first", (Skill("open", target),))
-    if skill.name in _ON_HELD and held != target:
+    if skill.name in ON_HELD and held != target:
         return Verdict(False, f"{skill.name} needs {target} in hand")
     return Verdict(ok=True)

@@ -45,7 +45,7 @@ def _state(o: SimObject) -> dict[str, StateValue]:
     s: dict[str, StateValue] = {"temperature": o.temperature}
     if o.openable:
         s["isOpen"] = o.is_open
-    if o.toggleable:
+    if o.toggleable or o.switched_by is not None:
         s["isToggled"] = o.is_toggled
     if o.sliceable:
         s["isSliced"] = o.is_sliced
@@ -60,6 +60,8 @@ def _state(o: SimObject) -> dict[str, StateValue]:
         s["isCooled"] = o.is_cooled
     if o.fillable:
         s["isFilledWithLiquid"] = o.is_filled
+    if o.breakable:
+        s["isBroken"] = o.is_broken
     return s
 
 

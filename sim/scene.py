@@ -45,6 +45,8 @@ class ObjectSpec:
     box_center: Vec3 | None = None
     """Centre of the bounding box when it is not the position (AI2-THOR pivots sit at the
     base of furniture)."""
+    controls: tuple[str, ...] = ()
+    """A StoveKnob's burners, where the recording says (AI2-THOR's ``controlledObjects``)."""
 
     @property
     def center(self) -> Vec3:

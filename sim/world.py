@@ -23,6 +23,7 @@ import shapely
 from shapely.geometry import Polygon
 
 from embodiment.affordances import Affordances
+from embodiment.appliances import BURNER, KNOB, pair_knobs
 from embodiment.approach import footprint_gap
 from embodiment.body import rooms_seen_from
 from embodiment.navigation import GridNav
@@ -104,6 +105,14 @@ class SimObject:
     children: list[str] = field(default_factory=list)
     offset: tuple[float, float, float] = (0.0, 0.0, 0.0)
     """Box centre minus position (AI2-THOR furniture pivots sit at their base)."""
+    breakable: bool = False
+    is_broken: bool = False
+    fill_liquid: str | None = None
+    """What it is filled with (AI2-THOR's ``fillLiquid``: water, coffee), if filled."""
+    controls: tuple[str, ...] = ()
+    """A StoveKnob's burners (AI2-THOR's ``controlledObjects``)."""
+    switched_by: str | None = None
+    """A StoveBurner's knob: the burner itself takes no toggle action."""
 
     @property
     def is_open(self) -> bool:
@@ -172,7 +181,10 @@ class World:
                     o.center[1] - o.position[1],
                     o.center[2] - o.position[2],
                 ),
+                breakable=a.breakable(t),
+                controls=o.controls,
             )
+        _wire_knobs(objs)
         for so in objs.values():
             if so.parent_id is not None:
                 if so.parent_id not in objs:
@@ -229,6 +241,7 @@ class World:
                     _vec(o.offset),
                 )
                 o.children = list(o.children)
+                o.controls = tuple(o.controls)
                 objects[o.object_id] = o
             x, z, yaw = (float(v) for v in state["agent"])
             held = state["held"]
@@ -293,6 +306,7 @@ class World:
                     a.cookable(otype),
                     a.dirtyable(otype),
                     a.fillable(otype),
+                    breakable=a.breakable(otype),
                 )
                 self.objects[oid] = o
             keep.add(o.object_id)
@@ -597,7 +611,7 @@ class World:
         o.is_picked_up = False
         self.held = None
         self._place(o, r)
-        self._apply_receptacle_effects(r)
+        self._settle(o)
         return StepResult(skill, True)
 
     def _do_drop(self, skill: Skill) -> StepResult:
@@ -632,6 +646,8 @@ class World:
             return StepResult(
                 skill, False, "Object failed to open/close successfully.", unchanged=True
             )
+        if openness > 0 and o.object_type == "Microwave" and o.is_toggled:
+            return self._fail(skill, "Microwave must be turned off to be opened")
         o.openness = openness
         return StepResult(skill, True)
 
@@ -644,6 +660,11 @@ class World:
     def _toggle(self, skill: Skill, on: bool) -> StepResult:
         o = self.objects[skill.target or ""]
         if not o.toggleable:
+            if o.switched_by is not None:
+                # AI2-THOR: burners are switched only through their knob.
+                return self._fail(
+                    skill, f"{o.object_id} is not toggleable: it is switched by {o.switched_by}"
+                )
             return self._fail(skill, f"{o.object_id} is not toggleable")
         blocked = None if skill.force else self._reachable_to_interact(o, skill)
         if blocked:
@@ -651,11 +672,17 @@ class World:
         if o.is_toggled == on:
             msg = f"{o.object_id} is already {'on' if on else 'off'}"
             return StepResult(skill, False, msg, unchanged=True)
+        if on and o.is_broken:
+            return self._fail(skill, f"{o.object_id} is broken and cannot be turned on")
         if on and o.openable and o.is_open and o.object_type == "Microwave":
             return self._fail(skill, "Microwave must be closed to be turned on")
         o.is_toggled = on
+        for burner in o.controls:
+            if burner in self.objects:
+                self.objects[burner].is_toggled = on
         if on:
-            self._apply_receptacle_effects(o)
+            for source in (o, *(self.objects[b] for b in o.controls if b in self.objects)):
+                self._apply_receptacle_effects(source)
             if o.object_type == "Faucet":
                 for b in self.objects.values():
                     if b.object_type == "SinkBasin" and self.faucet_of(b) is o:
@@ -663,25 +690,37 @@ class World:
         return StepResult(skill, True)
 
     def _apply_receptacle_effects(self, r: SimObject, running_water: bool = False) -> None:
-        """Heat from a running microwave/stove, cold in a fridge, water in a basin."""
+        """AI2-THOR's contextual rules for what ``r`` holds, all the way down (the egg
+        in the pan on the burner): a heat source that is on (microwave, toaster, coffee
+        machine, a burner whose knob is on) makes it hot and cooks what is cookable; a
+        coffee machine that is on fills an empty mug with coffee; a fridge makes it cold;
+        running water washes it and fills what is empty and fillable."""
         stack = list(r.children)
         while stack:
             c = self.objects[stack.pop()]
             stack.extend(c.children)
-            if r.object_type == "Fridge":
+            if self.aff.cold_source(r.object_type):
                 c.temperature = "Cold"
                 c.is_cooled = True
-            elif r.object_type in ("Microwave", "StoveBurner", "Toaster") and r.is_toggled:
+            elif self.aff.heat_source(r.object_type) and r.is_toggled:
                 c.temperature = "Hot"
                 c.is_heated = True
                 if c.cookable:
                     c.is_cooked = True
+                if r.object_type == "CoffeeMachine" and c.fillable and not c.is_filled:
+                    c.is_filled, c.fill_liquid = True, "coffee"
             elif running_water or (r.object_type == "SinkBasin" and self._faucet_on_near(r)):
                 c.is_cleaned = True
                 if c.dirtyable:
                     c.is_dirty = False
-                if c.fillable:
-                    c.is_filled = True
+                if c.fillable and not c.is_filled:
+                    c.is_filled, c.fill_liquid = True, "water"
+
+    def _settle(self, o: SimObject) -> None:
+        """``o`` was just put somewhere: the rules of every receptacle up its chain apply
+        (a slice put in the pan that stands on a lit burner cooks)."""
+        for rid in self.ancestors(o.object_id):
+            self._apply_receptacle_effects(self.objects[rid])
 
     def faucet_of(self, basin: SimObject) -> SimObject | None:
         """The faucet that runs into a basin: the one nearest to its footprint (scene data
@@ -709,15 +748,75 @@ class World:
         if o.is_sliced:
             return self._fail(skill, f"{o.object_id} is already sliced")
         o.is_sliced = True
-        self._spawn_slices(o)
+        if o.object_type == "Egg":
+            o.is_broken = o.breakable
+            self._spawn_slices(o, "EggCracked", 1)
+        else:
+            self._spawn_slices(o)
         return StepResult(skill, True)
 
-    def _spawn_slices(self, o: SimObject) -> None:
-        """AI2-THOR replaces a sliced object by ``<Type>Sliced`` pieces where it lay; the
-        whole object stays in the metadata, sliced and no longer pickupable."""
-        kind = f"{o.object_type}Sliced"
+    def _do_break(self, skill: Skill) -> StepResult:
+        """AI2-THOR's BreakObject: a broken thing stays broken; an appliance that breaks
+        switches off for good; an egg becomes an EggCracked."""
+        o = self.objects[skill.target or ""]
+        if not o.breakable:
+            return self._fail(skill, f"{o.object_id} is not breakable")
+        blocked = None if o.object_id == self.held else self._reachable_to_interact(o, skill)
+        if blocked:
+            return blocked
+        if o.is_broken:
+            return StepResult(skill, False, f"{o.object_id} is already broken", unchanged=True)
+        o.is_broken = True
+        o.is_toggled = False
+        if o.is_filled:
+            o.is_filled, o.fill_liquid = False, None
+        if o.object_type == "Egg":
+            if o.object_id == self.held:
+                self.held, o.is_picked_up = None, False
+            self._spawn_slices(o, "EggCracked", 1)
+        return StepResult(skill, True)
+
+    def _do_fill(self, skill: Skill) -> StepResult:
+        """Fill a held thing with water at a sink: into the basin, faucet on and off,
+        pick up (4 actions, 2 where the faucet already runs; AI2-THOR fills what is moved
+        under running water)."""
+        o = self._held_target(skill)
+        if isinstance(o, StepResult):
+            return o
+        if not o.fillable:
+            return self._fail(skill, f"{o.object_id} cannot be filled with liquid")
+        basin = self._appliance_near("SinkBasin")
+        if basin is None:
+            return self._fail(skill, "No visible SinkBasin within reach")
+        if self.faucet_of(basin) is None:
+            return self._fail(skill, "No Faucet runs into that SinkBasin")
+        if not o.is_filled:
+            o.is_filled, o.fill_liquid = True, "water"
+        o.is_cleaned = True
+        if o.dirtyable:
+            o.is_dirty = False
+        return StepResult(skill, True, "", 2 if self._faucet_on_near(basin) else 4)
+
+    def _do_empty(self, skill: Skill) -> StepResult:
+        """AI2-THOR's EmptyLiquidFromObject on the held thing (poured out)."""
+        o = self._held_target(skill)
+        if isinstance(o, StepResult):
+            return o
+        if not o.fillable:
+            return self._fail(skill, f"{o.object_id} cannot hold liquid")
+        if not o.is_filled:
+            msg = f"{o.object_id} is not filled with liquid"
+            return StepResult(skill, False, msg, unchanged=True)
+        o.is_filled, o.fill_liquid = False, None
+        return StepResult(skill, True)
+
+    def _spawn_slices(self, o: SimObject, kind: str | None = None, n: int | None = None) -> None:
+        """AI2-THOR replaces a sliced object by ``<Type>Sliced`` pieces where it lay (an
+        egg by one EggCracked); the whole object stays in the metadata, sliced (or broken)
+        and no longer pickupable."""
+        kind = kind or f"{o.object_type}Sliced"
         sx, sy, sz = o.size
-        n = self.config.slices_per_object
+        n = n or self.config.slices_per_object
         for i in range(n):
             sid = f"{o.object_id}|{kind}_{i}"
             dx = (i - (n - 1) / 2) * sx / n
@@ -763,18 +862,20 @@ class World:
         return self.objects[self.held]
 
     def _do_clean(self, skill: Skill) -> StepResult:
-        """ALFRED's CleanObject: into the sink basin, faucet on and off, pick up (4 actions)."""
+        """ALFRED's CleanObject: into the sink basin, faucet on and off, pick up (4 actions;
+        2 where the faucet already runs: it is left running)."""
         o = self._held_target(skill)
         if isinstance(o, StepResult):
             return o
-        if self._appliance_near("SinkBasin") is None:
+        basin = self._appliance_near("SinkBasin")
+        if basin is None:
             return self._fail(skill, "No visible SinkBasin within reach")
         if o.dirtyable:
             o.is_dirty = False
-        if o.fillable:
-            o.is_filled = True
+        if o.fillable and not o.is_filled:
+            o.is_filled, o.fill_liquid = True, "water"
         o.is_cleaned = True
-        return StepResult(skill, True, "", 4)
+        return StepResult(skill, True, "", 2 if self._faucet_on_near(basin) else 4)
 
     def _do_heat(self, skill: Skill) -> StepResult:
         """ALFRED's HeatObject with a microwave: open, put, close, on, off, open, pick, close
@@ -843,11 +944,11 @@ class World:
                     "receptacle": o.receptacle,
                     "toggleable": o.toggleable,
                     "isToggled": o.is_toggled,
-                    "breakable": False,
-                    "isBroken": False,
+                    "breakable": o.breakable,
+                    "isBroken": o.is_broken,
                     "canFillWithLiquid": o.fillable,
                     "isFilledWithLiquid": o.is_filled,
-                    "fillLiquid": "water" if o.is_filled else None,
+                    "fillLiquid": o.fill_liquid if o.is_filled else None,
                     "dirtyable": o.dirtyable,
                     "isDirty": o.is_dirty,
                     "canBeUsedUp": False,
@@ -873,7 +974,7 @@ class World:
                     ),
                     "assetId": "",
                     "parentReceptacles": parents,
-                    "controlledObjects": None,
+                    "controlledObjects": list(o.controls) if o.object_type == KNOB else None,
                     "isMoving": False,
                     "axisAlignedBoundingBox": {
                         "cornerPoints": corners,
@@ -911,3 +1012,24 @@ class World:
 
 def _xyz(p: tuple[float, float, float]) -> dict[str, float]:
     return {"x": p[0], "y": p[1], "z": p[2]}
+
+
+def _wire_knobs(objects: dict[str, SimObject]) -> None:
+    """Link stove knobs to their burners: as recorded (AI2-THOR's ``controlledObjects``),
+    else by :func:`embodiment.appliances.pair_knobs` (a guess: AI2-THOR's wiring of
+    unrecorded kitchens is not in the data). A burner with a knob takes no toggle."""
+    knobs = [o for o in objects.values() if o.object_type == KNOB]
+    burners = {o.object_id: o for o in objects.values() if o.object_type == BURNER}
+    if not knobs or not burners:
+        return
+    if not any(k.controls for k in knobs):
+        pairs = pair_knobs(
+            {k.object_id: k.center for k in knobs}, {b: o.center for b, o in burners.items()}
+        )
+        for k in knobs:
+            k.controls = (pairs[k.object_id],) if k.object_id in pairs else ()
+    for k in knobs:
+        k.controls = tuple(b for b in k.controls if b in burners)
+        for b in k.controls:
+            burners[b].switched_by = k.object_id
+            burners[b].toggleable = False

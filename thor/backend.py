@@ -27,7 +27,7 @@ from embodiment.skills import Skill, StepResult
 from sim.errors import SimError
 from sim.registry import SceneRegistry
 from sim.render import render
-from sim.world import SimConfig, World
+from sim.world import SimConfig, SimObject, World
 from thor.protocol import FieldType, image_bytes
 from thor.scenes import build_scene_name, scene_of
 
@@ -35,6 +35,7 @@ __all__ = ["Reply", "ThorBackend"]
 
 log = logging.getLogger(__name__)
 
+_LIQUIDS = ("water", "coffee", "wine")
 CAMERA_NEAR_M = 0.1
 CAMERA_FAR_M = 20.0
 DEFAULT_SIZE = 300
@@ -117,6 +118,9 @@ class ThorBackend:
             "DropHandObject": lambda a: self._skill(a, "drop"),
             "CleanObject": lambda a: self._set_dirty(a, False),
             "DirtyObject": lambda a: self._set_dirty(a, True),
+            "BreakObject": lambda a: self._skill(a, "break"),
+            "FillObjectWithLiquid": lambda a: self._set_liquid(a, fill=True),
+            "EmptyLiquidFromObject": lambda a: self._set_liquid(a, fill=False),
         }
 
     # ------------------------------------------------------------------ the one entry point
@@ -285,7 +289,7 @@ class ThorBackend:
             self._w().objects[str(action["objectId"])].openness = value
         return result
 
-    def _set_dirty(self, action: dict[str, Any], dirty: bool) -> None:
+    def _object(self, action: dict[str, Any]) -> SimObject:
         w = self._w()
         target = action.get("objectId")
         if not isinstance(target, str) or target not in w.objects:
@@ -293,7 +297,29 @@ class ThorBackend:
                 f"objectId: {target} is not the objectId on any object in the scene!",
                 "InvalidArgument",
             )
-        o = w.objects[target]
+        return w.objects[target]
+
+    def _set_liquid(self, action: dict[str, Any], fill: bool) -> None:
+        """AI2-THOR's FillObjectWithLiquid (``fillLiquid``: water, coffee or wine) and
+        EmptyLiquidFromObject."""
+        o = self._object(action)
+        if not o.fillable:
+            raise _ActionError(f"{o.object_id} cannot be filled with liquid")
+        if fill:
+            liquid = action.get("fillLiquid")
+            if liquid not in _LIQUIDS:
+                raise _ActionError(
+                    f"fillLiquid must be one of {', '.join(_LIQUIDS)}", "InvalidArgument"
+                )
+            o.is_filled, o.fill_liquid = True, str(liquid)
+        else:
+            if not o.is_filled:
+                raise _ActionError(f"{o.object_id} is not filled with liquid")
+            o.is_filled, o.fill_liquid = False, None
+
+    def _set_dirty(self, action: dict[str, Any], dirty: bool) -> None:
+        o = self._object(action)
+        target = o.object_id
         if not o.dirtyable:
             raise _ActionError(f"{target} is not dirtyable")
         o.is_dirty = dirty

@@ -61,8 +61,10 @@ _ACTIONS = {
     "toggle_on": "ToggleObjectOn",
     "toggle_off": "ToggleObjectOff",
     "slice": "SliceObject",
+    "break": "BreakObject",
+    "empty": "EmptyLiquidFromObject",
 }
-_HEAT_SOURCES = ("Microwave", "StoveBurner", "Toaster")
+_HEAT_SOURCES = ("Microwave", "StoveBurner", "Toaster", "CoffeeMachine")
 
 
 def _xyz(d: dict[str, Any]) -> tuple[float, float, float]:
@@ -199,7 +201,7 @@ class Ai2ThorBody:
         else:
             if grounded.name == "navigate":
                 result = self._navigate(grounded)
-            elif grounded.name in ("clean", "heat", "cool"):
+            elif grounded.name in ("clean", "heat", "cool", "fill"):
                 result = self._treat(grounded)
             elif grounded.name == "drop":
                 ok, err = self.step("DropHandObject")
@@ -297,19 +299,23 @@ class Ai2ThorBody:
         obj = str(inventory[0]["objectId"]) if inventory else None
         if obj is None or obj != skill.target:  # both AI2-THOR's ids (grounded)
             return StepResult(skill, False, f"Agent must be holding {skill.target}")
-        place = {"clean": "SinkBasin", "heat": "Microwave", "cool": "Fridge"}[skill.name]
+        place = {"clean": "SinkBasin", "fill": "SinkBasin", "heat": "Microwave", "cool": "Fridge"}[
+            skill.name
+        ]
         appliance = self._near(place)
         if appliance is None:
             return StepResult(skill, False, f"No visible {place} within reach")
         aid = str(appliance["objectId"])
-        if skill.name == "clean":
+        if skill.name in ("clean", "fill"):
+            # Filling is washing's plan: AI2-THOR fills what is moved under running water.
             faucet = self._faucet_for(appliance, self._objects())
             if faucet is None:
                 return StepResult(skill, False, "No Faucet runs into that SinkBasin")
+            # A faucet found running is left running (water reaches the thing at once).
+            running = bool(self._objects()[faucet].get("isToggled"))
             plan = [
                 ("PutObject", aid),
-                ("ToggleObjectOn", faucet),
-                ("ToggleObjectOff", faucet),
+                *([] if running else [("ToggleObjectOn", faucet), ("ToggleObjectOff", faucet)]),
                 ("PickupObject", obj),
             ]
         else:
@@ -371,6 +377,10 @@ class Ai2ThorBody:
         elif skill.name == "toggle_on":
             if kind in _HEAT_SOURCES:
                 self._flag(_contents(objects, target), "isHeated")
+            elif kind == "StoveKnob":
+                for burner in target.get("controlledObjects") or []:
+                    if burner in objects:
+                        self._flag(_contents(objects, objects[burner]), "isHeated")
             elif kind == "Faucet":
                 for basin in objects.values():
                     if (
@@ -459,6 +469,11 @@ class Ai2ThorBody:
                 s[key] = key in earned
         if o.get("canFillWithLiquid"):
             s["isFilledWithLiquid"] = bool(o.get("isFilledWithLiquid"))
+        if o.get("breakable"):
+            s["isBroken"] = bool(o.get("isBroken"))
+        if o["objectType"] == "StoveBurner":
+            # Switched by its knob, not toggleable itself; its flame is still seen.
+            s["isToggled"] = bool(o.get("isToggled"))
         return s
 
     def _view(self) -> ViewVolume:

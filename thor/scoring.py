@@ -23,6 +23,7 @@ class ThorObject:
     is_cooked: bool
     is_dirty: bool
     is_filled: bool
+    is_broken: bool
     temperature: str
     is_cleaned: bool
     is_heated: bool
@@ -65,6 +66,7 @@ def thor_scene(metadata: Mapping[str, Any], history: Mapping[str, set[str]]) -> 
             is_cooked=bool(o.get("isCooked")),
             is_dirty=bool(o.get("isDirty")),
             is_filled=bool(o.get("isFilledWithLiquid")),
+            is_broken=bool(o.get("isBroken")),
             temperature=str(o.get("temperature") or "RoomTemp"),
             is_cleaned="isCleaned" in earned,
             is_heated="isHeated" in earned,

@@ -195,6 +195,7 @@ def _from_recording(meta: dict[str, dict[str, Any]], aff: Affordances) -> list[O
                 source="recorded",
                 name=m.get("name", ""),
                 box_center=(c["x"], c["y"], c["z"]),
+                controls=tuple(str(b) for b in m.get("controlledObjects") or ()),
             )
         )
     return out

@@ -12,6 +12,7 @@ from sim.suites.household import (
     household_procthor_tasks,
     household_tasks,
 )
+from sim.suites.kitchen import kitchen_tasks
 from sim.suites.rearrange import lifelong_tasks, rearrange_val_tasks
 from sim.tasks import Task
 
@@ -21,6 +22,7 @@ __all__ = [
     "household_day_tasks",
     "household_procthor_tasks",
     "household_tasks",
+    "kitchen_tasks",
     "lifelong_tasks",
     "load_suite",
     "rearrange_val_tasks",
@@ -33,6 +35,7 @@ SUITES: dict[str, Callable[[Path], list[Task]]] = {
     "household": household_tasks,
     "household-procthor": household_procthor_tasks,
     "household-day": household_day_tasks,
+    "household-kitchen": kitchen_tasks,
 }
 
 

@@ -44,3 +44,21 @@ def test_pivot_lifts_come_from_the_recorded_scenes(data_dir: Path) -> None:
     # Floor-standing furniture (recorded pivots at y ≈ 0) has no lift of its own: an id
     # higher up says the pivot is elsewhere in that scene.
     assert aff.pivot_lift("SideTable") is None and aff.pivot_lift("Chair") is None
+
+
+def test_cooking_facts_are_ai2thor_s(data_dir: Path) -> None:
+    """AI2-THOR cooks Potato, PotatoSliced, BreadSliced and EggCracked; ALFRED's
+    "heatable" (a mug, an apple) is heated, not cooked. Heat sources include the burners
+    (parts of stove assets, so the asset database does not flag them)."""
+    aff = Affordances.load(data_dir)
+    cooks = ["Potato", "PotatoSliced", "BreadSliced", "EggCracked"]
+    assert all(aff.cookable(t) for t in cooks)
+    assert not any(aff.cookable(t) for t in ("Mug", "Apple", "Bread", "Egg", "Pan"))
+    assert all(aff.heatable(t) for t in ("Mug", "Apple"))
+    sources = ("Microwave", "StoveBurner", "Toaster", "CoffeeMachine")
+    assert all(aff.heat_source(t) for t in sources)
+    assert not aff.heat_source("Fridge") and aff.cold_source("Fridge")
+    assert aff.breakable("Egg") and aff.breakable("Bowl") and not aff.breakable("Apple")
+    # Only pans, pots and kettles stand on a burner; only bread slices go in a toaster.
+    assert aff.can_place("Pan", "StoveBurner") and not aff.can_place("Potato", "StoveBurner")
+    assert aff.can_place("BreadSliced", "Toaster") and not aff.can_place("Bread", "Toaster")

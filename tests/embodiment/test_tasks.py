@@ -70,6 +70,14 @@ BAD_LINES: list[tuple[str, str]] = [
     (json.dumps(_with(init={"openness": [{"openness": 1}]})), "objectId"),
     (json.dumps(_with(init={"object_toggles": [{"objectType": "Lamp"}]})), "isOn"),
     (json.dumps(_with(init={"object_toggles": "on"})), "object_toggles"),
+    (
+        json.dumps(_with(goal=[{"object": "Mug", "state": {"temperature": "warm"}}])),
+        "temperature must be one of",
+    ),
+    (
+        json.dumps(_with(goal=[{"object": "Mug", "state": {"isFilledWithLiquid": "yes"}}])),
+        "isFilledWithLiquid must be true or false",
+    ),
 ]
 
 
@@ -140,3 +148,14 @@ def test_any_json_line_parses_or_is_refused_clearly(value: Any) -> None:
     # load_tasks turns these into TaskFormatError; anything else escapes and fails the test.
     with contextlib.suppress(ValueError, TypeError, RecursionError):
         parse_task(value)
+
+
+def test_pieces_name_what_they_are_made_from() -> None:
+    from embodiment.tasks import check_types_exist, made_from
+
+    assert made_from("AppleSliced") == "Apple" and made_from("EggCracked") == "Egg"
+    assert made_from("Mug") == "Mug"
+    egg = parse_task({**GOOD, "goal": [{"object": "EggCracked", "in": ["Pan"]}]})
+    check_types_exist(egg, ["Egg", "Pan"])
+    with pytest.raises(TaskFormatError, match="no EggCracked"):
+        check_types_exist(egg, ["Apple", "Pan"])

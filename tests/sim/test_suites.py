@@ -24,6 +24,7 @@ def suites(registry: SceneRegistry) -> dict[str, list]:  # type: ignore[type-arg
             "household",
             "household-procthor",
             "household-day",
+            "household-kitchen",
         )
     }
 
@@ -50,6 +51,24 @@ def test_suite_sizes(suites: dict[str, list]) -> None:  # type: ignore[type-arg]
     days = Counter(t.sequence for t in suites["household-day"])
     assert len(days) == 20 and set(days.values()) == {5}
     assert all(3 <= len(t.subgoals) <= 4 for t in suites["household-day"])
+    # The kitchens: every kitchen state is asked for somewhere.
+    kitchen = suites["household-kitchen"]
+    assert len(kitchen) == 90 and {t.scene for t in kitchen} == {
+        f"FloorPlan{n}" for n in range(1, 31)
+    }
+    preds = [p for t in kitchen for sg in t.subgoals for p in sg]
+    asked = {(k, str(v)) for p in preds for k, v in p.state.items()}
+    for state in (
+        ("isCooked", "True"),
+        ("isFilledWithLiquid", "True"),
+        ("isFilledWithLiquid", "False"),
+        ("temperature", "Cold"),
+    ):
+        assert state in asked
+    pieces = {t for p in preds for t in p.object_types}
+    assert {"BreadSliced", "EggCracked"} <= pieces
+    assert any("Pan" in p.in_types or "Pot" in p.in_types for p in preds)
+    assert any("CoffeeMachine" in p.in_types for p in preds)
 
 
 def test_a_household_day_moves_what_the_next_task_asks_for_onto_a_surface(

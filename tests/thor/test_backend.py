@@ -124,3 +124,40 @@ def test_frames_as_asked(backend: ThorBackend) -> None:
     assert [k for k, _ in reply.images][-1] == FieldType.IDS_IMAGE
     colors = reply.metadata["colors"]
     assert len({tuple(c["color"]) for c in colors}) == len(colors)  # one colour each
+
+
+def test_knobs_liquids_and_breaking(backend: ThorBackend, data_dir: Path) -> None:
+    """FloorPlan1's knobs name the burners AI2-THOR recorded; liquids fill and empty with
+    AI2-THOR's arguments; a burner is not toggled directly."""
+    recorded = json.loads(
+        (
+            data_dir
+            / "ai2thor_recorded/rl_thor_events/objects_metadata_samples"
+            / "FloorPlan1_physics.json"
+        ).read_text()
+    )
+    meta = _ok(backend.handle({"action": "Pass"}))
+    objects = {o["objectId"]: o for o in meta["objects"]}
+    for oid, o in recorded.items():
+        if o["objectType"] == "StoveKnob":
+            assert objects[oid]["controlledObjects"] == o["controlledObjects"]
+    burner = next(o for o in objects.values() if o["objectType"] == "StoveBurner")
+    refused = backend.handle(
+        {"action": "ToggleObjectOn", "objectId": burner["objectId"], "forceAction": True}
+    ).metadata
+    assert not refused["lastActionSuccess"] and "StoveKnob" in refused["errorMessage"]
+    mug = next(o for o in objects.values() if o["objectType"] == "Mug")["objectId"]
+    bad = backend.handle(
+        {"action": "FillObjectWithLiquid", "objectId": mug, "fillLiquid": "lava"}
+    ).metadata
+    assert not bad["lastActionSuccess"] and bad["errorCode"] == "InvalidArgument"
+    filled = _ok(
+        backend.handle({"action": "FillObjectWithLiquid", "objectId": mug, "fillLiquid": "coffee"})
+    )
+    row = next(o for o in filled["objects"] if o["objectId"] == mug)
+    assert row["isFilledWithLiquid"] and row["fillLiquid"] == "coffee"
+    _ok(backend.handle({"action": "EmptyLiquidFromObject", "objectId": mug}))
+    again = backend.handle({"action": "EmptyLiquidFromObject", "objectId": mug}).metadata
+    assert not again["lastActionSuccess"] and "not filled" in again["errorMessage"]
+    unknown = backend.handle({"action": "BreakObject", "objectId": "Nope|1|2|3"}).metadata
+    assert not unknown["lastActionSuccess"] and "Nope|1|2|3" in unknown["errorMessage"]

@@ -120,6 +120,28 @@ def test_a_suite_on_thor_backend_matches_the_builtin_body(
     assert sum(r["success"] for r in thor["tasks"]) >= len(sample) - 1
 
 
+def test_kitchen_tasks_on_thor_backend_match_the_builtin_body(
+    thor_home: Path, data_dir: Path
+) -> None:
+    """Cooking on the stove (FloorPlan2's recorded knob wiring, FloorPlan12's matched),
+    coffee, cracked eggs, filling at a faucet already running and pouring out, through
+    AI2-THOR's actions (``BreakObject``, ``EmptyLiquidFromObject``, knobs that switch
+    ``controlledObjects``): the same outcomes as the built-in body."""
+    sample = [
+        t
+        for t in load_suite("household-kitchen", data_dir)
+        if t.scene in ("FloorPlan2", "FloorPlan12")
+    ]
+    builtin = run_suite(sample, data_dir)
+    thor = run_suite(sample, data_dir, body="ai2thor", thor_executable=backend_command(data_dir))
+
+    def outcome(report: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return [(r["task_id"], r["success"], r["steps"], r["skills"]) for r in report["tasks"]]
+
+    assert outcome(thor) == outcome(builtin)
+    assert all(r["success"] for r in thor["tasks"])
+
+
 @pytest.mark.slow
 def test_the_walkthrough_runs_on_thor_backend_as_on_the_builtin_body(
     controllers: Callable[..., Any], data_dir: Path, monkeypatch: pytest.MonkeyPatch
