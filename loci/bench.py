@@ -198,6 +198,7 @@ _REASON_CLASSES = (
     ("cannot find ", "not found"),
     ("cannot pick up ", "pickup failed"),
     ("no reachable position", "unreachable"),
+    ("cannot reach ", "unreachable"),
     ("loop guard", "skill keeps failing"),
     ("skill budget", "budget"),
     ("LLM step budget", "budget"),

@@ -16,10 +16,13 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
 import numpy as np
+import shapely
+from shapely.geometry import Polygon
 
 from embodiment.affordances import Affordances
 from embodiment.appliances import BURNER, KNOB, pair_knobs
 from embodiment.body import Body, BodyState
+from embodiment.grid import FREE
 from embodiment.skills import SWITCHES, Skill, StepResult
 from embodiment.tasks import Predicate, Task, made_from
 from memory_core import Layer, Memory, Pose, SceneNode
@@ -293,7 +296,39 @@ class SymbolicPlanner:
         )
         if known:
             return known[0].id
-        raise PlanFailedError(f"cannot find {'/'.join(types)}")
+        raise PlanFailedError(self._not_found(types))
+
+    def _not_found(self, types: tuple[str, ...]) -> str:
+        """Why a search that looked everywhere it could found nothing: the rooms of the
+        floor plan no reachable floor leads into (furniture in a doorway), else the share of
+        the map's free floor that cannot be reached from here (an island), else nothing
+        more to say."""
+        what = "/".join(types)
+        grid = self.body.occupancy()
+        if grid is None:
+            return f"cannot find {what}"
+        reach = grid.reachable_from(*self._xy())
+        plan = self.body.floor_plan()
+        if plan is not None and len(plan.rooms) > 1 and reach:
+            pts = np.array(reach, dtype=float)
+            cut = [
+                r
+                for r in plan.rooms
+                if not shapely.contains_xy(Polygon(r.polygon), pts[:, 0], pts[:, 1]).any()
+            ]
+            if cut:
+                rooms = ", ".join(f"{r.room_type} {r.room_id}" for r in cut)
+                return (
+                    f"cannot reach {rooms} to look for {what}: no reachable floor leads "
+                    "there from here"
+                )
+        free = int((grid.data == FREE).sum())
+        if reach and len(reach) < free:
+            return (
+                f"cannot find {what}: {free - len(reach)} of {free} free map cells cannot "
+                "be reached from here"
+            )
+        return f"cannot find {what}"
 
     # ------------------------------------------------------------------ skill programs
     def _reach(self, object_id: str) -> Plan:

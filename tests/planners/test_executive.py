@@ -299,3 +299,22 @@ def test_a_thing_not_where_memory_left_it_is_looked_for(registry: SceneRegistry)
     rows = run_suite(day, registry.data, "full")["tasks"]
     assert [r["success"] for r in rows] == [True, True], rows[1]["error"]
     assert rows[1]["failed_skills"] >= 1  # it did go to the old place first
+
+
+def test_a_search_that_cannot_enter_a_room_says_so(registry: SceneRegistry) -> None:
+    """house_13's kitchen and living room lie behind doorways furniture stands in
+    (ProcTHOR's layout, as loaded: no reachable cell leads through): the bread there is not
+    'not found' but out of reach, and the error names the rooms."""
+    task = parse_task(
+        {
+            "id": "bread",
+            "scene": "procthor/houses_20/house_13",
+            "goal": [{"object": "Bread", "in": ["DiningTable"]}],
+        }
+    )
+    world = make_world(task, registry)
+    result = Executive(BuiltinBody(world), new_memory(), registry.affordances).run(
+        task, WorldScorer(task, world)
+    )
+    assert not result.success
+    assert result.error.startswith("cannot reach ") and "Kitchen room|6" in result.error
