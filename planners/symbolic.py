@@ -673,7 +673,11 @@ class SymbolicPlanner:
                         raise PlanFailedError(result.error_message)
                 for name, (key, value) in SWITCHES.items():
                     if key in wants and bool(wants[key]) is value:
-                        yield Skill(name, target)
+                        result = yield Skill(name, target)
+                        if not result.success and not result.unchanged:
+                            # Not this one after all (gone from where memory had it, out
+                            # of reach): the replan may take it again once found.
+                            raise PlanFailedError(result.error_message)
                 self.done.add(target)
             return
         homes = self._homes_of_others(pred)  # the walkthrough does not change
