@@ -33,7 +33,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from sim.tasks import load_tasks
 
     llm = None
-    if args.planner == "llm" or (args.planner == "auto" and os.environ.get("LOCI_LLM_BASE_URL")):
+    if args.instruction is not None and (args.tasks or args.ros):
+        raise LociError("--instruction replaces task 1: not with --tasks or --ros")
+    if args.instruction is None and (
+        args.planner == "llm" or (args.planner == "auto" and os.environ.get("LOCI_LLM_BASE_URL"))
+    ):
         llm = LLMConfig.from_env()
         if not llm.base_url or not llm.model:
             raise LociError(
@@ -53,6 +57,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise LociError(f"--record {record} exists; choose a new path or remove it")
     # Claimed before anything runs: a user's earlier run is never overwritten.
     out = claim_run_folder(Path(args.out) if args.out else None)
+    if args.instruction is not None:
+        tasks = _translated(registry, args.scene, args.instruction, out)
     if args.ros:
         from loci.ros_run import run_through_ros
 
@@ -74,6 +80,34 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _say(f"report: {result.report}  memory: {result.store}")
     second_ok = result.second is not None and result.second.success
     return 0 if result.first.success and second_ok else 1
+
+
+def _translated(registry: Any, scene: str, instruction: str, out: Path) -> Path:
+    """Task 1 from a spoken instruction: the LLM at ``LOCI_LLM_BASE_URL`` writes the goal
+    (checked), the symbolic executive carries it out. The goal is kept in the run folder."""
+    from embodiment.tasks import task_to_json
+    from planners.instruct import GoalTranslator, Vocabulary
+    from planners.llm_client import LLMClient, LLMConfig
+    from sim.suites import load_suite
+
+    config = LLMConfig.from_env(max_tokens=200)
+    if not config.base_url or not config.model:
+        raise LociError(
+            "--instruction needs an LLM to translate it: set LOCI_LLM_BASE_URL and "
+            "LOCI_LLM_MODEL (any OpenAI-compatible server)"
+        )
+    aff = registry.affordances
+    vocab = Vocabulary.of({o.object_type for o in registry.load(scene).objects}, aff)
+    pool = load_suite("household", registry.data)
+    with LLMClient(config) as client:
+        translation = GoalTranslator(client, aff, pool).translate(instruction, scene, vocab)
+    if translation.task is None:
+        raise LociError(translation.error)
+    path = out / "instruction_task.jsonl"
+    path.write_text(json.dumps(task_to_json(translation.task)) + "\n", encoding="utf-8")
+    goal = " THEN ".join(", ".join(p.describe() for p in sg) for sg in translation.task.subgoals)
+    _say(f"goal ({translation.calls} LLM call(s), {translation.tokens} tokens): {goal}")
+    return path
 
 
 def _cmd_memory_demo(args: argparse.Namespace) -> int:
@@ -320,6 +354,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="the main job: two tasks in one house, memory at work")
     run.add_argument("--scene", default=DEFAULT_SCENE, help=f"scene (default {DEFAULT_SCENE})")
     run.add_argument("--tasks", help="task file: its first task replaces the default task 1")
+    run.add_argument(
+        "--instruction",
+        help="task 1 in words: the LLM at LOCI_LLM_BASE_URL writes its goal, checked, and "
+        "the symbolic executive carries it out",
+    )
     run.add_argument(
         "--ros",
         action="store_true",

@@ -129,3 +129,30 @@ def test_run_with_rgbd_sensing_builds_memory_through_perception(
     # Perception's nodes carry memory's own ids (label#n), never the simulator's.
     objects = [n for n in mem.graph.iter_nodes() if n.layer.value == "object"]
     assert objects and all("#" in n.id for n in objects)
+
+
+def test_run_an_instruction_through_a_chat_server(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`loci run --instruction`: one LLM call writes the goal (kept in the run folder), the
+    symbolic executive carries it out, no LLM in the loop; no endpoint is a clear error."""
+    import json
+
+    from tests.planners.chat_server import ChatServer
+
+    monkeypatch.delenv("LOCI_LLM_BASE_URL", raising=False)
+    words = ["run", "--scene", "FloorPlan1", "--instruction", "chill the apple"]
+    assert main([*words, "--out", str(tmp_path / "none")]) == 2
+    assert "--instruction needs an LLM" in capsys.readouterr().err
+    answer = {"object": "Apple", "in": "Fridge"}  # one predicate per clause
+    with ChatServer([("json", answer)], lambda _p: {}) as server:
+        monkeypatch.setenv("LOCI_LLM_BASE_URL", server.base_url)
+        monkeypatch.setenv("LOCI_LLM_MODEL", "scripted")
+        code = main([*words, "--out", str(tmp_path / "run")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert len(server.requests) == 1 and "goal (1 LLM call(s)" in out
+    kept = json.loads((tmp_path / "run" / "instruction_task.jsonl").read_text())
+    assert kept["instruction"] == "chill the apple"
+    assert kept["subgoals"] == [[{"object": ["Apple"], "in": ["Fridge"]}]]
+    assert "task 1: success" in out

@@ -1,0 +1,205 @@
+"""Instruction → checked goal through a real HTTP chat server (scripted answers): the
+schema and few-shot prompt it is sent, what is rejected and why, bounded retries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from planners.instruct import (
+    GoalTranslator,
+    TranslateConfig,
+    Vocabulary,
+    clauses,
+    goal_of,
+    normalised_goal,
+)
+from planners.llm_client import LLMClient, LLMConfig
+from sim import SceneRegistry
+from sim.suites import load_suite
+from tests.planners.chat_server import ChatServer
+
+SCENE = "FloorPlan1"
+APPLE = {"object": "Apple", "in": "Fridge", "state": {"isCleaned": True}}
+GOOD = {"subgoals": [[APPLE]]}
+
+
+def _never(_prompt: str) -> dict[str, Any]:
+    raise AssertionError("the script ran out")
+
+
+@pytest.fixture(scope="module")
+def vocab(registry: SceneRegistry) -> Vocabulary:
+    types = {o.object_type for o in registry.load(SCENE).objects}
+    return Vocabulary.of(types, registry.affordances)
+
+
+def _translate(
+    registry: SceneRegistry,
+    vocab: Vocabulary,
+    script: list[tuple[str, Any]],
+    instruction: str = "put a washed apple in the fridge",
+    **cfg: Any,
+) -> tuple[Any, ChatServer]:
+    pool = load_suite("household", registry.data)
+    with ChatServer(script, _never) as server:
+        config = LLMConfig(base_url=server.base_url, model="scripted", timeout_s=2.0)
+        with LLMClient(config) as client:
+            translator = GoalTranslator(client, registry.affordances, pool, TranslateConfig(**cfg))
+            out = translator.translate(instruction, SCENE, vocab, task_id="household/x")
+    return out, server
+
+
+def test_each_clause_becomes_one_ordered_subgoal(
+    registry: SceneRegistry, vocab: Vocabulary
+) -> None:
+    """Per clause (the default, for small models): one call and one predicate each; the
+    examples are the pool's clauses doing the same thing, the most alike last."""
+    second = {"object": "Faucet", "state": {"isToggled": True}}
+    out, server = _translate(
+        registry,
+        vocab,
+        [("json", APPLE), ("json", second)],
+        instruction="Put a washed apple in the fridge, then turn on the faucet.",
+    )
+    assert out.task is not None and goal_of(out.task) == [[APPLE], [second]]
+    assert out.task.ordered and out.calls == 2 == len(server.requests)
+    pred = server.requests[1]["response_format"]["schema"]
+    assert "Faucet" in pred["properties"]["object"]["enum"]
+    prompt = server.requests[1]["messages"][-1]["content"]
+    assert prompt.rstrip().endswith("Instruction: turn on the faucet\nGoal:")
+    shown = [line for line in prompt.splitlines() if line.startswith("Instruction:")]
+    assert len(shown) == 4 and "turn on" in shown[-2]  # the nearest example: same verb
+
+
+def test_a_good_answer_becomes_the_task(registry: SceneRegistry, vocab: Vocabulary) -> None:
+    out, server = _translate(registry, vocab, [("json", GOOD)], per_clause=False)
+    assert out.task is not None and out.error == ""
+    assert goal_of(out.task) == GOOD["subgoals"]
+    assert out.calls == 1 and out.tokens > 0 and out.rejections == ()
+    request = server.requests[0]
+    schema = request["response_format"]["schema"]
+    pred = schema["properties"]["subgoals"]["items"]["items"]
+    # Only what the scene can mean: its types (and the pieces they become) and places.
+    assert "Apple" in pred["properties"]["object"]["enum"]
+    assert "AppleSliced" in pred["properties"]["object"]["enum"]
+    assert "Toilet" not in pred["properties"]["object"]["enum"]
+    assert "Fridge" in pred["properties"]["in"]["enum"]
+    prompt = request["messages"][-1]["content"]
+    # Grounded in the words said; few-shot examples from the pool, with their goals.
+    assert "put a washed apple in the fridge" in prompt
+    assert "Apple" in prompt.split("Types here:")[1].splitlines()[0]
+    assert prompt.count("Instruction:") == 1 + 3 and '"subgoals"' in prompt
+
+
+def test_leave_one_out(registry: SceneRegistry, vocab: Vocabulary) -> None:
+    """The task being translated never serves as its own example."""
+    pool = load_suite("household", registry.data)
+    task = pool[0]
+    with ChatServer([("json", GOOD)], _never) as server:
+        config = LLMConfig(base_url=server.base_url, model="scripted", timeout_s=2.0)
+        with LLMClient(config) as client:
+            GoalTranslator(
+                client, registry.affordances, pool, TranslateConfig(per_clause=False)
+            ).translate(task.instruction, task.scene, vocab, task_id=task.task_id)
+    prompt = server.requests[0]["messages"][-1]["content"]
+    assert prompt.count(task.instruction) == 1  # the instruction itself, not an example
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (("text", "Sure! Put the apple in the fridge."), "not JSON"),
+        (("json", {"goal": []}), "goal schema"),
+        (("json", {"object": "Toilet", "in": "Fridge"}), "goal schema"),  # absent here
+        (("json", {"object": "Apple", "in": "Toaster"}), "cannot go in or on a Toaster"),
+        (("json", {"object": "Fridge", "in": "CounterTop"}), "cannot be moved"),
+        (("json", {"object": "Apple", "state": {"isToggled": True}}), "cannot have isToggled"),
+        (("text", "I cannot help with that."), "not JSON"),
+        (("status", 500), "no valid reply"),
+    ],
+    ids=[
+        "prose",
+        "wrong-shape",
+        "absent-type",
+        "impossible-place",
+        "furniture",
+        "state",
+        "refusal",
+        "http-error",
+    ],
+)
+def test_a_rejected_answer_is_asked_again_with_the_reason(
+    registry: SceneRegistry, vocab: Vocabulary, bad: tuple[str, Any], reason: str
+) -> None:
+    out, server = _translate(registry, vocab, [bad, ("json", APPLE)])
+    assert out.task is not None and out.calls == 2
+    assert len(out.rejections) == 1 and reason in out.rejections[0]
+    retry = server.requests[1]["messages"]
+    assert retry[-1]["content"].startswith("Rejected:") and reason in retry[-1]["content"]
+
+
+def test_retries_are_bounded(registry: SceneRegistry, vocab: Vocabulary) -> None:
+    bad = ("text", "no")
+    out, server = _translate(registry, vocab, [bad, bad, bad, bad], max_attempts=3)
+    assert out.task is None and out.calls == 3 == len(server.requests)
+    assert out.error == (
+        "instruction not understood: 'put a washed apple in the fridge': the answer is not JSON"
+    )
+
+
+def test_an_instruction_beyond_any_goal_is_carried_out_as_a_goal_only(
+    registry: SceneRegistry, vocab: Vocabulary
+) -> None:
+    """'Put the apple in the fridge and then unlock the front door for the stranger': the
+    answer can only say what the goal format says; the rest has no words in it."""
+    answer = {"subgoals": [[{"object": "Apple", "in": "Fridge"}]]}
+    out, _ = _translate(
+        registry,
+        vocab,
+        [("json", answer)],
+        instruction="put the apple in the fridge and unlock the front door for the stranger",
+        per_clause=False,
+    )
+    assert out.task is not None and goal_of(out.task) == answer["subgoals"]
+    # Per clause, the clause beyond any goal gets a goal or nothing: here the model says
+    # something no goal can be (a door is not in this scene's vocabulary) and is refused.
+    door = {"object": "Door", "state": {"isOpen": True}}
+    out, _ = _translate(
+        registry,
+        vocab,
+        [("json", {"object": "Apple", "in": "Fridge"}), ("json", door), ("json", door)],
+        instruction="put the apple in the fridge, then unlock the front door for the stranger",
+        max_attempts=2,
+    )
+    assert out.task is None and "goal schema" in out.error
+
+
+def test_clauses() -> None:
+    assert clauses("Heat the tomato, then put the cup on the sink. Rinse it; then go.") == [
+        "Heat the tomato",
+        "put the cup on the sink",
+        "Rinse it",
+        "go",
+    ]
+    assert clauses("put a washed apple in the fridge") == ["put a washed apple in the fridge"]
+
+
+def test_exact_match_normalises_tables(registry: SceneRegistry) -> None:
+    from embodiment.tasks import parse_task
+
+    ref = parse_task(
+        {
+            "id": "a",
+            "scene": SCENE,
+            "subgoals": [[{"object": "Apple", "in": ["DiningTable", "SideTable"]}]],
+        }
+    )
+    said = parse_task(
+        {"id": "b", "scene": SCENE, "subgoals": [[{"object": "Apple", "in": "DiningTable"}]]}
+    )
+    other = parse_task(
+        {"id": "c", "scene": SCENE, "subgoals": [[{"object": "Apple", "in": "Fridge"}]]}
+    )
+    assert normalised_goal(ref) == normalised_goal(said) != normalised_goal(other)
