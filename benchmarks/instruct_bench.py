@@ -31,7 +31,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from planners.executive import Executive  # noqa: E402
+from embodiment.approach import ApproachNavigation  # noqa: E402
+from loci.episodes import run_on_body  # noqa: E402
 from planners.instruct import (  # noqa: E402
     GoalTranslator,
     TranslateConfig,
@@ -98,9 +99,12 @@ def main() -> None:
                     "error": out.error,
                 }
                 if out.task is not None:
+                    # As the suite runs (navigation by poses), scored on the suite's goal.
                     world = make_world(task, registry)
-                    result = Executive(BuiltinBody(world), new_memory(), aff).run(
-                        out.task, WorldScorer(task, world)
+                    builtin = BuiltinBody(world)
+                    body = ApproachNavigation(builtin, builtin.reach_m)
+                    result = run_on_body(
+                        body, new_memory(), out.task, aff, WorldScorer(task, world)
                     )
                     row.update(success=result.success, steps=result.steps, error=result.error)
                 rows.append(row)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from embodiment.tasks import STATE_KEYS, Predicate, Task
+from embodiment.tasks import STATE_KEYS, Predicate, Task, TaskFormatError
 
 __all__ = [
     "FLOOR_M",
@@ -135,6 +135,12 @@ class GoalChecker:
     """Credits ordered subgoals as they are reached; scores unordered goals on the state."""
 
     def __init__(self, task: Task) -> None:
+        if task.needs_goal:
+            # No goal is met by anything: "success in 0 steps" would be a lie.
+            raise TaskFormatError(
+                f"task {task.task_id} has only an instruction: an LLM must write its goal "
+                "first (set LOCI_LLM_BASE_URL and LOCI_LLM_MODEL)"
+            )
         self.task = task
         self.credited = 0
 

@@ -99,6 +99,11 @@ class Task:
     def predicates(self) -> tuple[Predicate, ...]:
         return tuple(p for sg in self.subgoals for p in sg)
 
+    @property
+    def needs_goal(self) -> bool:
+        """Only an instruction: its goal is still to be written (``planners.instruct``)."""
+        return not self.subgoals
+
     def object_types(self) -> set[str]:
         out: set[str] = set()
         for p in self.predicates:
@@ -249,8 +254,15 @@ def parse_task(d: Mapping[str, Any]) -> Task:
             raise ValueError("'goal' must be a non-empty list of predicates")
         subgoals = (tuple(_predicate(p, f"goal[{j}]") for j, p in enumerate(d["goal"])),)
         ordered = False
+    elif str(d.get("instruction", "")).strip():
+        # Only words: an LLM writes the goal before it runs (planners.instruct); nothing
+        # may run or score it before then (GoalChecker refuses it).
+        subgoals, ordered = (), True
     else:
-        raise ValueError("a task needs 'goal' (unordered) or 'subgoals' (ordered)")
+        raise ValueError(
+            "a task needs 'goal' (unordered), 'subgoals' (ordered) or, for an LLM to turn "
+            "into a goal, an 'instruction'"
+        )
     return Task(
         task_id=d["id"],
         scene=d["scene"],
@@ -291,7 +303,9 @@ def task_to_json(t: Task) -> dict[str, Any]:
         return out
 
     d: dict[str, Any] = {"id": t.task_id, "scene": t.scene, "instruction": t.instruction}
-    if t.ordered:
+    if t.needs_goal:
+        pass  # words only: the goal is still to be written
+    elif t.ordered:
         d["subgoals"] = [[pred(p) for p in sg] for sg in t.subgoals]
     else:
         d["goal"] = [pred(p) for p in t.subgoals[0]]

@@ -26,8 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from loci.episodes import run_in_world
+from loci.instructions import with_goal
 from memory_core import LociError, Memory, ObjectState, ShortTermMemory
 from planners.executive import EpisodeResult
+from planners.instruct import Translation
 from planners.llm import LLMConfig
 from planners.observe import MEMORY_MODES, new_memory
 from sim.body import SENSING_MODES
@@ -92,6 +94,11 @@ def _run_group(
     world: World | None = None
     for raw in tasks:
         task = parse_task(raw)
+        try:
+            task, translation = with_goal(task, registry)
+        except LociError as exc:
+            rows.append(_rejected(task, exc))
+            continue
         if world is None or not task.sequence or task.sequence_index == 0:
             try:
                 world = make_world(task, registry)
@@ -115,6 +122,7 @@ def _run_group(
         result = run_in_world(
             world, memory, task, registry, llm=llm, sensing=sensing, navigation=navigation
         )
+        result = _counted(result, translation)
         rows.append(_row(task, result, after.lookups - before.lookups, after.hits - before.hits))
     return rows
 
@@ -159,6 +167,11 @@ def _run_thor_group(
     carry = False
     for raw in tasks:
         task = parse_task(raw)
+        try:
+            task, translation = with_goal(task, registry)
+        except LociError as exc:
+            rows.append(_rejected(task, exc))
+            continue
         fresh = not (carry and task.sequence and task.sequence_index > 0)
         memory = new_memory() if fresh else _carried(memory, mode)
         try:
@@ -174,8 +187,19 @@ def _run_thor_group(
         if thor_body.fault is not None:
             _drop_controller(sensing, executable)
         carry = thor_body.fault is None
-        rows.append(_row(task, result, 0, 0))
+        rows.append(_row(task, _counted(result, translation), 0, 0))
     return rows
+
+
+def _counted(result: EpisodeResult, translation: Translation | None) -> EpisodeResult:
+    """The episode's LLM use with its goal's translation (a task given in words)."""
+    if translation is None:
+        return result
+    return dataclasses.replace(
+        result,
+        llm_calls=result.llm_calls + translation.calls,
+        llm_tokens=result.llm_tokens + translation.tokens,
+    )
 
 
 def _row(task: Task, result: EpisodeResult, stm_lookups: int, stm_hits: int) -> dict[str, Any]:

@@ -58,7 +58,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # Claimed before anything runs: a user's earlier run is never overwritten.
     out = claim_run_folder(Path(args.out) if args.out else None)
     if args.instruction is not None:
-        tasks = _translated(registry, args.scene, args.instruction, out)
+        from embodiment.tasks import Task
+
+        tasks = _translated(registry, Task("instruction", args.scene, args.instruction, ()), out)
+    elif tasks is not None and load_tasks(tasks)[0].needs_goal:
+        tasks = _translated(registry, load_tasks(tasks)[0], out)
     if args.ros:
         from loci.ros_run import run_through_ros
 
@@ -82,31 +86,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0 if result.first.success and second_ok else 1
 
 
-def _translated(registry: Any, scene: str, instruction: str, out: Path) -> Path:
-    """Task 1 from a spoken instruction: the LLM at ``LOCI_LLM_BASE_URL`` writes the goal
-    (checked), the symbolic executive carries it out. The goal is kept in the run folder."""
+def _translated(registry: Any, words: Any, out: Path) -> Path:
+    """Task 1 from a spoken instruction (a task with only its words): the LLM at
+    ``LOCI_LLM_BASE_URL`` writes the goal (checked), the symbolic executive carries it out.
+    The goal is kept in the run folder."""
     from embodiment.tasks import task_to_json
-    from planners.instruct import GoalTranslator, Vocabulary
-    from planners.llm_client import LLMClient, LLMConfig
-    from sim.suites import load_suite
+    from loci.instructions import with_goal
 
-    config = LLMConfig.from_env(max_tokens=200)
-    if not config.base_url or not config.model:
-        raise LociError(
-            "--instruction needs an LLM to translate it: set LOCI_LLM_BASE_URL and "
-            "LOCI_LLM_MODEL (any OpenAI-compatible server)"
-        )
-    aff = registry.affordances
-    vocab = Vocabulary.of({o.object_type for o in registry.load(scene).objects}, aff)
-    pool = load_suite("household", registry.data)
-    with LLMClient(config) as client:
-        translation = GoalTranslator(client, aff, pool).translate(instruction, scene, vocab)
-    if translation.task is None:
-        raise LociError(translation.error)
+    task, translation = with_goal(words, registry)
     path = out / "instruction_task.jsonl"
-    path.write_text(json.dumps(task_to_json(translation.task)) + "\n", encoding="utf-8")
-    goal = " THEN ".join(", ".join(p.describe() for p in sg) for sg in translation.task.subgoals)
-    _say(f"goal ({translation.calls} LLM call(s), {translation.tokens} tokens): {goal}")
+    path.write_text(json.dumps(task_to_json(task)) + "\n", encoding="utf-8")
+    goal = " THEN ".join(", ".join(p.describe() for p in sg) for sg in task.subgoals)
+    calls = translation.calls if translation else 0
+    tokens = translation.tokens if translation else 0
+    _say(f"goal ({calls} LLM call(s), {tokens} tokens): {goal}")
     return path
 
 

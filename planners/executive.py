@@ -26,7 +26,7 @@ from typing import Protocol
 from embodiment.affordances import Affordances
 from embodiment.body import Body, BodyState
 from embodiment.skills import Skill, StepResult
-from embodiment.tasks import Predicate, Task
+from embodiment.tasks import Predicate, Task, TaskFormatError
 from memory_core import Event, Layer, Memory
 from planners.base import PlanFailedError, Planner
 from planners.critic import believed_count, satisfying
@@ -217,6 +217,11 @@ class Executive:
         return episode
 
     def run(self, task: Task, scorer: Scorer | None = None) -> EpisodeResult:
+        if task.needs_goal:
+            raise TaskFormatError(
+                f"task {task.task_id} has only an instruction: an LLM must write its goal "
+                "first (set LOCI_LLM_BASE_URL and LOCI_LLM_MODEL)"
+            )
         start_wall = time.perf_counter()
         episode = self.begin(task)
         start = self.clock

@@ -169,6 +169,16 @@ def predicate_schema(vocab: Vocabulary) -> dict[str, Any]:
     return pred
 
 
+def _named_in(clause: str, vocab: Vocabulary) -> Vocabulary:
+    """The vocabulary a clause can mean: the types its words name (SayPlan-style grounding
+    of the schema itself), all of them where it names none (a word the types do not use,
+    "the tv"); instance names are kept."""
+    said = _words(clause)
+    objects = tuple(t for t in vocab.objects if _type_words(t) & said)
+    places = tuple(t for t in vocab.receptacles if _type_words(t) & said)
+    return Vocabulary(objects or vocab.objects, places or vocab.receptacles, vocab.names)
+
+
 _CLAUSE_BREAK = re.compile(r",?\s*(?:and\s+)?then\s+|;\s*|\.\s+(?=\S)", re.IGNORECASE)
 
 
@@ -295,10 +305,10 @@ class GoalTranslator:
     ) -> Translation:
         calls0, tokens0 = self.client.calls, self.client.tokens
         steps = clauses(instruction)[: self.config.max_subgoals]
-        schema = predicate_schema(vocab)
         preds: list[dict[str, Any]] = []
         rejections: list[str] = []
         for clause in steps:
+            schema = predicate_schema(_named_in(clause, vocab))
             prompt = self._clause_prompt(clause, vocab, task_id)
             log.debug("clause prompt: %s", prompt)
             messages = [{"role": "user", "content": prompt}]

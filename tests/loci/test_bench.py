@@ -127,3 +127,42 @@ def test_cli_compares_sensing_modes_side_by_side(
     assert "--sensing takes gt, rgbd" in capsys.readouterr().err
     assert main([*args, "--body", "gazebo"]) == 2
     assert "unknown body 'gazebo'" in capsys.readouterr().err
+
+
+def test_tasks_given_in_words_are_translated_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row with only an instruction: without an LLM a rejected row saying so (the rest
+    run; nothing scores an empty goal as met); with one, its goal is written (one call per
+    clause), carried out, and its calls counted in the row."""
+    from embodiment.scoring import GoalChecker
+    from embodiment.tasks import TaskFormatError, parse_task
+    from tests.planners.chat_server import ChatServer
+
+    words = parse_task({"id": "w", "scene": "FloorPlan1", "instruction": "chill the apple"})
+    assert words.needs_goal
+    with pytest.raises(TaskFormatError, match="only an instruction"):
+        GoalChecker(words)
+    rows_file = tmp_path / "t.jsonl"
+    rows_file.write_text(
+        '{"id": "w", "scene": "FloorPlan1", '
+        '"instruction": "Chill the apple, then open the fridge"}\n'
+        '{"id": "b", "scene": "FloorPlan1", "goal": [{"object": "Apple", "held": true}]}\n'
+    )
+    out = tmp_path / "r.json"
+    monkeypatch.delenv("LOCI_LLM_BASE_URL", raising=False)
+    assert main(["bench", "--tasks", str(rows_file), "--quiet", "--json", str(out)]) == 0
+    rows = {r["task_id"]: r for r in json.loads(out.read_text())["tasks"]}
+    assert rows["w"]["reason"] == "rejected" and "an LLM must write its goal" in rows["w"]["error"]
+    assert rows["b"]["success"]
+    script = [
+        ("json", {"object": "Apple", "state": {"isCooled": True}}),
+        ("json", {"object": "Fridge", "state": {"isOpen": True}}),
+    ]
+    with ChatServer(script, lambda _p: {}) as server:
+        monkeypatch.setenv("LOCI_LLM_BASE_URL", server.base_url)
+        monkeypatch.setenv("LOCI_LLM_MODEL", "scripted")
+        assert main(["bench", "--tasks", str(rows_file), "--quiet", "--json", str(out)]) == 0
+    rows = {r["task_id"]: r for r in json.loads(out.read_text())["tasks"]}
+    assert rows["w"]["success"], rows["w"]["error"]
+    assert rows["w"]["llm_calls"] == 2 == len(server.requests) and rows["w"]["llm_tokens"] > 0

@@ -143,7 +143,7 @@ def test_run_an_instruction_through_a_chat_server(
     monkeypatch.delenv("LOCI_LLM_BASE_URL", raising=False)
     words = ["run", "--scene", "FloorPlan1", "--instruction", "chill the apple"]
     assert main([*words, "--out", str(tmp_path / "none")]) == 2
-    assert "--instruction needs an LLM" in capsys.readouterr().err
+    assert "an LLM must write its goal" in capsys.readouterr().err
     answer = {"object": "Apple", "in": "Fridge"}  # one predicate per clause
     with ChatServer([("json", answer)], lambda _p: {}) as server:
         monkeypatch.setenv("LOCI_LLM_BASE_URL", server.base_url)

@@ -65,8 +65,12 @@ def test_each_clause_becomes_one_ordered_subgoal(
     )
     assert out.task is not None and goal_of(out.task) == [[APPLE], [second]]
     assert out.task.ordered and out.calls == 2 == len(server.requests)
+    # Each clause's schema names only what its words name (grounding).
+    first = server.requests[0]["response_format"]["schema"]["properties"]
+    assert set(first["object"]["enum"]) == {"Apple", "AppleSliced", "Fridge"}
+    assert first["in"]["enum"] == ["Fridge"]
     pred = server.requests[1]["response_format"]["schema"]
-    assert "Faucet" in pred["properties"]["object"]["enum"]
+    assert pred["properties"]["object"]["enum"] == ["Faucet"]
     prompt = server.requests[1]["messages"][-1]["content"]
     assert prompt.rstrip().endswith("Instruction: turn on the faucet\nGoal:")
     shown = [line for line in prompt.splitlines() if line.startswith("Instruction:")]
@@ -133,7 +137,9 @@ def test_leave_one_out(registry: SceneRegistry, vocab: Vocabulary) -> None:
 def test_a_rejected_answer_is_asked_again_with_the_reason(
     registry: SceneRegistry, vocab: Vocabulary, bad: tuple[str, Any], reason: str
 ) -> None:
-    out, server = _translate(registry, vocab, [bad, ("json", APPLE)])
+    # The words name what the bad answers name (the schema allows only what is named).
+    words = "put the washed apple in the fridge or the toaster or on the counter top"
+    out, server = _translate(registry, vocab, [bad, ("json", APPLE)], instruction=words)
     assert out.task is not None and out.calls == 2
     assert len(out.rejections) == 1 and reason in out.rejections[0]
     retry = server.requests[1]["messages"]
