@@ -324,9 +324,11 @@ class SymbolicPlanner:
                 )
         free = int((grid.data == FREE).sum())
         if reach and len(reach) < free:
+            # Islands of the grid (a start teleported onto one; a corner behind the bed that
+            # only an island looks into): grid moves cannot get there, nor AI2-THOR's.
             return (
-                f"cannot find {what}: {free - len(reach)} of {free} free map cells cannot "
-                "be reached from here"
+                f"cannot reach {free - len(reach)} of {free} free map cells from here to look "
+                f"for {what} there (islands of the navigation grid)"
             )
         return f"cannot find {what}"
 

@@ -318,3 +318,27 @@ def test_a_search_that_cannot_enter_a_room_says_so(registry: SceneRegistry) -> N
     )
     assert not result.success
     assert result.error.startswith("cannot reach ") and "Kitchen room|6" in result.error
+
+
+def test_a_start_on_an_island_of_the_grid_says_so(registry: SceneRegistry) -> None:
+    """FloorPlan321's reachable grid has two cells no grid move connects to the rest (a
+    rearrangement episode teleports its agent onto one): from there nothing is found, and
+    the error says why (class unreachable)."""
+    from loci.bench import reason_class
+
+    task = parse_task(
+        {
+            "id": "island",
+            "scene": "FloorPlan321",
+            "init": {"agent": {"x": 0.75, "z": 1.25, "rotation": 0}},
+            "goal": [{"object": "Pencil", "in": ["Desk"]}],
+        }
+    )
+    world = make_world(task, registry)
+    assert world.agent_xz == (0.75, 1.25)
+    result = Executive(BuiltinBody(world), new_memory(), registry.affordances).run(
+        task, WorldScorer(task, world)
+    )
+    assert not result.success
+    assert result.error.startswith("cannot reach 81 of 82 free map cells from here")
+    assert reason_class(result.error) == "unreachable"
