@@ -197,7 +197,7 @@ _STOP = frozenset({"the", "a", "an", "of", "to", "it"})
 
 def _words(text: str) -> set[str]:
     """Lower-case words, "on"/"off"/"in" kept (they decide a switch's state)."""
-    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", text)
     return {w for w in re.findall(r"[a-z]+", spaced.lower()) if w not in _STOP}
 
 

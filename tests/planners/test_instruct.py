@@ -209,3 +209,12 @@ def test_exact_match_normalises_tables(registry: SceneRegistry) -> None:
         {"id": "c", "scene": SCENE, "subgoals": [[{"object": "Apple", "in": "Fridge"}]]}
     )
     assert normalised_goal(ref) == normalised_goal(said) != normalised_goal(other)
+
+
+def test_type_words_split_like_the_instructions() -> None:
+    """ "tv stand" names TVStand; "sink basin" SinkBasin."""
+    from planners.instruct import _type_words
+
+    assert _type_words("TVStand") == {"tv", "stand"}
+    assert _type_words("SinkBasin") == {"sink", "basin"}
+    assert "table" in _type_words("SideTable")
