@@ -16,7 +16,7 @@ from memory_core import Layer, Memory, SceneNode
 from memory_core.geometry import vertical
 from planners.referents import Referents, is_ref, node_matches
 
-__all__ = ["believed_count", "candidates", "holds", "satisfying"]
+__all__ = ["ancestors", "believed_count", "candidates", "holds", "satisfying"]
 
 _THINGS = (Layer.OBJECT, Layer.RECEPTACLE)
 FLOOR_LEVEL_M = 0.0
@@ -46,7 +46,8 @@ def candidates(
                 yield node
 
 
-def _ancestors(memory: Memory, node_id: str) -> Iterator[SceneNode]:
+def ancestors(memory: Memory, node_id: str) -> Iterator[SceneNode]:
+    """What holds ``node_id`` as memory believes, innermost first."""
     graph, seen = memory.graph, {node_id}
     support = graph.support_of(node_id)
     while support is not None and support[0] not in seen:
@@ -105,7 +106,7 @@ def _holds(
         named = _named_places(pred)
         return any(
             r.label in pred.in_types or (named and node_matches(r, named, place_targets))
-            for r in _ancestors(memory, node.id)
+            for r in ancestors(memory, node.id)
         )
     return True
 

@@ -16,9 +16,9 @@ from embodiment.skills import SWITCHES, StepResult
 from memory_core import Box3D, Memory, ObjectObservation, SceneNode
 from memory_core.geometry import vertical
 from memory_core.types import StateValue, Vec3
-from planners.critic import FLOOR_LEVEL_M
+from planners.critic import FLOOR_LEVEL_M, ancestors
 
-__all__ = ["skill_effects"]
+__all__ = ["sensed_by_id", "skill_effects"]
 
 _STATE_EFFECTS: dict[str, dict[str, StateValue]] = {
     **{name: {key: value} for name, (key, value) in SWITCHES.items()},
@@ -51,7 +51,7 @@ def skill_effects(
     graph, skill = memory.graph, result.skill
     if not result.success and not (result.unchanged and skill.name in _LEARNS_WHEN_UNCHANGED):
         return []
-    sensed = _sensed_ids(result.sensed)
+    sensed = sensed_by_id(result.sensed)
     target = skill.target
     if skill.name == "put" and before.held and target is not None and target in graph:
         if before.held in sensed:
@@ -70,7 +70,7 @@ def skill_effects(
             timestamp=t,
             object_id=before.held,
             parent_id=dest.id,
-            state=_climate(memory, [dest.id], label, aff),
+            state=_climate(memory, dest.id, label, aff),
         )
         return [put, *_carried_contents(memory, before.held, put.position, t, sensed)]
     if skill.name == "drop" and before.held and before.held in graph:
@@ -152,7 +152,7 @@ def _switched(
         if not aff.heat_source(graph.node(source).label):
             continue
         for inside in _within(memory, source):
-            state = _climate(memory, [source], inside.label, aff, lit=True)
+            state = _climate(memory, source, inside.label, aff, lit=True)
             out.append(_restated(memory, inside.id, state, t, sensed))
     return out
 
@@ -169,24 +169,21 @@ def _within(memory: Memory, holder: str) -> list[SceneNode]:
 
 def _climate(
     memory: Memory,
-    holders: list[str],
+    holder_id: str,
     label: str,
     aff: Affordances | None,
     lit: bool = False,
 ) -> dict[str, StateValue]:
-    """What being in ``holders[0]`` (and what holds it) does to a ``label``: hot from a
+    """What being in ``holder_id`` (and what holds it) does to a ``label``: hot from a
     heat source memory believes on (``lit``: just switched on), cooked if it cooks, coffee
     in a mug in a coffee machine; cold in a fridge. Empty when nothing applies."""
     if aff is None:
         return {}
     graph = memory.graph
-    chain, cur = [], holders[0] if holders else None
-    while cur is not None and cur not in chain and cur in graph:
-        chain.append(cur)
-        support = graph.support_of(cur)
-        cur = support[0] if support is not None else None
-    for i, rid in enumerate(chain):
-        r = graph.node(rid)
+    if holder_id not in graph:
+        return {}
+    holder = graph.node(holder_id)
+    for i, r in enumerate((holder, *ancestors(memory, holder.id))):
         if aff.cold_source(r.label):
             return dict(_COLD)
         on = (lit and i == 0) or r.state.get("isToggled") is True
@@ -278,7 +275,7 @@ def _carried_contents(
     return out
 
 
-def _sensed_ids(sensed: Sensed | None) -> dict[str, ObjectObservation]:
+def sensed_by_id(sensed: Sensed | None) -> dict[str, ObjectObservation]:
     """The last observation of each object the body sensed with an id."""
     if sensed is None:
         return {}

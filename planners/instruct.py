@@ -25,10 +25,10 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import jsonschema
 
@@ -58,6 +58,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+_Answer = TypeVar("_Answer")
 
 TABLES = ("DiningTable", "CoffeeTable", "SideTable")
 """An instruction's "table": any of these (as the household suite writes it)."""
@@ -273,9 +274,26 @@ class GoalTranslator:
         calls0, tokens0 = self.client.calls, self.client.tokens
         schema = goal_schema(vocab, self.config.max_subgoals)
         prompt = self._prompt(instruction, vocab, task_id)
+        task, rejections = self._ask(
+            prompt,
+            schema,
+            lambda text: self._check(text, scene, instruction, vocab, schema, task_id),
+        )
+        return Translation(
+            task, self.client.calls - calls0, self.client.tokens - tokens0, tuple(rejections)
+        )
+
+    def _ask(
+        self,
+        prompt: str,
+        schema: dict[str, Any],
+        check: Callable[[str], tuple[_Answer | None, str]],
+    ) -> tuple[_Answer | None, list[str]]:
+        """Ask until ``check`` accepts an answer, at most ``max_attempts`` times, each
+        retry told why the last answer was rejected; the accepted answer (or None) and the
+        reasons for the rejected ones."""
         messages = [{"role": "user", "content": prompt}]
-        rejections: list[str] = []
-        task: Task | None = None
+        reasons: list[str] = []
         for _ in range(self.config.max_attempts):
             reply = self.client.chat(
                 messages,
@@ -283,22 +301,17 @@ class GoalTranslator:
                 schema=schema if self.client.config.constrain else None,
             )
             text = reply.text if reply is not None else ""
-            if reply is None:
-                reason = "no valid reply from the LLM"
-            else:
-                task, reason = self._check(text, scene, instruction, vocab, schema, task_id)
-            if task is not None:
-                break
-            rejections.append(reason)
-            log.info("goal rejected: %s", reason)
+            found, reason = (None, "no valid reply from the LLM") if reply is None else check(text)
+            if found is not None:
+                return found, reasons
+            reasons.append(reason)
+            log.info("answer rejected: %s", reason)
             messages = [
                 {"role": "user", "content": prompt},
                 {"role": "assistant", "content": text[:400]},
                 {"role": "user", "content": f"Rejected: {reason}. Answer again with JSON only."},
             ]
-        return Translation(
-            task, self.client.calls - calls0, self.client.tokens - tokens0, tuple(rejections)
-        )
+        return None, reasons
 
     def _per_clause(
         self, instruction: str, scene: str, vocab: Vocabulary, task_id: str
@@ -311,30 +324,13 @@ class GoalTranslator:
             schema = predicate_schema(_named_in(clause, vocab))
             prompt = self._clause_prompt(clause, vocab, task_id)
             log.debug("clause prompt: %s", prompt)
-            messages = [{"role": "user", "content": prompt}]
-            found: dict[str, Any] | None = None
-            for _ in range(self.config.max_attempts):
-                reply = self.client.chat(
-                    messages,
-                    max_tokens=self.config.max_tokens,
-                    schema=schema if self.client.config.constrain else None,
-                )
-                text = reply.text if reply is not None else ""
-                if reply is None:
-                    reason = "no valid reply from the LLM"
-                else:
-                    found, reason = self._check_predicate(text, scene, clause, schema, task_id)
-                if found is not None:
-                    break
-                rejections.append(f"{clause!r}: {reason}")
-                messages = [
-                    {"role": "user", "content": prompt},
-                    {"role": "assistant", "content": text[:400]},
-                    {
-                        "role": "user",
-                        "content": f"Rejected: {reason}. Answer again with JSON only.",
-                    },
-                ]
+            # Called within this turn of the loop: the clause and schema are this turn's.
+            found, reasons = self._ask(
+                prompt,
+                schema,
+                lambda text: self._check_predicate(text, scene, clause, schema, task_id),  # noqa: B023
+            )
+            rejections += [f"{clause!r}: {reason}" for reason in reasons]
             if found is None:
                 return Translation(
                     None,

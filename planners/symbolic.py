@@ -28,20 +28,11 @@ from embodiment.tasks import Predicate, Task, made_from
 from memory_core import Layer, Memory, Pose, SceneNode
 from memory_core.geometry import horizontal
 from planners.base import Plan, PlanFailedError
-from planners.critic import holds
+from planners.critic import ancestors, holds
+from planners.effects import sensed_by_id
 from planners.referents import Referents, is_ref, ref_label, ref_position
 
 __all__ = ["PlanFailedError", "SymbolicPlanner"]
-
-
-def _sensed_ids(result: StepResult) -> set[str]:
-    """Ids of what the body sensed in one step (where it has ids)."""
-    sensed = result.sensed
-    ids = set(result.seen)
-    if sensed is not None:
-        for batch in (sensed.observations, *sensed.perceived):
-            ids |= {o.object_id for o in batch if o.object_id is not None}
-    return ids
 
 
 _KNIVES = ("Knife", "ButterKnife")
@@ -424,12 +415,11 @@ class SymbolicPlanner:
         return graph.node(node_id).state.get(key) if node_id in graph else None
 
     def _in_wanted_place(self, obj: str, pred: Predicate) -> bool:
-        graph = self.memory.graph
-        chain, support = [], graph.support_of(obj) if obj in graph else None
-        while support is not None and support[0] not in chain:
-            chain.append(support[0])
-            support = graph.support_of(support[0])
-        return any(self._label(p) in pred.in_types or p in pred.in_types for p in chain)
+        if obj not in self.memory.graph:
+            return False
+        return any(
+            r.label in pred.in_types or r.id in pred.in_types for r in ancestors(self.memory, obj)
+        )
 
     def _treat(self, obj: str, pred: Predicate) -> Plan:
         """Give the held ``obj`` the states the predicate wants, in the order a cook
@@ -599,7 +589,7 @@ class SymbolicPlanner:
             result = yield Skill("toggle_on", knob.id)
             if not result.success and not result.unchanged:
                 continue
-            if burner not in _sensed_ids(result):
+            if burner not in result.seen and burner not in sensed_by_id(result.sensed):
                 # Not in view from the knob: look at the burner (a camera that sees no
                 # flame learns nothing there, and the match by position is trusted).
                 yield Skill("navigate", burner)

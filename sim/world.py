@@ -710,11 +710,7 @@ class World:
                 if r.object_type == "CoffeeMachine" and c.fillable and not c.is_filled:
                     c.is_filled, c.fill_liquid = True, "coffee"
             elif running_water or (r.object_type == "SinkBasin" and self._faucet_on_near(r)):
-                c.is_cleaned = True
-                if c.dirtyable:
-                    c.is_dirty = False
-                if c.fillable and not c.is_filled:
-                    c.is_filled, c.fill_liquid = True, "water"
+                _under_running_water(c)
 
     def _settle(self, o: SimObject) -> None:
         """``o`` was just put somewhere: the rules of every receptacle up its chain apply
@@ -790,11 +786,7 @@ class World:
             return self._fail(skill, "No visible SinkBasin within reach")
         if self.faucet_of(basin) is None:
             return self._fail(skill, "No Faucet runs into that SinkBasin")
-        if not o.is_filled:
-            o.is_filled, o.fill_liquid = True, "water"
-        o.is_cleaned = True
-        if o.dirtyable:
-            o.is_dirty = False
+        _under_running_water(o)
         return StepResult(skill, True, "", 2 if self._faucet_on_near(basin) else 4)
 
     def _do_empty(self, skill: Skill) -> StepResult:
@@ -870,11 +862,7 @@ class World:
         basin = self._appliance_near("SinkBasin")
         if basin is None:
             return self._fail(skill, "No visible SinkBasin within reach")
-        if o.dirtyable:
-            o.is_dirty = False
-        if o.fillable and not o.is_filled:
-            o.is_filled, o.fill_liquid = True, "water"
-        o.is_cleaned = True
+        _under_running_water(o)
         return StepResult(skill, True, "", 2 if self._faucet_on_near(basin) else 4)
 
     def _do_heat(self, skill: Skill) -> StepResult:
@@ -1012,6 +1000,16 @@ class World:
 
 def _xyz(p: tuple[float, float, float]) -> dict[str, float]:
     return {"x": p[0], "y": p[1], "z": p[2]}
+
+
+def _under_running_water(o: SimObject) -> None:
+    """AI2-THOR's running water: washed, clean if it can be dirty, filled with water if it
+    holds liquid and is empty."""
+    o.is_cleaned = True
+    if o.dirtyable:
+        o.is_dirty = False
+    if o.fillable and not o.is_filled:
+        o.is_filled, o.fill_liquid = True, "water"
 
 
 def _wire_knobs(objects: dict[str, SimObject]) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from embodiment.affordances import Affordances
@@ -154,9 +154,22 @@ def _throw_away(w: StepWriter, steps: list[Step]) -> Step | None:
     return (f"throw the {_words(obj)} away", Predicate((obj,), ("GarbageCan",)))
 
 
-def write_steps(w: StepWriter, lo: int, hi: int) -> list[Step]:
+Maker = Callable[[set[str]], list[Step] | None]
+
+
+def write_steps(
+    w: StepWriter,
+    lo: int,
+    hi: int,
+    makers: Sequence[Maker] | None = None,
+    throw_away: bool = True,
+) -> list[Step]:
+    """A chain of ``lo``-``hi`` steps from ``makers`` (household's by default), each undo
+    step (turn it off, close it) put after the others; with ``throw_away``, a short chain
+    ends by throwing a placed thing away."""
     target = w.rng.randint(lo, hi)
-    makers = [w.place, w.toggle, w.open_close, w.heat, w.cool, w.clean, w.slice, w.place]
+    if makers is None:
+        makers = [w.place, w.toggle, w.open_close, w.heat, w.cool, w.clean, w.slice, w.place]
     steps: list[Step] = []
     pending: list[Step] = []  # undo steps, appended later in the chain
     used: set[str] = set()
@@ -171,7 +184,7 @@ def write_steps(w: StepWriter, lo: int, hi: int) -> list[Step]:
         if len(made) > 1 and room >= 2:
             pending.append(made[1])
     steps.extend(pending)
-    if len(steps) < target:
+    if throw_away and len(steps) < target:
         extra = _throw_away(w, steps)
         if extra is not None:
             steps.append(extra)
@@ -273,17 +286,30 @@ def _procthor_houses(registry: SceneRegistry) -> list[str]:
     )
 
 
-def _written(registry: SceneRegistry, scenes: list[str], suite: str) -> list[Task]:
+def _written(
+    registry: SceneRegistry,
+    scenes: list[str],
+    suite: str,
+    write: Callable[[SceneSpec, Affordances, random.Random, int, int], list[Step]] | None = None,
+    kind: str = "household",
+) -> list[Task]:
+    """Three tasks per scene (simple, composite, complex) written by ``write`` (household's
+    recipe by default) with a fixed seed per scene and size (``kind`` names the recipe in
+    the seed, except household's, and in the task type)."""
     aff = registry.affordances
     tasks = []
     for scene in scenes:
         spec = registry.load(scene)
         for size, (lo, hi) in SIZES.items():
-            rng = random.Random(f"{SEED}:{scene}:{size}")
-            steps = write_steps(StepWriter(spec, aff, rng), lo, hi)
+            tag = "" if kind == "household" else f"{kind}:"
+            rng = random.Random(f"{SEED}:{scene}:{tag}{size}")
+            if write is None:
+                steps = write_steps(StepWriter(spec, aff, rng), lo, hi)
+            else:
+                steps = write(spec, aff, rng, lo, hi)
             if len(steps) < lo:
                 continue
-            tasks.append(_task(f"{suite}/{scene}/{size}", scene, steps, f"household-{size}"))
+            tasks.append(_task(f"{suite}/{scene}/{size}", scene, steps, f"{kind}-{size}"))
     return tasks
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from embodiment.affordances import Affordances
 from sim.registry import SceneRegistry
 from sim.scene import SceneSpec
-from sim.suites.household import SEED, SIZES, Step, StepWriter, _task, _words
+from sim.suites.household import Step, StepWriter, _words, _written, write_steps
 from sim.tasks import Predicate, Task
 
 __all__ = ["KitchenWriter", "kitchen_tasks", "write_kitchen_steps"]
@@ -118,9 +118,8 @@ class KitchenWriter(StepWriter):
 
 
 def write_kitchen_steps(w: KitchenWriter, lo: int, hi: int) -> list[Step]:
-    """Like :func:`sim.suites.household.write_steps`, with the kitchen's makers (each
-    tried at most once per task) and household's."""
-    target = w.rng.randint(lo, hi)
+    """Household's chain (:func:`sim.suites.household.write_steps`) from the kitchen's
+    makers and household's, with no throwing away at the end."""
     makers = [
         w.toast,
         w.cook,
@@ -133,34 +132,16 @@ def write_kitchen_steps(w: KitchenWriter, lo: int, hi: int) -> list[Step]:
         w.open_close,
         w.toggle,
     ]
-    steps: list[Step] = []
-    pending: list[Step] = []
-    used: set[str] = set()
-    tries = 0
-    while len(steps) + len(pending) < target and tries < 40:
-        tries += 1
-        made = w.rng.choice(makers)(used)
-        if not made:
-            continue
-        steps.append(made[0])
-        if len(made) > 1 and target - len(steps) - len(pending) >= 1:
-            pending.append(made[1])
-    return (steps + pending)[:hi]
+    return write_steps(w, lo, hi, makers, throw_away=False)
 
 
 def kitchen_tasks(data: Path) -> list[Task]:
     registry = SceneRegistry(data)
-    aff = registry.affordances
     kitchens = [f"FloorPlan{n}" for n in range(1, 31)]
-    tasks = []
-    for scene in kitchens:
-        spec = registry.load(scene)
-        for size, (lo, hi) in SIZES.items():
-            rng = random.Random(f"{SEED}:{scene}:kitchen:{size}")
-            steps = write_kitchen_steps(KitchenWriter(spec, aff, rng), lo, hi)
-            if len(steps) < lo:
-                continue
-            tasks.append(
-                _task(f"household-kitchen/{scene}/{size}", scene, steps, f"kitchen-{size}")
-            )
-    return tasks
+
+    def write(
+        spec: SceneSpec, aff: Affordances, rng: random.Random, lo: int, hi: int
+    ) -> list[Step]:
+        return write_kitchen_steps(KitchenWriter(spec, aff, rng), lo, hi)
+
+    return _written(registry, kitchens, "household-kitchen", write, "kitchen")
