@@ -6,7 +6,11 @@ compared with the suite's goal (exact match after normalisation: per subgoal the
 object, place, state and count; "table" as one word), and the translated goal is carried
 out by the symbolic executive in the task's world, scored on the suite's own goal (so a
 wrong translation fails). Baseline in the same process: the step-by-step LLM planner on the
-first ``--baseline`` tasks (tokens per task and per success).
+first ``--baseline`` tasks (tokens per task and per success). ``--fallback``: the
+step-by-step LLM planner takes over the conditions the symbolic executive gives up on
+(its calls and tokens are counted with the translation's). ``--suite alfred-seen``: ALFRED's
+own annotators' instructions, examples drawn from the same suite (leave one out);
+``--every K`` takes every K-th task.
 
 The LLM: ``LOCI_LLM_BASE_URL`` / ``LOCI_LLM_MODEL`` (any OpenAI-compatible server), else
 the packaged Gemma-3-270M behind llama.cpp on 127.0.0.1 (the ``llm-local`` extra).
@@ -68,15 +72,20 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--baseline", type=int, default=6, help="step-planner tasks")
     parser.add_argument("--whole", action="store_true", help="one call per goal, not clause")
+    parser.add_argument("--every", type=int, default=1, help="every K-th task")
+    parser.add_argument("--fallback", action="store_true", help="LLM planner on give-ups")
     args = parser.parse_args()
     registry = SceneRegistry(DATA)
     aff = registry.affordances
     suite = [t for t in load_suite(args.suite, DATA) if t.instruction]
-    tasks = suite[: args.limit] if args.limit else suite
+    tasks = suite[:: max(1, args.every)]
+    tasks = tasks[: args.limit] if args.limit else tasks
     rows: list[dict[str, Any]] = []
     base: list[dict[str, Any]] = []
     with endpoint() as (url, model):
         config = LLMConfig(base_url=url, model=model, timeout_s=120, max_tokens=200)
+        step_config = LLMConfig(base_url=url, model=model, timeout_s=120, max_steps=12)
+        fallback = step_config if args.fallback else None
         with LLMClient(config) as client:
             translator = GoalTranslator(
                 client, aff, suite, TranslateConfig(per_clause=not args.whole)
@@ -104,9 +113,21 @@ def main() -> None:
                     builtin = BuiltinBody(world)
                     body = ApproachNavigation(builtin, builtin.reach_m)
                     result = run_on_body(
-                        body, new_memory(), out.task, aff, WorldScorer(task, world)
+                        body,
+                        new_memory(),
+                        out.task,
+                        aff,
+                        WorldScorer(task, world),
+                        fallback=fallback,
                     )
-                    row.update(success=result.success, steps=result.steps, error=result.error)
+                    row.update(
+                        success=result.success,
+                        steps=result.steps,
+                        error=result.error,
+                        calls=row["calls"] + result.llm_calls,
+                        tokens=row["tokens"] + result.llm_tokens,
+                        fallback_calls=result.llm_calls,
+                    )
                 rows.append(row)
                 print(
                     f"{task.task_id:48} exact={row['exact']!s:5} success={row['success']!s:5} "
@@ -115,7 +136,6 @@ def main() -> None:
                 )
         for task in tasks[: args.baseline]:
             world = make_world(task, registry)
-            step_config = LLMConfig(base_url=url, model=model, timeout_s=120, max_steps=12)
             planner = LLMPlanner(BuiltinBody(world), new_memory(), step_config, aff)
             result = planner.run(task, WorldScorer(task, world))
             base.append({"task": task.task_id, "success": result.success, "tokens": planner.tokens})
@@ -133,6 +153,8 @@ def main() -> None:
         "suite": args.suite,
         "model": model,
         "mode": "whole goal" if args.whole else "per clause",
+        "fallback": "llm" if args.fallback else "none",
+        "fallback_tasks": sum(1 for r in rows if r.get("fallback_calls")),
         "tasks": n,
         "exact_match": round(sum(r["exact"] for r in rows) / n, 3) if n else 0.0,
         "translated": round(sum(r["translated"] for r in rows) / n, 3) if n else 0.0,

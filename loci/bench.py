@@ -86,19 +86,15 @@ def _run_group(
     navigation: str = "poses",
     body: str = "builtin",
     thor_executable: str | None = None,
+    fallback: LLMConfig | None = None,
 ) -> list[dict[str, Any]]:
     if body == "ai2thor":
-        return _run_thor_group(data, tasks, mode, llm, sensing, thor_executable)
+        return _run_thor_group(data, tasks, mode, llm, sensing, thor_executable, fallback)
     registry = _registry(data)
     rows = []
     world: World | None = None
     for raw in tasks:
         task = parse_task(raw)
-        try:
-            task, translation = with_goal(task, registry)
-        except LociError as exc:
-            rows.append(_rejected(task, exc))
-            continue
         if world is None or not task.sequence or task.sequence_index == 0:
             try:
                 world = make_world(task, registry)
@@ -116,11 +112,24 @@ def _run_group(
                 rows.append(_rejected(task, exc))
                 continue
             memory = _carried(memory, mode)
+        try:
+            # Translated with what this task's memory holds (a sequence's carried memory).
+            task, translation = with_goal(task, registry, memory=memory)
+        except LociError as exc:
+            rows.append(_rejected(task, exc))
+            continue
         before = memory.stm.stats
         _stm_probe(world, memory.stm, task)
         after = memory.stm.stats
         result = run_in_world(
-            world, memory, task, registry, llm=llm, sensing=sensing, navigation=navigation
+            world,
+            memory,
+            task,
+            registry,
+            llm=llm,
+            sensing=sensing,
+            navigation=navigation,
+            fallback=fallback,
         )
         result = _counted(result, translation)
         rows.append(_row(task, result, after.lookups - before.lookups, after.hits - before.hits))
@@ -156,6 +165,7 @@ def _run_thor_group(
     llm: LLMConfig | None,
     sensing: str,
     executable: str | None,
+    fallback: LLMConfig | None = None,
 ) -> list[dict[str, Any]]:
     """A group on AI2-THOR's Controller (``--body ai2thor``). A backend that dies fails the
     episode it was in, with the reason; the next episode starts a new one."""
@@ -167,17 +177,17 @@ def _run_thor_group(
     carry = False
     for raw in tasks:
         task = parse_task(raw)
-        try:
-            task, translation = with_goal(task, registry)
-        except LociError as exc:
-            rows.append(_rejected(task, exc))
-            continue
         fresh = not (carry and task.sequence and task.sequence_index > 0)
         memory = new_memory() if fresh else _carried(memory, mode)
         try:
+            task, translation = with_goal(task, registry, memory=memory)
+        except LociError as exc:
+            rows.append(_rejected(task, exc))
+            continue
+        try:
             controller = _controller(task.scene, sensing, executable)
             result, thor_body = run_on_thor(
-                controller, memory, task, registry, fresh, sensing, llm=llm
+                controller, memory, task, registry, fresh, sensing, llm=llm, fallback=fallback
             )
         except LociError as exc:
             rows.append(_rejected(task, exc))
@@ -281,8 +291,10 @@ def run_suite(
     navigation: str = "poses",
     body: str = "builtin",
     thor_executable: str | None = None,
+    fallback: LLMConfig | None = None,
 ) -> dict[str, Any]:
-    """Run ``tasks``; with ``llm`` the LLM planner acts instead of the symbolic one;
+    """Run ``tasks``; with ``llm`` the LLM planner acts instead of the symbolic one (with
+    ``fallback``, only on the predicates the symbolic planner gives up on);
     ``sensing`` is the body's (``gt`` or ``rgbd``), ``navigation`` the built-in body's way
     to objects (``sim`` or ``poses``, see :func:`loci.episodes.run_in_world`). ``body``:
     ``builtin``, or ``ai2thor`` (AI2-THOR's Controller on ``thor_executable``, a command
@@ -302,7 +314,9 @@ def run_suite(
     if workers <= 1:
         for g in groups:
             rows.extend(
-                _run_group(str(data), g, mode, llm, sensing, navigation, body, thor_executable)
+                _run_group(
+                    str(data), g, mode, llm, sensing, navigation, body, thor_executable, fallback
+                )
             )
             done += len(g)
             if progress:
@@ -311,7 +325,16 @@ def run_suite(
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = [
                 pool.submit(
-                    _run_group, str(data), g, mode, llm, sensing, navigation, body, thor_executable
+                    _run_group,
+                    str(data),
+                    g,
+                    mode,
+                    llm,
+                    sensing,
+                    navigation,
+                    body,
+                    thor_executable,
+                    fallback,
                 )
                 for g in groups
             ]

@@ -44,10 +44,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 "--planner llm needs an endpoint: set LOCI_LLM_BASE_URL and "
                 "LOCI_LLM_MODEL (any OpenAI-compatible server)"
             )
+    fallback = _fallback(args, llm)
     registry = SceneRegistry(_data(args))
     registry.load(args.scene)  # unknown scene: a clear error before anything runs
     _suite_body(args.body)
-    if args.ros and (llm is not None or args.tasks or args.record or args.memory != "on"):
+    if args.ros and (
+        llm is not None or fallback is not None or args.tasks or args.record or args.memory != "on"
+    ):
         raise LociError("--ros runs the default episode with the symbolic planner only")
     tasks = Path(args.tasks) if args.tasks else None
     if tasks is not None:
@@ -61,7 +64,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from embodiment.tasks import Task
 
         tasks = _translated(registry, Task("instruction", args.scene, args.instruction, ()), out)
-    elif tasks is not None and load_tasks(tasks)[0].needs_goal:
+    elif tasks is not None and _needs_goal(tasks):
         tasks = _translated(registry, load_tasks(tasks)[0], out)
     if args.ros:
         from loci.ros_run import run_through_ros
@@ -80,10 +83,42 @@ def _cmd_run(args: argparse.Namespace) -> int:
         llm,
         record,
         args.sensing,
+        fallback,
     )
     _say(f"report: {result.report}  memory: {result.store}")
     second_ok = result.second is not None and result.second.success
     return 0 if result.first.success and second_ok else 1
+
+
+def _fallback(args: argparse.Namespace, llm: Any) -> Any:
+    """The LLM planner's endpoint for what the symbolic planner gives up on, or None:
+    ``--fallback llm``; ``auto`` (the default): when the task is given in words (an LLM
+    is configured for its translation anyway) and the LLM does not plan every step."""
+    from planners.llm import LLMConfig
+
+    words = args.instruction is not None or bool(
+        getattr(args, "tasks", None) and _needs_goal(Path(args.tasks))
+    )
+    if args.fallback == "none" or llm is not None:
+        return None
+    if args.fallback == "auto" and not words:
+        return None
+    config = LLMConfig.from_env()
+    if not config.base_url or not config.model:
+        if args.fallback == "auto":
+            return None  # the translation then says what is missing
+        raise LociError(
+            "--fallback llm needs an endpoint: set LOCI_LLM_BASE_URL and LOCI_LLM_MODEL "
+            "(any OpenAI-compatible server)"
+        )
+    return config
+
+
+def _needs_goal(path: Path) -> bool:
+    from sim.tasks import load_tasks
+
+    tasks = load_tasks(path)
+    return bool(tasks) and tasks[0].needs_goal
 
 
 def _translated(registry: Any, words: Any, out: Path) -> Path:
@@ -221,10 +256,27 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         llm = LLMConfig.from_env()
         if not llm.base_url or not llm.model:
             raise LociError("--planner llm needs LOCI_LLM_BASE_URL and LOCI_LLM_MODEL")
+    fallback = None
+    if args.fallback == "llm":
+        if llm is not None:
+            raise LociError("--fallback llm is for the symbolic planner (--planner symbolic)")
+        fallback = LLMConfig.from_env()
+        if not fallback.base_url or not fallback.model:
+            raise LociError("--fallback llm needs LOCI_LLM_BASE_URL and LOCI_LLM_MODEL")
     progress = None if args.quiet else print_progress
     reports = {
         (m if len(sensings) == 1 else f"{m}/{x}"): run_suite(
-            tasks, data, m, args.workers, progress, llm, x, args.navigation, args.body, executable
+            tasks,
+            data,
+            m,
+            args.workers,
+            progress,
+            llm,
+            x,
+            args.navigation,
+            args.body,
+            executable,
+            fallback,
         )
         for m in modes
         for x in sensings
@@ -375,6 +427,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["gt", "rgbd"],
         help="gt: the simulator's visible objects; rgbd: rendered depth + masks via perception",
     )
+    run.add_argument(
+        "--fallback",
+        default="auto",
+        choices=["auto", "none", "llm"],
+        help="llm: the LLM planner takes over the goal's conditions the symbolic planner "
+        "gives up on; auto: so when the task is given in words (default)",
+    )
     run.add_argument("--body", default="builtin", help="the body to act with (builtin)")
     run.add_argument("--seed", type=int, default=0, help="seed of the default task 1")
     run.add_argument("--record", help="write the episode as a ROS 2 MCAP bag (Foxglove, ros2 bag)")
@@ -416,6 +475,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="symbolic",
         choices=list(PLANNERS),
         help="llm: the OpenAI-compatible endpoint in LOCI_LLM_BASE_URL / LOCI_LLM_MODEL",
+    )
+    bench.add_argument(
+        "--fallback",
+        default="none",
+        choices=["none", "llm"],
+        help="llm: the LLM planner takes over the conditions the symbolic planner gives up "
+        "on (LOCI_LLM_BASE_URL / LOCI_LLM_MODEL)",
     )
     bench.add_argument(
         "--sensing",

@@ -53,8 +53,10 @@ def run_in_world(
     llm: LLMConfig | None = None,
     sensing: str = "gt",
     navigation: str = "poses",
+    fallback: LLMConfig | None = None,
 ) -> EpisodeResult:
-    """Run ``task`` with the symbolic planner (or, with ``llm``, the LLM planner).
+    """Run ``task`` with the symbolic planner (or, with ``llm``, the LLM planner; with
+    ``fallback``, the symbolic planner handing what it gives up on to the LLM planner).
 
     ``navigation``: ``sim`` goes to objects and rooms by the simulator's own rule (true
     footprints, the task's interaction poses); ``poses`` by poses computed from memory and
@@ -82,6 +84,7 @@ def run_in_world(
         on_step,
         llm,
         walkthrough=seen,
+        fallback=fallback,
     )
 
 
@@ -140,11 +143,19 @@ def run_on_body(
     on_step: Callable[[Skill, StepResult], None] | None = None,
     llm: LLMConfig | None = None,
     walkthrough: Memory | None = None,
+    fallback: LLMConfig | None = None,
 ) -> EpisodeResult:
     """The closed loop on any body, scored from outside by ``scorer``; ``walkthrough``:
-    what the agent saw of the room as the goal has it, if it walked through it."""
+    what the agent saw of the room as the goal has it, if it walked through it;
+    ``fallback``: the LLM planner's endpoint for what the symbolic planner gives up on."""
     make = planner_factory(
-        "llm" if llm is not None else "symbolic", body, memory, affordances, llm, walkthrough
+        "llm" if llm is not None else "symbolic",
+        body,
+        memory,
+        affordances,
+        llm,
+        walkthrough,
+        fallback if llm is None else None,
     )
     executive = Executive(body, memory, affordances, on_step=on_step, planner=make)
     return executive.run(task, scorer)
@@ -159,6 +170,7 @@ def run_on_thor(
     sensing: str = "gt",
     on_step: Callable[[Skill, StepResult], None] | None = None,
     llm: LLMConfig | None = None,
+    fallback: LLMConfig | None = None,
 ) -> tuple[EpisodeResult, Ai2ThorBody]:
     """Run ``task`` on AI2-THOR's Controller (``--body ai2thor``), scored on the final
     event's metadata. ``fresh``: reset to the task's scene first (a lifelong sequence's
@@ -198,6 +210,14 @@ def run_on_thor(
     scorer = StateScorer(task, lambda: thor_scene(body.metadata, body.history))
     navigator = ApproachNavigation(body, body.reach_m)
     result = run_on_body(
-        navigator, memory, task, registry.affordances, scorer, on_step, llm, walkthrough=seen
+        navigator,
+        memory,
+        task,
+        registry.affordances,
+        scorer,
+        on_step,
+        llm,
+        walkthrough=seen,
+        fallback=fallback,
     )
     return result, body

@@ -110,8 +110,10 @@ def run_main_job(
     llm: LLMConfig | None = None,
     record: Path | None = None,
     sensing: str = "gt",
+    fallback: LLMConfig | None = None,
 ) -> MainJobResult:
-    """Run the two tasks; with ``llm`` the LLM planner acts, else the symbolic one."""
+    """Run the two tasks; with ``llm`` the LLM planner acts, else the symbolic one (with
+    ``fallback``, the LLM planner takes over what the symbolic one gives up on)."""
     first = load_tasks(task_file)[0] if task_file else default_first_task(registry, scene, seed)
     world = make_world(first, registry)
     memory = new_memory()
@@ -139,7 +141,7 @@ def run_main_job(
     def episode(
         w: World, m: Memory, task: Task, on_step: Callable[[Skill, StepResult], None] | None
     ) -> EpisodeResult:
-        return run_in_world(w, m, task, registry, on_step, llm, sensing)
+        return run_in_world(w, m, task, registry, on_step, llm, sensing, fallback=fallback)
 
     r1 = episode(world, memory, first, progress)
     tell(

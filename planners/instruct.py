@@ -22,6 +22,7 @@ cost).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -31,6 +32,7 @@ from importlib import resources
 from typing import Any, TypeVar
 
 import jsonschema
+import yaml
 
 from embodiment.affordances import Affordances
 from embodiment.tasks import (
@@ -50,6 +52,8 @@ __all__ = [
     "TranslateConfig",
     "Translation",
     "Vocabulary",
+    "clause_parts",
+    "clause_schema",
     "clauses",
     "goal_of",
     "goal_schema",
@@ -73,6 +77,9 @@ class TranslateConfig:
     examples: int = 3
     """Few-shot examples in the prompt."""
     max_subgoals: int = 8
+    context_budget_tokens: int = 120
+    """Memory's context in the prompt (what it holds that the instruction may mean: "the
+    mug I left in the sink"), retrieved as the LLM planner's is, under this budget."""
     per_clause: bool = True
     """Split the instruction into its clauses ("…, then …") and ask for one predicate per
     clause (each clause one ordered subgoal): a small model copies one example's pattern
@@ -157,7 +164,10 @@ def predicate_schema(vocab: Vocabulary) -> dict[str, Any]:
     pred: dict[str, Any] = {
         "type": "object",
         "properties": {
+            # The examples' order: a server that decodes under the schema writes the keys
+            # in this order, and a small model follows an example best.
             "object": {"type": "string", "enum": list(vocab.objects)},
+            "held": {"type": "boolean"},
             "in": {"type": "string", "enum": list(vocab.receptacles)},
             "state": {"type": "object", "properties": state, "additionalProperties": False},
             "count": {"type": "integer", "minimum": 1, "maximum": 5},
@@ -168,6 +178,16 @@ def predicate_schema(vocab: Vocabulary) -> dict[str, Any]:
     if vocab.names:
         pred["properties"]["name"] = {"type": "string", "enum": list(vocab.names)}
     return pred
+
+
+def clause_schema(vocab: Vocabulary, many: bool = False) -> dict[str, Any]:
+    """What one clause asks for: one predicate, or (``many``) a few that hold together
+    ("examine the book under the lamp": the book held and the lamp on). One shape, not
+    a choice of both: under a grammar that allows either, Gemma-3-270M opened a list for
+    "hold a pillow" and wrote the wrong condition in it; with the shape of the nearest
+    example it copies that example."""
+    pred = predicate_schema(vocab)
+    return {"type": "array", "minItems": 1, "maxItems": 4, "items": pred} if many else pred
 
 
 def _named_in(clause: str, vocab: Vocabulary) -> Vocabulary:
@@ -193,6 +213,42 @@ def _template() -> str:
     return resources.files("planners").joinpath("prompts/goal.txt").read_text(encoding="utf-8")
 
 
+@functools.cache
+def _lexicon() -> tuple[dict[str, frozenset[str]], frozenset[str]]:
+    """``prompts/words.yaml``: the words that name each type beyond its own, and the verbs
+    that start a second action within a clause."""
+    text = resources.files("planners").joinpath("prompts/words.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    aliases = {t: frozenset(str(w).lower() for w in ws) for t, ws in data["aliases"].items()}
+    return aliases, frozenset(str(v).lower() for v in data["verbs"])
+
+
+_SOURCE = re.compile(
+    r"\s+from(?:\s+(?!and\b|then\b)[a-z]+){1,3}?(?=\s+(?:to|into|onto|on|in|and)\b|\s*,|\s*$)",
+    re.IGNORECASE,
+)
+_PART_BREAK = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s+while\s+", re.IGNORECASE)
+_PRONOUN = re.compile(r"\b(?:it|them)\b", re.IGNORECASE)
+
+
+def clause_parts(clause: str) -> list[str]:
+    """A clause's actions that hold together: split where a comma, "and" or "while" is
+    followed by a verb ("hold a pillow while turning on a lamp"); where a thing comes
+    from is dropped ("move the book from the desk to the sofa": the sofa is the goal)."""
+    clause = _SOURCE.sub("", clause)
+    verbs = _lexicon()[1]
+    pieces = _PART_BREAK.split(clause)
+    joiners = _PART_BREAK.findall(clause)
+    parts = [pieces[0]]
+    for joiner, piece in zip(joiners, pieces[1:], strict=True):
+        first = piece.split(maxsplit=1)[0].lower() if piece.strip() else ""
+        if first in verbs:
+            parts.append(piece)
+        else:
+            parts[-1] = parts[-1] + joiner + piece
+    return [p.strip(" .,") for p in parts if p.strip(" .,")]
+
+
 _STOP = frozenset({"the", "a", "an", "of", "to", "it"})
 
 
@@ -204,7 +260,7 @@ def _words(text: str) -> set[str]:
 
 def _type_words(t: str) -> set[str]:
     base = made_from(t)
-    words = _words(base)
+    words = _words(base) | _lexicon()[0].get(base, frozenset())
     if t in TABLES:
         words.add("table")
     return words
@@ -213,6 +269,8 @@ def _type_words(t: str) -> set[str]:
 def _compact(pred: Predicate) -> dict[str, Any]:
     """A predicate as the model writes it (one type, one place)."""
     out: dict[str, Any] = {"object": pred.object_types[0]}
+    if pred.held:
+        out["held"] = True
     if pred.in_types:
         out["in"] = pred.in_types[0]
     if pred.state:
@@ -224,6 +282,41 @@ def _compact(pred: Predicate) -> dict[str, Any]:
 
 def goal_of(task: Task) -> list[list[dict[str, Any]]]:
     return [[_compact(p) for p in sg] for sg in task.subgoals]
+
+
+def _aligned(step: str, subgoal: Sequence[Predicate]) -> list[tuple[str, list[Predicate]]]:
+    """A pool clause's examples: each of its parts with the one predicate whose object it
+    names (as the clause is asked part by part), else the whole clause with its subgoal."""
+    parts = clause_parts(step)
+    if len(parts) == len(subgoal) > 1:
+        matched: list[tuple[str, list[Predicate]]] = []
+        for text in parts:
+            said = _words(text)
+            hits = [p for p in subgoal if _type_words(p.object_types[0]) & said]
+            if len(hits) != 1:
+                break
+            matched.append((text, hits))
+        if len(matched) == len(parts) and len({id(m[1][0]) for m in matched}) == len(parts):
+            return matched
+    return [(step, list(subgoal))]
+
+
+def _without_means(subgoal: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A subgoal without the holding that only leads to a placement of the same thing
+    ("pick up the apple and put the apple in the fridge": the apple in the fridge)."""
+    placed = {p["object"] for p in subgoal if "in" in p}
+    kept = [
+        p
+        for p in subgoal
+        if not (p.get("held") and p["object"] in placed and set(p) <= {"object", "held"})
+    ]
+    return kept or subgoal
+
+
+def _clause_answer(subgoal: Sequence[Predicate]) -> dict[str, Any] | list[dict[str, Any]]:
+    """A subgoal as the model writes it for its clause: one predicate, or a list."""
+    preds = [_compact(p) for p in subgoal]
+    return preds[0] if len(preds) == 1 else preds
 
 
 def normalised_goal(task: Task) -> tuple[frozenset[tuple[Any, ...]], ...]:
@@ -265,15 +358,22 @@ class GoalTranslator:
         self.template = _template()
 
     def translate(
-        self, instruction: str, scene: str, vocab: Vocabulary, task_id: str = "instruction"
+        self,
+        instruction: str,
+        scene: str,
+        vocab: Vocabulary,
+        task_id: str = "instruction",
+        memory: Memory | None = None,
     ) -> Translation:
         """The goal the instruction asks for, checked; ``task_id`` names the task (and is
-        left out of the few-shot examples)."""
+        left out of the few-shot examples); ``memory``: what the robot remembers, its
+        context retrieved for the instruction under the configured budget."""
+        remembered = self._remembered(instruction, memory)
         if self.config.per_clause:
-            return self._per_clause(instruction, scene, vocab, task_id)
+            return self._per_clause(instruction, scene, vocab, task_id, remembered)
         calls0, tokens0 = self.client.calls, self.client.tokens
         schema = goal_schema(vocab, self.config.max_subgoals)
-        prompt = self._prompt(instruction, vocab, task_id)
+        prompt = self._prompt(instruction, vocab, task_id, remembered)
         task, rejections = self._ask(
             prompt,
             schema,
@@ -313,89 +413,122 @@ class GoalTranslator:
             ]
         return None, reasons
 
+    def _remembered(self, instruction: str, memory: Memory | None) -> str:
+        """The prompt's memory section: "" when memory is absent or holds nothing."""
+        if memory is None or self.config.context_budget_tokens <= 0:
+            return ""
+        if not any(True for _ in memory.graph.nodes()):
+            return ""
+        text = memory.context(instruction, None, self.config.context_budget_tokens).text
+        return f"The robot remembers:\n{text}\n\n" if text else ""
+
     def _per_clause(
-        self, instruction: str, scene: str, vocab: Vocabulary, task_id: str
+        self, instruction: str, scene: str, vocab: Vocabulary, task_id: str, remembered: str
     ) -> Translation:
         calls0, tokens0 = self.client.calls, self.client.tokens
         steps = clauses(instruction)[: self.config.max_subgoals]
-        preds: list[dict[str, Any]] = []
+        subgoals: list[list[dict[str, Any]]] = []
         rejections: list[str] = []
-        for clause in steps:
-            schema = predicate_schema(_named_in(clause, vocab))
-            prompt = self._clause_prompt(clause, vocab, task_id)
-            log.debug("clause prompt: %s", prompt)
-            # Called within this turn of the loop: the clause and schema are this turn's.
-            found, reasons = self._ask(
-                prompt,
-                schema,
-                lambda text: self._check_predicate(text, scene, clause, schema, task_id),  # noqa: B023
-            )
-            rejections += [f"{clause!r}: {reason}" for reason in reasons]
-            if found is None:
-                return Translation(
-                    None,
-                    self.client.calls - calls0,
-                    self.client.tokens - tokens0,
-                    tuple(rejections),
+        for step in steps:
+            subgoal: list[dict[str, Any]] = []
+            for clause in self._parts(step, vocab):
+                prompt, many = self._clause_prompt(clause, vocab, task_id, remembered)
+                schema = clause_schema(_named_in(clause, vocab), many)
+                log.debug("clause prompt: %s", prompt)
+                # Called within this turn of the loop: the clause and schema are this turn's.
+                found, reasons = self._ask(
+                    prompt,
+                    schema,
+                    lambda text: self._check_predicate(text, scene, clause, schema, task_id),  # noqa: B023
                 )
-            preds.append(found)
-        task, reason = self._as_task([[p] for p in preds], scene, instruction, task_id)
+                rejections += [f"{clause!r}: {reason}" for reason in reasons]
+                if found is None:
+                    return Translation(
+                        None,
+                        self.client.calls - calls0,
+                        self.client.tokens - tokens0,
+                        tuple(rejections),
+                    )
+                subgoal += found
+            subgoals.append(_without_means(subgoal))
+        task, reason = self._as_task(subgoals, scene, instruction, task_id)
         if task is None:
             rejections.append(reason)
         return Translation(
             task, self.client.calls - calls0, self.client.tokens - tokens0, tuple(rejections)
         )
 
-    def _clause_prompt(self, clause: str, vocab: Vocabulary, task_id: str) -> str:
+    def _parts(self, step: str, vocab: Vocabulary) -> list[str]:
+        """The step's parts, a pronoun in a later part read as the thing the part before
+        it named ("pick up the apple and put it in the fridge")."""
+        parts = clause_parts(step)
+        for i in range(1, len(parts)):
+            said = _words(parts[i - 1])
+            things = [t for t in vocab.objects if self.aff.pickupable(t) and _type_words(t) & said]
+            if things and _PRONOUN.search(parts[i]):
+                name = " ".join(sorted(_type_words(things[0]) & said))
+                parts[i] = _PRONOUN.sub(f"the {name}", parts[i])
+        return parts
+
+    def _clause_prompt(
+        self, clause: str, vocab: Vocabulary, task_id: str, remembered: str = ""
+    ) -> tuple[str, bool]:
+        """The clause's prompt, and whether its nearest example answers with a list."""
         said = _words(clause)
         types = [t for t in vocab.objects if _type_words(t) & said]
         places = [t for t in vocab.receptacles if _type_words(t) & said and t not in types]
+        examples = self._clause_examples(clause, vocab, task_id)
         shown = [
             f"Instruction: {text}\nGoal: {json.dumps(pred, separators=(',', ':'))}\n\n"
-            for text, pred in self._clause_examples(clause, vocab, task_id)
+            for text, pred in examples
         ]
-        return self.template.format(
+        prompt = self.template.format(
             types=", ".join(types + places) or ", ".join(vocab.objects[:40]),
             examples="".join(shown),
+            memory=remembered,
             instruction=clause,
         )
+        return prompt, bool(examples) and isinstance(examples[-1][1], list)
 
     def _clause_examples(
         self, clause: str, vocab: Vocabulary, task_id: str
-    ) -> list[tuple[str, dict[str, Any]]]:
-        """(clause, predicate) pairs from the pool's tasks whose clauses are their ordered
-        subgoals one for one, none from ``task_id``: those doing the same (shared words
-        that name no thing: "turn on", "rinse", "put … in") first, then those sharing the
-        most words; the most alike last, right before the clause asked about."""
+    ) -> list[tuple[str, dict[str, Any] | list[dict[str, Any]]]]:
+        """(clause, answer) pairs from the pool's tasks whose clauses are their subgoals
+        one for one (ordered, or one clause for one subgoal), none from ``task_id``: those
+        doing the same (shared words that name no thing: "turn on", "rinse", "put … in")
+        first, then those sharing the most words; the most alike last, right before the
+        clause asked about."""
         said = _words(clause)
         named = set().union(*(_type_words(t) for t in (*vocab.objects, *vocab.receptacles)))
         doing = said - named
-        pairs: list[tuple[tuple[int, int], str, str, dict[str, Any]]] = []
+        pairs: list[tuple[tuple[int, int], str, str, dict[str, Any] | list[dict[str, Any]]]] = []
         seen: set[str] = set()
         for t in self.pool:
-            if t.task_id == task_id or not t.ordered:
+            if t.task_id == task_id or not (t.ordered or len(t.subgoals) == 1):
                 continue
             steps = clauses(t.instruction)
-            if len(steps) != len(t.subgoals) or any(len(sg) != 1 for sg in t.subgoals):
+            if len(steps) != len(t.subgoals):
                 continue
-            for text, sg in zip(steps, t.subgoals, strict=True):
-                key = text.lower()
-                if key in seen:
-                    continue
-                seen.add(key)
-                pred = sg[0]
-                words = _words(text)
-                things = set().union(
-                    *(_type_words(x) for x in (*pred.object_types, *pred.in_types))
-                )
-                score = (len((words - things) & doing), len(words & said))
-                pairs.append((score, text, t.task_id, _compact(pred)))
+            for step, sg in zip(steps, t.subgoals, strict=True):
+                for text, part in _aligned(step, sg):
+                    key = text.lower()
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    words = _words(text)
+                    things = set().union(
+                        *(_type_words(x) for p in part for x in (*p.object_types, *p.in_types))
+                    )
+                    score = (len((words - things) & doing), len(words & said))
+                    pairs.append((score, text, t.task_id, _clause_answer(part)))
         pairs.sort(key=lambda p: (-p[0][0], -p[0][1], p[1], p[2]))
         best = pairs[: self.config.examples]
         return [(text, pred) for _n, text, _id, pred in reversed(best)]
 
     # ------------------------------------------------------------------ the prompt
-    def _prompt(self, instruction: str, vocab: Vocabulary, task_id: str) -> str:
+    def _prompt(
+        self, instruction: str, vocab: Vocabulary, task_id: str, remembered: str = ""
+    ) -> str:
         said = _words(instruction)
         types = [t for t in vocab.objects if _type_words(t) & said]
         places = [t for t in vocab.receptacles if _type_words(t) & said and t not in types]
@@ -407,6 +540,7 @@ class GoalTranslator:
         return self.template.format(
             types=", ".join(types + places) or ", ".join(vocab.objects[:40]),
             examples=examples,
+            memory=remembered,
             instruction=instruction,
         )
 
@@ -421,7 +555,8 @@ class GoalTranslator:
     # ------------------------------------------------------------------ checks
     def _check_predicate(
         self, text: str, scene: str, clause: str, schema: dict[str, Any], task_id: str
-    ) -> tuple[dict[str, Any] | None, str]:
+    ) -> tuple[list[dict[str, Any]] | None, str]:
+        """The clause's subgoal (its predicates), checked, or None and why not."""
         try:
             answer = json.loads(text)
         except (json.JSONDecodeError, RecursionError):
@@ -430,8 +565,9 @@ class GoalTranslator:
             jsonschema.validate(answer, schema)
         except jsonschema.ValidationError as exc:
             return None, f"the answer does not fit the goal schema: {exc.message[:160]}"
-        task, reason = self._as_task([[answer]], scene, clause, task_id)
-        return (answer, "") if task is not None else (None, reason)
+        subgoal = answer if isinstance(answer, list) else [answer]  # the schema's shape
+        task, reason = self._as_task([subgoal], scene, clause, task_id)
+        return (subgoal, "") if task is not None else (None, reason)
 
     def _as_task(
         self, subgoals: list[list[dict[str, Any]]], scene: str, instruction: str, task_id: str
@@ -472,6 +608,8 @@ class GoalTranslator:
         aff = self.aff
         t = pred.object_types[0]
         whole = made_from(t)
+        if pred.held and not aff.pickupable(t):
+            return f"a {t} cannot be held"
         if pred.in_types:
             place = pred.in_types[0]
             if not aff.pickupable(t):

@@ -36,6 +36,10 @@ def test_run_rejects_bad_input(
     monkeypatch.delenv("LOCI_LLM_BASE_URL", raising=False)
     assert main(["run", "--out", str(tmp_path), "--planner", "llm"]) == 2
     assert "needs an endpoint" in capsys.readouterr().err
+    assert main(["run", "--out", str(tmp_path), "--fallback", "llm"]) == 2
+    assert "--fallback llm needs an endpoint" in capsys.readouterr().err
+    assert main(["bench", "--suite", "household", "--fallback", "llm", "--quiet"]) == 2
+    assert "--fallback llm needs" in capsys.readouterr().err
     monkeypatch.setenv("LOCI_LLM_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens there
     monkeypatch.setenv("LOCI_LLM_MODEL", "m")
     assert main(["run", "--out", str(tmp_path / "y"), "--planner", "llm"]) == 2
