@@ -10,7 +10,7 @@ first ``--baseline`` tasks (tokens per task and per success). ``--fallback``: th
 step-by-step LLM planner takes over the conditions the symbolic executive gives up on
 (its calls and tokens are counted with the translation's). ``--suite alfred-seen``: ALFRED's
 own annotators' instructions, examples drawn from the same suite (leave one out);
-``--every K`` takes every K-th task.
+``--every K`` takes every K-th task (from ``--start``).
 
 The LLM: ``LOCI_LLM_BASE_URL`` / ``LOCI_LLM_MODEL`` (any OpenAI-compatible server), else
 the packaged Gemma-3-270M behind llama.cpp on 127.0.0.1 (the ``llm-local`` extra).
@@ -73,12 +73,13 @@ def main() -> None:
     parser.add_argument("--baseline", type=int, default=6, help="step-planner tasks")
     parser.add_argument("--whole", action="store_true", help="one call per goal, not clause")
     parser.add_argument("--every", type=int, default=1, help="every K-th task")
+    parser.add_argument("--start", type=int, default=0, help="from the N-th task (0-based)")
     parser.add_argument("--fallback", action="store_true", help="LLM planner on give-ups")
     args = parser.parse_args()
     registry = SceneRegistry(DATA)
     aff = registry.affordances
     suite = [t for t in load_suite(args.suite, DATA) if t.instruction]
-    tasks = suite[:: max(1, args.every)]
+    tasks = suite[args.start :: max(1, args.every)]
     tasks = tasks[: args.limit] if args.limit else tasks
     rows: list[dict[str, Any]] = []
     base: list[dict[str, Any]] = []
