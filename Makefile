@@ -17,13 +17,16 @@ $(VENV)/.stamp-run: pyproject.toml
 	$(PIP) install -e .
 	@touch $@
 
+# open3d-cpu (the map from depth) loads Debian's libusb-1.0-0: tools/need_libusb.sh installs
+# it where it is missing and this user may (root), else says what to run.
 # torch comes from the CPU build on disk (torch==2.13.0); a plain `torch` would pull CUDA.
 # llama-cpp-python is built once, portably (no native CPU flags), into a cache keyed by its
 # flags (tools/llama_wheel.sh): pip's own wheel cache could hand back a native build.
-$(VENV)/.stamp-test: pyproject.toml tools/llama_wheel.sh $(VENV)/.stamp-run
+$(VENV)/.stamp-test: pyproject.toml tools/llama_wheel.sh tools/need_libusb.sh $(VENV)/.stamp-run
 	$(PIP) install "torch==2.13.0"
 	tools/llama_wheel.sh $(VENV) 0.3.36
-	$(PIP) install -e ".[dev,embeddings,llm-local,ai2thor]"
+	$(PIP) install -e ".[dev,embeddings,llm-local,ai2thor,open3d]"
+	@tools/need_libusb.sh
 	@touch $@
 
 # ROS 2 Jazzy wheels, then the workspace (interfaces + nodes) built with colcon.
@@ -62,7 +65,13 @@ $(VENV)/.stamp-thor: pyproject.toml $(VENV)/.stamp-run
 	$(PIP) install -e ".[ai2thor]"
 	@touch $@
 
-bench: $(VENV)/.stamp-run $(VENV)/.stamp-thor
+# open3d-cpu (the map from depth), for the perception benchmark.
+$(VENV)/.stamp-open3d: pyproject.toml tools/need_libusb.sh $(VENV)/.stamp-run
+	$(PIP) install -e ".[open3d]"
+	@tools/need_libusb.sh
+	@touch $@
+
+bench: $(VENV)/.stamp-run $(VENV)/.stamp-thor $(VENV)/.stamp-open3d
 	$(BIN)/python benchmarks/memory_bench.py
 	$(BIN)/python benchmarks/sim_bench.py
 	$(BIN)/python benchmarks/prompt_bench.py

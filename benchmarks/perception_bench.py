@@ -2,9 +2,13 @@
 
 The depth is a real Redwood frame (16-bit millimetres); the 30 instance masks tile
 it as a 6x5 grid (synthetic: real segmentation masks for these frames are not in
-the data). Median over repeats, single process; the last line is JSON.
-``replay_msgs_per_s``: every message of the real Nav2 TurtleBot 4 MCAP (odometry, TF,
-AMCL poses) read, deserialised and turned into a TF buffer and a pose stream.
+the data). ``baseline_frame_ms_p50``: the previous numpy path
+(``benchmarks/perception_baseline.py``), interleaved in the same run. Median over
+repeats, single process; the last line is JSON.
+``tsdf_integrate_ms_p50``: one Redwood depth frame fused into a TSDF of 1 cm voxels
+(open3d's VoxelBlockGrid, the ``open3d`` extra). ``replay_msgs_per_s``: every message of
+the real Nav2 TurtleBot 4 MCAP (odometry, TF, AMCL poses) read, deserialised and turned
+into a TF buffer and a pose stream.
 """
 
 from __future__ import annotations
@@ -21,7 +25,16 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from perception import PinholeIntrinsics, decode_depth, observations_from_frame  # noqa: E402
+from benchmarks.perception_baseline import (  # noqa: E402
+    observations_from_frame as baseline_observations,
+)
+from perception import (  # noqa: E402
+    DepthMap,
+    DepthMapConfig,
+    PinholeIntrinsics,
+    decode_depth,
+    observations_from_frame,
+)
 from perception.bag import read_poses, read_tf, topics  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "rgbd_frames" / "open3d_redwood_5frames"
@@ -34,13 +47,17 @@ def main() -> None:
     instance = (rows // 96) * 6 + cols // 107  # 5 x 6 = 30 regions
     labels = {i: f"Thing{i}" for i in range(30)}
     pose = np.eye(4)
-    times = []
+    times: list[float] = []
+    base_times: list[float] = []
+    # Interleaved, so both paths see the same machine load.
     for _ in range(60):
-        t0 = time.perf_counter()
-        depth = decode_depth(raw, "16UC1", 1000.0)
-        result = observations_from_frame(depth, instance, labels, k, pose)
-        times.append(time.perf_counter() - t0)
-    assert len(result.observations) >= 25
+        for path, into in ((observations_from_frame, times), (baseline_observations, base_times)):
+            t0 = time.perf_counter()
+            depth = decode_depth(raw, "16UC1", 1000.0)
+            result = path(depth, instance, labels, k, pose)
+            into.append(time.perf_counter() - t0)
+        assert len(result.observations) >= 25
+    tsdf_ms = _tsdf_ms()
     bag = REPO.parent / "shared" / "data" / "ros_bags" / "evo_testdata" / "nav2_turtlebot.mcap"
     n_msgs = sum(n for _kind, n in topics(bag).values())
     rates = []
@@ -52,13 +69,42 @@ def main() -> None:
         rates.append(n_msgs / (time.perf_counter() - t0))
     out = {
         "frame_ms_p50": round(statistics.median(times) * 1e3, 2),
+        "baseline_frame_ms_p50": round(statistics.median(base_times) * 1e3, 2),
+        "speedup": round(statistics.median(base_times) / statistics.median(times), 2),
         "instances": len(result.observations),
         "width": 640,
         "height": 480,
+        "tsdf_integrate_ms_p50": tsdf_ms,
+        "tsdf_voxel_m": 0.01,
         "replay_msgs_per_s": round(statistics.median(rates)),
         "replay_msgs": n_msgs,
     }
     print(json.dumps(out))
+
+
+def _tsdf_ms() -> float:
+    """Median time to fuse one of Redwood's five 640x480 depth frames (with its pose) into
+    a TSDF of 1 cm voxels, over three passes of the five."""
+    lines = (DATA / "trajectory.log").read_text().split("\n")
+    poses = [
+        np.array([[float(x) for x in lines[i + r].split()] for r in range(1, 5)])
+        for i in range(0, len(lines) - 4, 5)
+    ]
+    cam = json.loads((DATA / "camera_primesense.json").read_text())
+    m = cam["intrinsic_matrix"]  # column-major
+    k = PinholeIntrinsics(cam["width"], cam["height"], m[0], m[4], m[6], m[7])
+    depths = [
+        decode_depth(np.asarray(Image.open(p)), "16UC1", 1000.0)
+        for p in sorted((DATA / "depth").glob("*.png"))
+    ]
+    times = []
+    for _ in range(3):
+        depth_map = DepthMap(DepthMapConfig(voxel_m=0.01))
+        for depth, pose in zip(depths, poses, strict=True):
+            t0 = time.perf_counter()
+            depth_map.integrate(depth, k, pose)
+            times.append(time.perf_counter() - t0)
+    return round(statistics.median(times) * 1e3, 2)
 
 
 if __name__ == "__main__":

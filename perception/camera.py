@@ -82,14 +82,28 @@ def nyu_kinect_depth(raw: NDArray[np.integer], max_m: float = 7.0) -> NDArray[np
     return depth
 
 
-def backproject(
-    depth: NDArray[np.float32], k: PinholeIntrinsics, mask: NDArray[np.bool_] | None = None
-) -> NDArray[np.float64]:
-    """Camera-frame 3-D points (OpenCV axes) of the valid pixels under ``mask``."""
+def check_size(depth: NDArray[np.floating], k: PinholeIntrinsics) -> None:
+    """A depth image the camera ``k`` could have taken, or :class:`SizeMismatchError`."""
     if depth.shape != (k.height, k.width):
         raise SizeMismatchError(
             f"depth is {depth.shape[1]}x{depth.shape[0]} but the camera is {k.width}x{k.height}"
         )
+
+
+def checked_pose(world_from_camera: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The camera pose as a float64 4x4 matrix, or :class:`FrameError` when it is not a
+    finite one."""
+    pose = np.asarray(world_from_camera, dtype=np.float64)
+    if pose.shape != (4, 4) or not np.all(np.isfinite(pose)):
+        raise FrameError("camera pose must be a finite 4x4 matrix")
+    return pose
+
+
+def backproject(
+    depth: NDArray[np.float32], k: PinholeIntrinsics, mask: NDArray[np.bool_] | None = None
+) -> NDArray[np.float64]:
+    """Camera-frame 3-D points (OpenCV axes) of the valid pixels under ``mask``."""
+    check_size(depth, k)
     sel = np.isfinite(depth)
     if mask is not None:
         sel &= mask
@@ -101,8 +115,6 @@ def backproject(
 def transform(
     points: NDArray[np.float64], world_from_camera: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    pose = np.asarray(world_from_camera, dtype=np.float64)
-    if pose.shape != (4, 4) or not np.all(np.isfinite(pose)):
-        raise FrameError("camera pose must be a finite 4x4 matrix")
+    pose = checked_pose(world_from_camera)
     out: NDArray[np.float64] = points @ pose[:3, :3].T + pose[:3, 3]
     return out

@@ -1,0 +1,113 @@
+"""A map from depth on the real Redwood frames (open3d's VoxelBlockGrid): the fused
+surface agrees with every frame's own points, the occupancy grid puts walls where the
+depth saw them and the camera in free space, the mesh is written as PLY."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy.spatial import cKDTree
+
+from perception import FrameError, PinholeIntrinsics, SizeMismatchError, backproject, decode_depth
+from perception.depth_map import DepthMap, DepthMapConfig
+from tests.conftest import DATA
+
+REDWOOD = DATA / "rgbd_frames/open3d_redwood_5frames"
+
+
+def _frames() -> tuple[PinholeIntrinsics, list[np.ndarray], list[np.ndarray]]:
+    cam = json.loads((REDWOOD / "camera_primesense.json").read_text())
+    m = cam["intrinsic_matrix"]  # column-major
+    k = PinholeIntrinsics(cam["width"], cam["height"], m[0], m[4], m[6], m[7])
+    lines = (REDWOOD / "trajectory.log").read_text().split("\n")
+    poses = [
+        np.array([[float(x) for x in lines[i + r].split()] for r in range(1, 5)])
+        for i in range(0, len(lines) - 4, 5)
+    ]
+    depths = [
+        decode_depth(np.asarray(Image.open(p)), "16UC1", 1000.0)
+        for p in sorted((REDWOOD / "depth").glob("*.png"))
+    ]
+    return k, poses, depths
+
+
+@pytest.fixture(scope="module")
+def fused() -> tuple[DepthMap, PinholeIntrinsics, list[np.ndarray], list[np.ndarray]]:
+    k, poses, depths = _frames()
+    depth_map = DepthMap(DepthMapConfig(up_axis="y"))  # Redwood's world: y up
+    for depth, pose in zip(depths, poses, strict=True):
+        depth_map.integrate(depth, k, pose)
+    return depth_map, k, poses, depths
+
+
+def _world_points(depth: np.ndarray, k: PinholeIntrinsics, pose: np.ndarray) -> np.ndarray:
+    cam = backproject(depth, k)
+    cam = cam[np.isfinite(cam).all(axis=1) & (cam[:, 2] < 4.0)]
+    return cam @ pose[:3, :3].T + pose[:3, 3]
+
+
+def test_the_fused_surface_agrees_with_every_frame(fused) -> None:  # type: ignore[no-untyped-def]
+    depth_map, k, poses, depths = fused
+    surface = depth_map.surface()
+    assert len(surface) > 10_000 and depth_map.frames == 5
+    tree = cKDTree(surface)
+    for depth, pose in zip(depths, poses, strict=True):
+        pts = _world_points(depth, k, pose)[::50]
+        dist, _ = tree.query(pts)
+        # Sensor noise plus pose error (the frames agree with each other within 3 cm).
+        assert np.median(dist) < 0.02, np.median(dist)
+
+
+def test_occupancy_puts_walls_where_depth_saw_them_and_the_camera_in_free_space(
+    fused,  # type: ignore[no-untyped-def]
+) -> None:
+    depth_map, k, poses, depths = fused
+    grid = depth_map.occupancy()
+    values = set(np.unique(grid.data).tolist())
+    assert values == {-1, 0, 100}
+    lo, hi = depth_map.config.band_m
+    pts = _world_points(depths[0], k, poses[0])
+    above = pts[:, 1] - grid.floor
+    wall = pts[(above > lo + 0.05) & (above < hi - 0.05)][::20]
+    cells = [grid.cell(p[0], p[2]) for p in wall]
+    inside = [
+        (r, c) for r, c in cells if 0 <= r < grid.data.shape[0] and 0 <= c < grid.data.shape[1]
+    ]
+    occupied = sum(grid.data[r, c] == 100 for r, c in inside)
+    assert len(inside) >= 0.95 * len(cells) and occupied >= 0.9 * len(inside)
+    for pose in poses:
+        r, c = grid.cell(pose[0, 3], pose[2, 3])
+        if 0 <= r < grid.data.shape[0] and 0 <= c < grid.data.shape[1]:
+            assert grid.data[r, c] != 100  # the camera stood there: no obstacle
+
+
+def test_the_mesh_is_written_as_ply(fused, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import open3d as o3d
+
+    depth_map = fused[0]
+    path = depth_map.save_ply(tmp_path / "map.ply")
+    mesh = o3d.io.read_triangle_mesh(str(path))
+    assert len(mesh.vertices) > 10_000 and len(mesh.triangles) > 10_000
+    lo, hi = np.asarray(mesh.vertices).min(axis=0), np.asarray(mesh.vertices).max(axis=0)
+    surface = depth_map.surface()
+    assert np.allclose(lo, surface.min(axis=0), atol=0.05)
+    assert np.allclose(hi, surface.max(axis=0), atol=0.05)
+
+
+def test_bad_input_is_named() -> None:
+    k, poses, depths = _frames()
+    depth_map = DepthMap()
+    with pytest.raises(FrameError, match="nothing fused yet"):
+        depth_map.occupancy()
+    with pytest.raises(SizeMismatchError, match="but the camera is"):
+        depth_map.integrate(depths[0][:100], k, poses[0])
+    bad = poses[0].copy()
+    bad[0, 3] = np.nan
+    with pytest.raises(FrameError, match="finite 4x4"):
+        depth_map.integrate(depths[0], k, bad)
+    with pytest.raises(ValueError, match="up_axis"):
+        DepthMapConfig(up_axis="w")
