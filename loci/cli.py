@@ -328,11 +328,18 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     )
     # ROS bags are in ROS frames: z is up (a loaded store keeps the axis it was saved with).
     memory = Memory(MemoryConfig(scene_graph=SceneGraphConfig(up_axis="z")))
+    if args.map and not args.report:
+        raise LociError("--map writes the map into the report folder: give --report DIR too")
+    depth_map = None
+    if args.map:
+        from perception.depth_map import DepthMap, DepthMapConfig
+
+        depth_map = DepthMap(DepthMapConfig(voxel_m=args.map_voxel, up_axis="z"))
     store = SQLiteStore(args.memory) if args.memory else None
     try:
         if store is not None:
             memory.load(store)
-        summary = replay_bag(args.bag, memory, config)
+        summary = replay_bag(args.bag, memory, config, depth_map)
         for topic, (kind, n) in sorted(summary.topics.items()):
             _say(f"  {topic:<24} {kind:<46} {n:6d}")
         if summary.observation_messages:
@@ -348,6 +355,8 @@ def _cmd_replay(args: argparse.Namespace) -> int:
                 f"{ft.masks or '-'}): {frames.depth_frames}, perceived {frames.perceived} "
                 f"({frames.observations} observations), skipped: {skipped}"
             )
+        if depth_map is not None:
+            _say(f"map from depth: {frames.fused} of {frames.depth_frames} depth frames fused")
         _say(f"scene graph: {len(memory.graph)} nodes")
         if summary.pose_topic:
             _say(
@@ -383,12 +392,18 @@ def _cmd_replay(args: argparse.Namespace) -> int:
                         "skipped": dict(frames.skipped),
                     },
                     "scene_graph_nodes": len(memory.graph),
+                    "map_frames_fused": frames.fused if depth_map is not None else None,
                     "topics": {k: list(v) for k, v in summary.topics.items()},
                 },
                 indent=1,
             )
         )
         _say(f"wrote {out / 'summary.json'}")
+        if depth_map is not None and frames.fused:
+            ply = depth_map.save_ply(out / "map.ply")
+            grid = depth_map.occupancy()
+            written = grid.save_map_server(out / "map")
+            _say(f"wrote {ply} and {written} ({grid.data.shape[1]}x{grid.data.shape[0]} cells)")
     return 0
 
 
@@ -515,6 +530,15 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("bag", help="ROS 2 bag (MCAP or sqlite3 folder/file) or ROS 1 .bag")
     replay.add_argument("--memory", help="SQLite memory store to load and extend")
     replay.add_argument("--report", help="folder for summary.json")
+    replay.add_argument(
+        "--map",
+        action="store_true",
+        help="fuse the depth frames into a map (open3d extra): map.ply and map.pgm/map.yaml "
+        "(nav2 map_server format) in the report folder",
+    )
+    replay.add_argument(
+        "--map-voxel", type=float, default=0.02, help="map voxel size, m (default 0.02)"
+    )
     replay.add_argument("--pose-topic", help="pose source (default: discovered)")
     replay.add_argument(
         "--observations-topic",

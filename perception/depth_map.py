@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from numpy.typing import NDArray
+from PIL import Image
 
 from perception.camera import PinholeIntrinsics, check_size, checked_pose
 from perception.errors import FrameError
@@ -67,6 +69,27 @@ class OccupancyGrid:
     """(rows, cols): rows along the second horizontal axis, columns along the first."""
     floor: float
     """The floor height used (along the up axis)."""
+
+    def save_map_server(self, stem: Path) -> Path:
+        """Write ``stem``.pgm and ``stem``.yaml as nav2's map_server reads them (free 254,
+        occupied 0, unknown 205; the image's bottom row at the origin); returns the YAML."""
+        pixels = np.full(self.data.shape, 205, np.uint8)
+        pixels[self.data == 0] = 254
+        pixels[self.data == 100] = 0
+        image = stem.with_suffix(".pgm")
+        Image.fromarray(np.flipud(pixels)).save(image)
+        meta = {
+            "image": image.name,
+            "mode": "trinary",
+            "resolution": self.resolution,
+            "origin": [self.origin[0], self.origin[1], 0.0],
+            "negate": 0,
+            "occupied_thresh": 0.65,
+            "free_thresh": 0.25,
+        }
+        path = stem.with_suffix(".yaml")
+        path.write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
+        return path
 
     def cell(self, a: float, b: float) -> tuple[int, int]:
         """(row, col) of the cell holding horizontal point (a, b)."""

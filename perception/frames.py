@@ -17,8 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from memory_core import LociError, Memory
 from perception.bag import BagError, open_bag
+from perception.bag_images import decode_image, intrinsics_from_camera_info
+from perception.camera import decode_depth
+from perception.depth_map import DepthMap
 from perception.errors import FrameError
 from perception.instances import PerceptionConfig
 from perception.messages import StampSync, perceive_messages, skip_reason, stamp_ns
@@ -47,6 +52,8 @@ class FrameStats:
     observations: int = 0
     skipped: tuple[tuple[str, int], ...] = ()
     """(reason, frames) for every reason a depth frame was not perceived."""
+    fused: int = 0
+    """Depth frames fused into the map from depth (masks or not), when one was asked for."""
 
 
 @dataclass(slots=True)
@@ -55,6 +62,7 @@ class _Tally:
     perceived: int = 0
     observations: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
+    fused: int = 0
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] += 1
@@ -65,6 +73,7 @@ class _Tally:
             self.perceived,
             self.observations,
             tuple(sorted(self.skipped.items())),
+            self.fused,
         )
 
 
@@ -113,7 +122,10 @@ def replay_frames(
     fixed_frame: str = "map",
     depth_scale: float = 1000.0,
     config: PerceptionConfig | None = None,
+    depth_map: DepthMap | None = None,
 ) -> FrameStats:
+    """Perceive the bag's frames into ``memory``; with ``depth_map``, also fuse every depth
+    frame that has a camera_info and a pose (with instance masks or not) into it."""
     stats = _Tally()
     cfg = config or PerceptionConfig()
     infos = _camera_infos(path, frame_topics.camera_info)
@@ -130,6 +142,8 @@ def replay_frames(
                 kind = kind_of[conn.topic]
                 if kind == "depth":
                     stats.depth_frames += 1
+                    if depth_map is not None:
+                        _fuse(msg, infos, tf, fixed_frame, depth_scale, depth_map, stats)
                 frame = sync.add(kind, stamp_ns(msg.header), msg)
                 if frame is not None:
                     _perceive(frame, infos, memory, tf, fixed_frame, depth_scale, cfg, stats)
@@ -180,6 +194,36 @@ def _perceive(
     memory.observe(list(observations))
     stats.perceived += 1
     stats.observations += len(observations)
+
+
+def _fuse(
+    depth_msg: Any,
+    infos: tuple[list[int], list[Any]],
+    tf: TFBuffer | None,
+    fixed_frame: str,
+    depth_scale: float,
+    depth_map: DepthMap,
+    stats: _Tally,
+) -> None:
+    """One depth frame into the map from depth; a frame that cannot be placed (no
+    camera_info, no pose, bad image) is left out of the map (it is counted as skipped
+    by perception when it has masks)."""
+    stamp = stamp_ns(depth_msg.header)
+    info = _info_at(infos, stamp)
+    if info is None or tf is None:
+        return
+    try:
+        pose = tf.lookup(fixed_frame, depth_msg.header.frame_id.lstrip("/"), stamp * 1e-9)
+        raw = decode_image(depth_msg)
+        if raw.ndim != 2:
+            return
+        k = intrinsics_from_camera_info(info, raw.shape)
+        depth = decode_depth(raw, "32FC1" if raw.dtype == np.float32 else "16UC1", depth_scale)
+        depth_map.integrate(depth, k, pose)
+    except (TFError, FrameError) as exc:
+        _log.info("frame at %.3f left out of the map: %s", stamp * 1e-9, exc)
+        return
+    stats.fused += 1
 
 
 def _camera_infos(path: str | Path, topic: str | None) -> tuple[list[int], list[Any]]:

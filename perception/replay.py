@@ -22,6 +22,7 @@ from scipy.spatial.transform import Rotation
 
 from memory_core import Box3D, Event, Layer, LociError, Memory, ObjectObservation, Pose, Relation
 from perception.bag import BagError, PoseSample, open_bag, read_poses, read_tf, topics
+from perception.depth_map import DepthMap
 from perception.frames import FrameStats, FrameTopics, discover_frame_topics, replay_frames
 from perception.instances import PerceptionConfig
 from perception.tf import TFBuffer, TFError
@@ -155,8 +156,13 @@ def _poses_from_tf(tf: TFBuffer, base_frame: str) -> tuple[str, list[PoseSample]
 
 
 def replay_bag(
-    path: str | Path, memory: Memory, config: ReplayConfig | None = None
+    path: str | Path,
+    memory: Memory,
+    config: ReplayConfig | None = None,
+    depth_map: DepthMap | None = None,
 ) -> ReplaySummary:
+    """Replay ``path`` into ``memory``; with ``depth_map``, the bag's depth frames are also
+    fused into it (a map from depth, for a robot with no SLAM map)."""
     cfg = config or ReplayConfig()
     found = topics(path)
     has_tf = "/tf" in found or "/tf_static" in found
@@ -174,7 +180,14 @@ def replay_bag(
         if cfg.masks_topic == "":
             frame_topics = FrameTopics(frame_topics.depth, frame_topics.camera_info, None)
         frames = replay_frames(
-            path, memory, frame_topics, tf, cfg.fixed_frame, cfg.depth_scale, cfg.perception
+            path,
+            memory,
+            frame_topics,
+            tf,
+            cfg.fixed_frame,
+            cfg.depth_scale,
+            cfg.perception,
+            depth_map,
         )
     fixed_frame, base_frame = cfg.fixed_frame, cfg.base_frame
     summary = partial(

@@ -111,3 +111,35 @@ def test_bad_input_is_named() -> None:
         depth_map.integrate(depths[0], k, bad)
     with pytest.raises(ValueError, match="up_axis"):
         DepthMapConfig(up_axis="w")
+
+
+def test_loci_replay_maps_a_bag_of_real_depth_frames(tmp_path: Path) -> None:
+    """`loci replay --map`: Redwood's frames written as a ROS 2 bag (in ROS's z-up world:
+    only the container is synthetic) give a mesh and a nav2 map_server map."""
+    import yaml
+
+    from loci.cli import main
+    from perception.bag_images import write_rgbd_bag
+
+    k, poses, _ = _frames()
+    y_up_to_z_up = np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1.0]])
+    ros_poses = [y_up_to_z_up @ p for p in poses]
+    raw = [np.asarray(Image.open(p)) for p in sorted((REDWOOD / "depth").glob("*.png"))]
+    bag = tmp_path / "redwood"
+    write_rgbd_bag(bag, raw, ros_poses, k, [10.0 + i for i in range(5)])
+    assert main(["replay", str(bag), "--map"]) == 2  # the map needs a report folder
+    out = tmp_path / "report"
+    assert main(["replay", str(bag), "--map", "--map-voxel", "0.02", "--report", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["map_frames_fused"] == 5
+    meta = yaml.safe_load((out / "map.yaml").read_text())
+    assert meta["image"] == "map.pgm" and meta["resolution"] == 0.05
+    pgm = np.asarray(Image.open(out / "map.pgm"))
+    assert {0, 205, 254} <= set(np.unique(pgm).tolist())
+    # The cameras stood in the room: their cells are not obstacles (rows from the bottom).
+    for pose in ros_poses:
+        col = int((pose[0, 3] - meta["origin"][0]) / meta["resolution"])
+        row = pgm.shape[0] - 1 - int((pose[1, 3] - meta["origin"][1]) / meta["resolution"])
+        if 0 <= row < pgm.shape[0] and 0 <= col < pgm.shape[1]:
+            assert pgm[row, col] != 0
+    assert (out / "map.ply").stat().st_size > 100_000
