@@ -301,6 +301,19 @@ def _aligned(step: str, subgoal: Sequence[Predicate]) -> list[tuple[str, list[Pr
     return [(step, list(subgoal))]
 
 
+def _parsed(text: str, schema: dict[str, Any]) -> tuple[Any, str]:
+    """An answer's JSON if it fits ``schema``, else None and why not."""
+    try:
+        answer = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return None, "the answer is not JSON"
+    try:
+        jsonschema.validate(answer, schema)
+    except jsonschema.ValidationError as exc:
+        return None, f"the answer does not fit the goal schema: {exc.message[:160]}"
+    return answer, ""
+
+
 def _without_means(subgoal: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A subgoal without the holding that only leads to a placement of the same thing
     ("pick up the apple and put the apple in the fridge": the apple in the fridge)."""
@@ -377,7 +390,7 @@ class GoalTranslator:
         task, rejections = self._ask(
             prompt,
             schema,
-            lambda text: self._check(text, scene, instruction, vocab, schema, task_id),
+            lambda text: self._check(text, scene, instruction, schema, task_id),
         )
         return Translation(
             task, self.client.calls - calls0, self.client.tokens - tokens0, tuple(rejections)
@@ -474,20 +487,8 @@ class GoalTranslator:
         self, clause: str, vocab: Vocabulary, task_id: str, remembered: str = ""
     ) -> tuple[str, bool]:
         """The clause's prompt, and whether its nearest example answers with a list."""
-        said = _words(clause)
-        types = [t for t in vocab.objects if _type_words(t) & said]
-        places = [t for t in vocab.receptacles if _type_words(t) & said and t not in types]
         examples = self._clause_examples(clause, vocab, task_id)
-        shown = [
-            f"Instruction: {text}\nGoal: {json.dumps(pred, separators=(',', ':'))}\n\n"
-            for text, pred in examples
-        ]
-        prompt = self.template.format(
-            types=", ".join(types + places) or ", ".join(vocab.objects[:40]),
-            examples="".join(shown),
-            memory=remembered,
-            instruction=clause,
-        )
+        prompt = self._fill(clause, vocab, examples, remembered)
         return prompt, bool(examples) and isinstance(examples[-1][1], list)
 
     def _clause_examples(
@@ -529,17 +530,30 @@ class GoalTranslator:
     def _prompt(
         self, instruction: str, vocab: Vocabulary, task_id: str, remembered: str = ""
     ) -> str:
+        examples = [
+            (t.instruction, {"subgoals": goal_of(t)}) for t in self._examples(instruction, task_id)
+        ]
+        return self._fill(instruction, vocab, examples, remembered)
+
+    def _fill(
+        self,
+        instruction: str,
+        vocab: Vocabulary,
+        examples: Sequence[tuple[str, Any]],
+        remembered: str,
+    ) -> str:
+        """The prompt template filled: the types the words name (all, up to 40, where they
+        name none), the (instruction, answer) examples, what memory holds."""
         said = _words(instruction)
         types = [t for t in vocab.objects if _type_words(t) & said]
         places = [t for t in vocab.receptacles if _type_words(t) & said and t not in types]
-        examples = "".join(
-            f"Instruction: {t.instruction}\nGoal: "
-            f"{json.dumps({'subgoals': goal_of(t)}, separators=(',', ':'))}\n\n"
-            for t in self._examples(instruction, task_id)
+        shown = "".join(
+            f"Instruction: {text}\nGoal: {json.dumps(answer, separators=(',', ':'))}\n\n"
+            for text, answer in examples
         )
         return self.template.format(
             types=", ".join(types + places) or ", ".join(vocab.objects[:40]),
-            examples=examples,
+            examples=shown,
             memory=remembered,
             instruction=instruction,
         )
@@ -557,14 +571,9 @@ class GoalTranslator:
         self, text: str, scene: str, clause: str, schema: dict[str, Any], task_id: str
     ) -> tuple[list[dict[str, Any]] | None, str]:
         """The clause's subgoal (its predicates), checked, or None and why not."""
-        try:
-            answer = json.loads(text)
-        except (json.JSONDecodeError, RecursionError):
-            return None, "the answer is not JSON"
-        try:
-            jsonschema.validate(answer, schema)
-        except jsonschema.ValidationError as exc:
-            return None, f"the answer does not fit the goal schema: {exc.message[:160]}"
+        answer, reason = _parsed(text, schema)
+        if answer is None:
+            return None, reason
         subgoal = answer if isinstance(answer, list) else [answer]  # the schema's shape
         task, reason = self._as_task([subgoal], scene, clause, task_id)
         return (subgoal, "") if task is not None else (None, reason)
@@ -585,22 +594,11 @@ class GoalTranslator:
         return task, ""
 
     def _check(
-        self,
-        text: str,
-        scene: str,
-        instruction: str,
-        vocab: Vocabulary,
-        schema: dict[str, Any],
-        task_id: str,
+        self, text: str, scene: str, instruction: str, schema: dict[str, Any], task_id: str
     ) -> tuple[Task | None, str]:
-        try:
-            answer = json.loads(text)
-        except (json.JSONDecodeError, RecursionError):
-            return None, "the answer is not JSON"
-        try:
-            jsonschema.validate(answer, schema)
-        except jsonschema.ValidationError as exc:
-            return None, f"the answer does not fit the goal schema: {exc.message[:160]}"
+        answer, reason = _parsed(text, schema)
+        if answer is None:
+            return None, reason
         return self._as_task(answer["subgoals"], scene, instruction, task_id)
 
     def _impossible(self, pred: Predicate) -> str:
