@@ -28,16 +28,16 @@ class FallbackPlanner:
     def __init__(self, first: Planner, then: Planner, first_attempts: int = 2) -> None:
         self.first, self.then = first, then
         self.first_attempts = first_attempts
-        self._tries: list[tuple[Predicate, int]] = []
         # One set of bindings for both: what the first bound (the egg it picked up) is what
         # the second must keep using, and the critic reads these.
         self.then.referents = first.referents
         self.referents = first.referents
         self.handed_over: list[str] = []
         """The predicates the second planner took over, described, in order."""
-        # By identity: a predicate's state is a dict (unhashable), and the executive asks
-        # again with the same object on each attempt.
-        self._over: list[Predicate] = []
+        # Per predicate: (the predicate, programs asked for, handed over). Keyed by
+        # identity (a predicate's state is a dict, unhashable; the executive asks again
+        # with the same object on each attempt), the predicate kept so its id stays its own.
+        self._record: dict[int, tuple[Predicate, int, bool]] = {}
 
     @property
     def memory_hits(self) -> int:
@@ -56,8 +56,9 @@ class FallbackPlanner:
         return self.first.tokens + self.then.tokens
 
     def program(self, pred: Predicate, task: Task) -> Plan:
-        tries = self._tried(pred)
-        if not any(p is pred for p in self._over):
+        _, tries, over = self._record.get(id(pred), (pred, 0, False))
+        self._record[id(pred)] = (pred, tries + 1, over)
+        if not over:
             if tries >= self.first_attempts:
                 self._hand_over(pred, f"{tries} attempts failed")
             else:
@@ -68,18 +69,10 @@ class FallbackPlanner:
                     self._hand_over(pred, str(exc))
         yield from self.then.program(pred, task)
 
-    def _tried(self, pred: Predicate) -> int:
-        """How many programs the first planner was asked for on ``pred`` before this one."""
-        for i, (p, n) in enumerate(self._tries):
-            if p is pred:
-                self._tries[i] = (p, n + 1)
-                return n
-        self._tries.append((pred, 1))
-        return 0
-
     def _hand_over(self, pred: Predicate, why: str) -> None:
         log.info("%s: handed to the fallback planner (%s)", pred.describe(), why)
-        self._over.append(pred)
+        _, tries, _ = self._record[id(pred)]
+        self._record[id(pred)] = (pred, tries, True)
         self.handed_over.append(pred.describe())
 
     def close(self) -> None:
