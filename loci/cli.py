@@ -9,13 +9,16 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loci.demo import run_demo
 from loci.paths import data_root
 from loci.runfolder import claim_run_folder
 from memory_core import LociError, MemoryConfig, load_config
 from planners.registry import PLANNERS
+
+if TYPE_CHECKING:
+    from planners.llm import LLMConfig
 
 __all__ = ["main"]
 
@@ -28,7 +31,6 @@ def _say(line: str) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from loci.main_job import run_main_job
-    from planners.llm import LLMConfig
     from sim import SceneRegistry
     from sim.tasks import load_tasks
 
@@ -38,13 +40,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.instruction is None and (
         args.planner == "llm" or (args.planner == "auto" and os.environ.get("LOCI_LLM_BASE_URL"))
     ):
-        llm = LLMConfig.from_env()
-        if not llm.base_url or not llm.model:
-            raise LociError(
-                "--planner llm needs an endpoint: set LOCI_LLM_BASE_URL and "
-                "LOCI_LLM_MODEL (any OpenAI-compatible server)"
-            )
-    fallback = _fallback(args, llm)
+        llm = _endpoint("--planner llm")
+    tasks = Path(args.tasks) if args.tasks else None
+    # Read once; a bad task file is a clear error before anything runs.
+    first = load_tasks(tasks)[0] if tasks is not None else None
+    words = args.instruction is not None or (first is not None and first.needs_goal)
+    fallback = None
+    if llm is None and args.fallback == "llm":
+        fallback = _endpoint("--fallback llm")
+    elif llm is None and args.fallback == "auto" and words:
+        # A task given in words has an LLM configured for its translation anyway (without
+        # one, the translation says what is missing).
+        fallback = _endpoint(None)
     registry = SceneRegistry(_data(args))
     registry.load(args.scene)  # unknown scene: a clear error before anything runs
     _suite_body(args.body)
@@ -52,9 +59,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
         llm is not None or fallback is not None or args.tasks or args.record or args.memory != "on"
     ):
         raise LociError("--ros runs the default episode with the symbolic planner only")
-    tasks = Path(args.tasks) if args.tasks else None
-    if tasks is not None:
-        load_tasks(tasks)  # a bad task file: a clear error before anything runs
     record = Path(args.record) if args.record else None
     if record is not None and (record.exists() or record.is_symlink()):
         raise LociError(f"--record {record} exists; choose a new path or remove it")
@@ -64,8 +68,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from embodiment.tasks import Task
 
         tasks = _translated(registry, Task("instruction", args.scene, args.instruction, ()), out)
-    elif tasks is not None and _needs_goal(tasks):
-        tasks = _translated(registry, load_tasks(tasks)[0], out)
+    elif first is not None and first.needs_goal:
+        tasks = _translated(registry, first, out)
     if args.ros:
         from loci.ros_run import run_through_ros
 
@@ -90,35 +94,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0 if result.first.success and second_ok else 1
 
 
-def _fallback(args: argparse.Namespace, llm: Any) -> Any:
-    """The LLM planner's endpoint for what the symbolic planner gives up on, or None:
-    ``--fallback llm``; ``auto`` (the default): when the task is given in words (an LLM
-    is configured for its translation anyway) and the LLM does not plan every step."""
+def _endpoint(flag: str | None) -> LLMConfig | None:
+    """The LLM endpoint in the environment; without one, None, or a clear error naming
+    ``flag`` (the option that needs it)."""
     from planners.llm import LLMConfig
 
-    words = args.instruction is not None or bool(
-        getattr(args, "tasks", None) and _needs_goal(Path(args.tasks))
-    )
-    if args.fallback == "none" or llm is not None:
-        return None
-    if args.fallback == "auto" and not words:
-        return None
     config = LLMConfig.from_env()
     if not config.base_url or not config.model:
-        if args.fallback == "auto":
-            return None  # the translation then says what is missing
+        if flag is None:
+            return None
         raise LociError(
-            "--fallback llm needs an endpoint: set LOCI_LLM_BASE_URL and LOCI_LLM_MODEL "
+            f"{flag} needs an endpoint: set LOCI_LLM_BASE_URL and LOCI_LLM_MODEL "
             "(any OpenAI-compatible server)"
         )
     return config
-
-
-def _needs_goal(path: Path) -> bool:
-    from sim.tasks import load_tasks
-
-    tasks = load_tasks(path)
-    return bool(tasks) and tasks[0].needs_goal
 
 
 def _translated(registry: Any, words: Any, out: Path) -> Path:
@@ -230,7 +219,6 @@ def _thor_executable(args: argparse.Namespace) -> str | None:
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     from loci.bench import print_progress, run_suite
-    from planners.llm import LLMConfig
     from sim.body import SENSING_MODES
     from sim.suites import load_suite
     from sim.tasks import load_tasks
@@ -251,18 +239,12 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             )
     _suite_body(args.body, ("builtin", "ai2thor"))
     executable = _thor_executable(args) if args.body == "ai2thor" else None
-    llm = None
-    if args.planner == "llm":
-        llm = LLMConfig.from_env()
-        if not llm.base_url or not llm.model:
-            raise LociError("--planner llm needs LOCI_LLM_BASE_URL and LOCI_LLM_MODEL")
+    llm = _endpoint("--planner llm") if args.planner == "llm" else None
     fallback = None
     if args.fallback == "llm":
         if llm is not None:
             raise LociError("--fallback llm is for the symbolic planner (--planner symbolic)")
-        fallback = LLMConfig.from_env()
-        if not fallback.base_url or not fallback.model:
-            raise LociError("--fallback llm needs LOCI_LLM_BASE_URL and LOCI_LLM_MODEL")
+        fallback = _endpoint("--fallback llm")
     progress = None if args.quiet else print_progress
     reports = {
         (m if len(sensings) == 1 else f"{m}/{x}"): run_suite(
