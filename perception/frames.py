@@ -18,15 +18,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from memory_core import LociError, Memory
 from perception.bag import BagError, open_bag
-from perception.bag_images import decode_image, intrinsics_from_camera_info
-from perception.camera import decode_depth
 from perception.depth_map import DepthMap
 from perception.errors import FrameError
 from perception.instances import PerceptionConfig
-from perception.messages import StampSync, perceive_messages, skip_reason, stamp_ns
+from perception.messages import (
+    StampSync,
+    depth_from_messages,
+    perceive_messages,
+    skip_reason,
+    stamp_ns,
+)
 from perception.tf import TFBuffer, TFError
 
 __all__ = ["FrameStats", "FrameTopics", "discover_frame_topics", "replay_frames"]
@@ -172,17 +177,11 @@ def _perceive(
 ) -> None:
     depth_msg = frame["depth"]
     stamp = stamp_ns(depth_msg.header)
-    info = _info_at(infos, stamp)
-    if info is None:
-        stats.skip("no camera_info")
+    placed = _placement(depth_msg, infos, tf, fixed_frame)
+    if isinstance(placed, str):
+        stats.skip(placed)
         return
-    try:
-        if tf is None:
-            raise TFError("the bag has no TF")
-        pose = tf.lookup(fixed_frame, depth_msg.header.frame_id.lstrip("/"), stamp * 1e-9)
-    except TFError:
-        stats.skip("TF gap")
-        return
+    info, pose = placed
     try:
         observations = perceive_messages(
             depth_msg, info, frame["masks"], pose, fixed_frame, depth_scale, config
@@ -209,21 +208,35 @@ def _fuse(
     camera_info, no pose, bad image) is left out of the map (it is counted as skipped
     by perception when it has masks)."""
     stamp = stamp_ns(depth_msg.header)
-    info = _info_at(infos, stamp)
-    if info is None or tf is None:
+    placed = _placement(depth_msg, infos, tf, fixed_frame)
+    if isinstance(placed, str):
         return
+    info, pose = placed
     try:
-        pose = tf.lookup(fixed_frame, depth_msg.header.frame_id.lstrip("/"), stamp * 1e-9)
-        raw = decode_image(depth_msg)
-        if raw.ndim != 2:
-            return
-        k = intrinsics_from_camera_info(info, raw.shape)
-        depth = decode_depth(raw, "32FC1" if raw.dtype == np.float32 else "16UC1", depth_scale)
+        depth, k = depth_from_messages(depth_msg, info, depth_scale)
         depth_map.integrate(depth, k, pose)
-    except (TFError, FrameError) as exc:
+    except FrameError as exc:
         _log.info("frame at %.3f left out of the map: %s", stamp * 1e-9, exc)
         return
     stats.fused += 1
+
+
+def _placement(
+    depth_msg: Any, infos: tuple[list[int], list[Any]], tf: TFBuffer | None, fixed_frame: str
+) -> tuple[Any, NDArray[np.float64]] | str:
+    """The depth frame's camera_info and its camera's pose in ``fixed_frame``, or why it
+    has none (the counter it is skipped under)."""
+    stamp = stamp_ns(depth_msg.header)
+    info = _info_at(infos, stamp)
+    if info is None:
+        return "no camera_info"
+    try:
+        if tf is None:
+            raise TFError("the bag has no TF")
+        pose = tf.lookup(fixed_frame, depth_msg.header.frame_id.lstrip("/"), stamp * 1e-9)
+    except TFError:
+        return "TF gap"
+    return info, pose
 
 
 def _camera_infos(path: str | Path, topic: str | None) -> tuple[list[int], list[Any]]:

@@ -187,7 +187,9 @@ def _sample(
     instance_of = off[kept].astype(np.int64)
     order = np.argsort(instance_of, kind="stable")
     kept, instance_of = kept[order], instance_of[order]
-    rows, taken = np.unique(instance_of, return_counts=True)
+    per_id = np.bincount(instance_of, minlength=n_ids)  # counted, not sorted again
+    rows = np.flatnonzero(per_id)
+    taken = per_id[rows]
     row_of = np.zeros(n_ids, np.int64)
     row_of[rows] = np.arange(len(rows))
     group = row_of[instance_of]

@@ -15,11 +15,11 @@ from numpy.typing import NDArray
 
 from memory_core import ObjectObservation
 from perception.bag_images import decode_image, intrinsics_from_camera_info
-from perception.camera import decode_depth
+from perception.camera import PinholeIntrinsics, decode_depth
 from perception.errors import DepthScaleError, FrameError, SizeMismatchError
 from perception.instances import PerceptionConfig, observations_from_frame
 
-__all__ = ["StampSync", "perceive_messages", "skip_reason", "stamp_ns"]
+__all__ = ["StampSync", "depth_from_messages", "perceive_messages", "skip_reason", "stamp_ns"]
 
 
 def stamp_ns(header: Any) -> int:
@@ -35,6 +35,19 @@ def skip_reason(exc: FrameError) -> str:
     return "bad image"
 
 
+def depth_from_messages(
+    depth_msg: Any, info: Any, depth_scale: float = 1000.0
+) -> tuple[NDArray[np.float32], PinholeIntrinsics]:
+    """A depth Image message in metres (NaN where unknown) and its camera, from the
+    camera_info; :class:`FrameError` (or a subclass) when they cannot be used."""
+    raw = decode_image(depth_msg)
+    if raw.ndim != 2:
+        raise FrameError(f"depth image {depth_msg.encoding!r} is not single-channel")
+    k = intrinsics_from_camera_info(info, raw.shape)
+    encoding = "32FC1" if raw.dtype == np.float32 else "16UC1"
+    return decode_depth(raw, encoding, depth_scale), k
+
+
 def perceive_messages(
     depth_msg: Any,
     info: Any,
@@ -45,12 +58,7 @@ def perceive_messages(
     config: PerceptionConfig | None = None,
 ) -> tuple[ObjectObservation, ...]:
     """Raises :class:`FrameError` (or a subclass) when the frame cannot be used."""
-    raw = decode_image(depth_msg)
-    if raw.ndim != 2:
-        raise FrameError(f"depth image {depth_msg.encoding!r} is not single-channel")
-    k = intrinsics_from_camera_info(info, raw.shape)
-    encoding = "32FC1" if raw.dtype == np.float32 else "16UC1"
-    depth = decode_depth(raw, encoding, depth_scale)
+    depth, k = depth_from_messages(depth_msg, info, depth_scale)
     mask = decode_image(masks_msg.mask)
     if mask.ndim != 2 or mask.dtype != np.uint16:
         raise FrameError(f"instance mask must be mono16/16UC1, got {masks_msg.mask.encoding!r}")
