@@ -34,6 +34,7 @@ from memory_core.snapshot import ChangeSet, MemorySnapshot
 from memory_core.stm import LookupOutcome, ObjectState, ShortTermMemory, STMStats
 from memory_core.store import MemoryStore, SQLiteStore
 from memory_core.types import (
+    UNKNOWN_LABEL,
     AgentState,
     Box3D,
     Episode,
@@ -49,6 +50,7 @@ from memory_core.types import (
 from memory_core.update import IngestReport, ingest
 
 __all__ = [
+    "UNKNOWN_LABEL",
     "AgentState",
     "Box3D",
     "ChangeSet",

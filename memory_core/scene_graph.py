@@ -284,15 +284,21 @@ class SceneGraph:
     def labels(self) -> list[str]:
         return sorted(self._by_label)
 
-    def contents(self, receptacle_id: str, relation: Relation | None = None) -> list[SceneNode]:
-        """Things in/on a receptacle (``relation`` restricts to one of the two)."""
+    def contents(
+        self, receptacle_id: str, relation: Relation | None = None, label: str | None = None
+    ) -> list[SceneNode]:
+        """Things in/on a receptacle (``relation`` restricts to one of the two, or to
+        ``near``: things near it), of one ``label`` if given (``unknown``: what is there
+        that nobody has named yet)."""
         self.node(receptacle_id)
         rels = _SUPPORT if relation is None else (relation,)
         return sorted(
             (
                 self._nodes[u]
                 for u, _v, k in self._g.in_edges(receptacle_id, keys=True)
-                if k in rels and self._nodes[u].present
+                if k in rels
+                and self._nodes[u].present
+                and (label is None or self._nodes[u].label == label)
             ),
             key=lambda n: n.id,
         )

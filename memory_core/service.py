@@ -21,13 +21,13 @@ from memory_core.memory import Memory
 from memory_core.snapshot import ChangeSet
 from memory_core.store import SQLiteStore
 from memory_core.transfer import changes_from_json, snapshot_to_json
-from memory_core.types import Event, Layer, ObjectObservation, SceneNode
+from memory_core.types import UNKNOWN_LABEL, Event, Layer, ObjectObservation, Relation, SceneNode
 
 __all__ = ["QUERY_KINDS", "MemoryService", "QueryAnswer"]
 
 _log = logging.getLogger(__name__)
 
-QUERY_KINDS = ("label", "near", "in", "room", "meaning", "context", "events")
+QUERY_KINDS = ("label", "near", "in", "room", "meaning", "context", "events", "unknown")
 _THINGS = (Layer.OBJECT, Layer.RECEPTACLE)
 
 
@@ -143,6 +143,16 @@ class MemoryService:
             return QueryAnswer(tuple(n for _s, n in graph.search(text, k)))
         if kind == "context":
             return QueryAnswer(context=self.memory.context(text).text)
+        if kind == "unknown":
+            # Things seen but not named (segments found by geometry), on/in/near ``text``
+            # or anywhere when it is empty.
+            if not text:
+                return QueryAnswer(tuple(graph.find_by_label(UNKNOWN_LABEL)[:k]))
+            self._known(text)
+            found = graph.contents(text, label=UNKNOWN_LABEL) + graph.contents(
+                text, Relation.NEAR, UNKNOWN_LABEL
+            )
+            return QueryAnswer(tuple({n.id: n for n in found}.values())[:k])
         if kind == "events":
             events = self.memory.episodic.by_object(text) if text else self.memory.episodic.events()
             return QueryAnswer(events=tuple(events[-k:]))

@@ -8,7 +8,7 @@ the values, so these types stay frame-agnostic.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeAlias, TypeVar
@@ -20,6 +20,7 @@ from memory_core.errors import InvalidInputError
 __all__ = [
     "COORDINATE_LIMIT_M",
     "EMBEDDING_LIMIT",
+    "UNKNOWN_LABEL",
     "AgentState",
     "Box3D",
     "Episode",
@@ -49,6 +50,9 @@ memory computes finite (a coordinate of 1e300 once made each later query overflo
 a deployment considers plausible is narrower: ``SceneGraphConfig.max_abs_coordinate_m``."""
 EMBEDDING_LIMIT = 1.0e6
 """Largest magnitude of one embedding component (dot products stay finite)."""
+UNKNOWN_LABEL = "unknown"
+"""The label of a thing seen without knowing what it is (a segment found by geometry);
+a later labelled observation of it gives it its label."""
 Vec3: TypeAlias = tuple[float, float, float]
 Quat: TypeAlias = tuple[float, float, float, float]
 StateValue: TypeAlias = bool | int | float | str
@@ -213,6 +217,11 @@ class Box3D:
         lo_a, hi_a = self.min_corner, self.max_corner
         lo_b, hi_b = other.min_corner, other.max_corner
         return math.sqrt(sum(max(lo_b[k] - hi_a[k], lo_a[k] - hi_b[k], 0.0) ** 2 for k in range(3)))
+
+    def contains(self, point: Sequence[float]) -> bool:
+        """Whether ``point`` lies in the box (its faces included)."""
+        lo, hi = self.min_corner, self.max_corner
+        return all(lo[k] <= point[k] <= hi[k] for k in range(3))
 
     def union(self, other: Box3D) -> Box3D:
         """The smallest box holding both."""

@@ -5,6 +5,12 @@ mutates the graph, so a bad batch leaves the memory exactly as it was.
 Association: an ``object_id`` hint is trusted; otherwise observations are
 matched to present nodes of the same label inside a distance gate, with cost
 distance + (1 - 3D IoU) + embedding distance, solved jointly (Hungarian).
+A thing seen without a label (``unknown``, a segment found by geometry) matches
+only a node at the same place (their boxes overlap, or without boxes they are a
+hand's width apart), of any label: an ``unknown`` observation of a labelled node is
+a sighting of it. A labelled observation matches an ``unknown`` node at the same
+place after every same-label match, and names it (its id stays, its label becomes
+the seen one).
 Negative evidence: nodes that should have been seen (inside the given view or
 listed as expected) but were not lose confidence and are eventually marked
 gone rather than silently kept; nodes looked for where they were believed
@@ -26,7 +32,15 @@ from memory_core.catalog import ObjectCatalog
 from memory_core.errors import DuplicateIdError, InvalidInputError, UnknownNodeError
 from memory_core.geometry import ViewVolume, horizontal, vertical
 from memory_core.scene_graph import SceneGraph
-from memory_core.types import Box3D, Layer, ObjectObservation, Relation, SceneNode, Vec3
+from memory_core.types import (
+    UNKNOWN_LABEL,
+    Box3D,
+    Layer,
+    ObjectObservation,
+    Relation,
+    SceneNode,
+    Vec3,
+)
 
 __all__ = ["IngestReport", "infer_support", "ingest", "refresh_relations"]
 
@@ -60,7 +74,7 @@ def _validate(graph: SceneGraph, batch: Sequence[ObjectObservation]) -> None:
             hinted.add(obs.object_id)
             if obs.object_id in graph:
                 held = graph.node(obs.object_id)
-                if held.label != obs.label:
+                if held.label != obs.label and UNKNOWN_LABEL not in (held.label, obs.label):
                     raise InvalidInputError(
                         f"observation {i} says {obs.object_id!r} is a {obs.label!r}, "
                         f"memory holds it as a {held.label!r}"
@@ -164,6 +178,14 @@ def _associate(
             info = catalog.info(obs.label)
             if info is not None:  # centres of two parts of one thing: up to its size apart
                 radius = max(gate, max(info.median_size) * _FRAGMENT_SIZE_SLACK)
+        if obs.label == UNKNOWN_LABEL:
+            # A label is no evidence here: any thing at the same place, nearest first.
+            for dist, node in graph.within_radius(obs.position, gate, _THINGS):
+                if node.id not in taken and _same_place(obs, node, dist):
+                    cand[node.id] = _cost(graph, obs, node, dist)
+                    cols.setdefault(node.id, len(cols))
+            rows.append(cand)
+            continue
         for dist, node in graph.within_radius(obs.position, radius, _THINGS, label=obs.label):
             if node.id in taken:
                 continue
@@ -176,6 +198,11 @@ def _associate(
             else:
                 continue
             cols.setdefault(node.id, len(cols))
+        for dist, node in graph.within_radius(obs.position, gate, _THINGS, label=UNKNOWN_LABEL):
+            if node.id not in taken and _same_place(obs, node, dist):
+                # After every same-label match: a labelled thing is named by its label first.
+                cand[node.id] = _CROSS_LABEL_COST + _cost(graph, obs, node, dist)
+                cols.setdefault(node.id, len(cols))
         rows.append(cand)
     if not cols:
         return {}
@@ -210,6 +237,25 @@ def _associate(
             if cost[k, j] < _INFEASIBLE:
                 out[free[group_rows[k]]] = col_ids[group_cols[j]]
     return out
+
+
+_CROSS_LABEL_COST = 2.0
+_CROSS_LABEL_M = 0.15
+"""Without boxes, an unlabelled and a labelled sighting this near are one thing."""
+_CROSS_LABEL_IOU = 0.1
+
+
+def _same_place(obs: ObjectObservation, node: SceneNode, dist: float) -> bool:
+    """Whether ``obs`` is where ``node`` is, with no label to tell: boxes overlapping by
+    ``_CROSS_LABEL_IOU`` or one's centre inside the other's box; without boxes,
+    ``_CROSS_LABEL_M`` apart."""
+    if obs.box is None or node.box is None:
+        return dist <= _CROSS_LABEL_M
+    return (
+        obs.box.iou(node.box) >= _CROSS_LABEL_IOU
+        or obs.box.contains(node.position)
+        or node.box.contains(obs.position)
+    )
 
 
 def infer_support(
@@ -322,9 +368,12 @@ def _merge(
     state = {**node.state, **obs.state}
     state_changed = state != dict(node.state)
     conf = min(1.0, node.confidence + cfg.confidence_gain * obs.confidence * (1 - node.confidence))
-    changed = moved or state_changed or not node.present
+    named = node.label == UNKNOWN_LABEL and obs.label != UNKNOWN_LABEL
+    changed = moved or state_changed or not node.present or named
     graph.update_node(
         node.id,
+        label=obs.label if named else node.label,
+        layer=_layer(obs, catalog) if named else node.layer,
         position=position,
         box=box if box is not None else node.box,
         state=state,
