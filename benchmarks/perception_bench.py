@@ -6,9 +6,17 @@ the data). ``baseline_frame_ms_p50``: the previous numpy path
 (``benchmarks/perception_baseline.py``), interleaved in the same run. Median over
 repeats, single process; the last line is JSON.
 ``tsdf_integrate_ms_p50``: one Redwood depth frame fused into a TSDF of 1 cm voxels
-(open3d's VoxelBlockGrid, the ``open3d`` extra). ``replay_msgs_per_s``: every message of
-the real Nav2 TurtleBot 4 MCAP (odometry, TF, AMCL poses) read, deserialised and turned
-into a TF buffer and a pose stream.
+(open3d's VoxelBlockGrid, the ``open3d`` extra). ``segment_ms_p50``: the geometric
+segmenter (frames without masks) on the five hand-labelled real frames of
+``tests/perception/segment_labels.yaml`` (their loaders and scoring are the test's),
+segments to ``unknown`` observations; ``o3d_planes_dbscan_ms_p50``: the textbook open3d
+pipeline on the same frames for comparison (2 cm voxel downsampling, three RANSAC planes
+removed, DBSCAN at 5 cm); ``segment_precision``/``segment_recall`` against the hand
+labels. ``cloud_ms_p50``: the frame's filtered cloud as perception_node publishes it
+(every 4th pixel, within 4 m) vs ``o3d_cloud_ms_p50``, open3d's usual way to a light
+cloud (back-projection, 2 cm voxels, statistical outlier removal), both on Redwood frame
+0. ``replay_msgs_per_s``: every message of the real Nav2 TurtleBot 4 MCAP (odometry, TF,
+AMCL poses) read, deserialised and turned into a TF buffer and a pose stream.
 """
 
 from __future__ import annotations
@@ -58,6 +66,8 @@ def main() -> None:
             into.append(time.perf_counter() - t0)
         assert len(result.observations) >= 25
     tsdf_ms = _tsdf_ms()
+    segment = _segment_figures()
+    clouds = _cloud_figures(raw, k)
     bag = REPO.parent / "shared" / "data" / "ros_bags" / "evo_testdata" / "nav2_turtlebot.mcap"
     n_msgs = sum(n for _kind, n in topics(bag).values())
     rates = []
@@ -76,6 +86,8 @@ def main() -> None:
         "height": 480,
         "tsdf_integrate_ms_p50": tsdf_ms,
         "tsdf_voxel_m": 0.01,
+        **segment,
+        **clouds,
         "replay_msgs_per_s": round(statistics.median(rates)),
         "replay_msgs": n_msgs,
     }
@@ -105,6 +117,79 @@ def _tsdf_ms() -> float:
             depth_map.integrate(depth, k, pose)
             times.append(time.perf_counter() - t0)
     return round(statistics.median(times) * 1e3, 2)
+
+
+def _segment_figures() -> dict[str, float]:
+    import open3d as o3d
+
+    from perception.segment import SegmenterConfig, segment_frame, unknown_observations
+    from tests.perception.test_segment import LABELS, LOADERS, score
+
+    frames = {name: load() for name, load in LOADERS.items()}
+    ours: list[float] = []
+    theirs: list[float] = []
+    totals = np.zeros(4)
+    for rep in range(10):
+        for name, f in frames.items():
+            cfg = SegmenterConfig(up_axis=f.up)
+            t0 = time.perf_counter()
+            seg = segment_frame(f.depth, f.k, f.pose, cfg)
+            unknown_observations(f.depth, f.k, f.pose, seg, f.colour, config=cfg)
+            ours.append(time.perf_counter() - t0)
+            if rep == 0:
+                totals += score(seg, LABELS[name], f.depth, cfg.max_depth_m)
+            t0 = time.perf_counter()
+            _o3d_pipeline(o3d, f.depth, f.k)
+            theirs.append(time.perf_counter() - t0)
+    return {
+        "segment_ms_p50": round(statistics.median(ours) * 1e3, 2),
+        "o3d_planes_dbscan_ms_p50": round(statistics.median(theirs) * 1e3, 2),
+        "segment_precision": round(totals[0] / totals[1], 3),
+        "segment_recall": round(totals[2] / totals[3], 3),
+        "segments": int(totals[1]),
+        "labelled_things": int(totals[3]),
+    }
+
+
+def _cloud_figures(raw: np.ndarray, k: PinholeIntrinsics) -> dict[str, float]:
+    import open3d as o3d
+
+    from perception import backproject
+    from perception.segment import filtered_cloud
+
+    depth = decode_depth(raw, "16UC1", 1000.0)
+    ours: list[float] = []
+    theirs: list[float] = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        mine = filtered_cloud(depth, k, np.eye(4))
+        ours.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(backproject(depth, k)))
+        cloud = cloud.voxel_down_sample(0.02)
+        cloud, _kept = cloud.remove_statistical_outlier(20, 2.0)
+        theirs.append(time.perf_counter() - t0)
+    return {
+        "cloud_ms_p50": round(statistics.median(ours) * 1e3, 2),
+        "cloud_points": len(mine),
+        "o3d_cloud_ms_p50": round(statistics.median(theirs) * 1e3, 2),
+        "o3d_cloud_points": len(cloud.points),
+    }
+
+
+def _o3d_pipeline(o3d: object, depth: np.ndarray, k: PinholeIntrinsics) -> None:
+    """open3d's tabletop recipe: depth → cloud, 2 cm voxels, three planes, DBSCAN 5 cm."""
+    from perception import backproject
+
+    geo = o3d.geometry  # type: ignore[attr-defined]
+    cloud = geo.PointCloud(o3d.utility.Vector3dVector(backproject(depth, k)))  # type: ignore[attr-defined]
+    cloud = cloud.voxel_down_sample(0.02)
+    for _ in range(3):
+        if len(cloud.points) < 100:
+            break
+        _plane, inliers = cloud.segment_plane(0.02, 3, 200)
+        cloud = cloud.select_by_index(inliers, invert=True)
+    cloud.cluster_dbscan(eps=0.05, min_points=10)
 
 
 if __name__ == "__main__":

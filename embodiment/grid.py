@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import yaml
 from numpy.typing import NDArray
+from PIL import Image
 from scipy import ndimage
 
 from memory_core import InvalidInputError
@@ -57,6 +60,40 @@ class OccupancyGrid:
     @property
     def shape(self) -> tuple[int, int]:
         return (int(self.data.shape[0]), int(self.data.shape[1]))
+
+    def ros_layout(self) -> tuple[NDArray[np.int8], tuple[float, float]]:
+        """The cells and origin as ``nav_msgs/OccupancyGrid`` lays them out in ROS's map
+        frame (REP-103, z up): a y-up grid's floor axes (x, z) are ROS's (-y, x), so its
+        cells are transposed and its rows reversed (exactly; see
+        ``memory_core.convention``)."""
+        if self.up_axis == "y":
+            data = self.data.T[::-1, :]
+            origin = (self.origin[1], -(self.origin[0] + data.shape[0] * self.resolution_m))
+            return np.ascontiguousarray(data), origin
+        return self.data, self.origin
+
+    def save_map_server(self, stem: Path) -> Path:
+        """Write ``stem``.pgm and ``stem``.yaml as nav2's map_server reads them, in ROS's
+        map frame (free 254, occupied 0, unknown 205; the image's bottom row at the
+        origin); returns the YAML's path."""
+        data, origin = self.ros_layout()
+        pixels = np.full(data.shape, 205, np.uint8)
+        pixels[data == FREE] = 254
+        pixels[data == OCCUPIED] = 0
+        image = stem.with_suffix(".pgm")
+        Image.fromarray(np.flipud(pixels)).save(image)
+        meta = {
+            "image": image.name,
+            "mode": "trinary",
+            "resolution": self.resolution_m,
+            "origin": [origin[0], origin[1], 0.0],
+            "negate": 0,
+            "occupied_thresh": 0.65,
+            "free_thresh": 0.25,
+        }
+        path = stem.with_suffix(".yaml")
+        path.write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
+        return path
 
     def cell_of(self, u: float, v: float) -> tuple[int, int] | None:
         """(row, column) of the cell holding floor point (u, v); None outside the grid."""

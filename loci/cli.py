@@ -30,13 +30,19 @@ def _say(line: str) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from loci.main_job import run_main_job
+    from loci.main_job import new_depth_map, run_main_job
     from sim import SceneRegistry
     from sim.tasks import load_tasks
 
     llm = None
     if args.instruction is not None and (args.tasks or args.ros):
         raise LociError("--instruction replaces task 1: not with --tasks or --ros")
+    if args.map and args.ros:
+        raise LociError("--map fuses the depth frames of a run in this process: not with --ros")
+    if args.map and args.sensing != "rgbd":
+        raise LociError("--map fuses the body's depth frames: add --sensing rgbd")
+    # Before anything runs: without open3d the run would end without its map.
+    depth_map = new_depth_map(args.map_voxel) if args.map else None
     if args.instruction is None and (
         args.planner == "llm" or (args.planner == "auto" and os.environ.get("LOCI_LLM_BASE_URL"))
     ):
@@ -88,8 +94,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         record,
         args.sensing,
         fallback,
+        depth_map,
     )
     _say(f"report: {result.report}  memory: {result.store}")
+    if result.map_from_depth is not None:
+        _say(f"map from depth: {result.map_from_depth.ply}  {result.map_from_depth.yaml}")
     second_ok = result.second is not None and result.second.success
     return 0 if result.first.success and second_ok else 1
 
@@ -295,8 +304,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
-    from memory_core import Memory, MemoryConfig, SceneGraphConfig, SQLiteStore
+    from memory_core import UNKNOWN_LABEL, Memory, MemoryConfig, SceneGraphConfig, SQLiteStore
     from perception.replay import ReplayConfig, replay_bag
+    from perception.segment import SegmenterConfig
 
     config = ReplayConfig(
         pose_topic=args.pose_topic,
@@ -307,16 +317,18 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         fixed_frame=args.fixed_frame,
         base_frame=args.base_frame,
         depth_scale=args.depth_scale,
+        segmenter=SegmenterConfig(up_axis=args.up_axis) if args.segment else None,
     )
-    # ROS bags are in ROS frames: z is up (a loaded store keeps the axis it was saved with).
-    memory = Memory(MemoryConfig(scene_graph=SceneGraphConfig(up_axis="z")))
+    # ROS bags are in ROS frames: z is up unless told (a loaded store keeps the axis it
+    # was saved with).
+    memory = Memory(MemoryConfig(scene_graph=SceneGraphConfig(up_axis=args.up_axis)))
     if args.map and not args.report:
         raise LociError("--map writes the map into the report folder: give --report DIR too")
     depth_map = None
     if args.map:
         from perception.depth_map import DepthMap, DepthMapConfig
 
-        depth_map = DepthMap(DepthMapConfig(voxel_m=args.map_voxel, up_axis="z"))
+        depth_map = DepthMap(DepthMapConfig(voxel_m=args.map_voxel, up_axis=args.up_axis))
     store = SQLiteStore(args.memory) if args.memory else None
     try:
         if store is not None:
@@ -337,6 +349,12 @@ def _cmd_replay(args: argparse.Namespace) -> int:
                 f"{ft.masks or '-'}): {frames.depth_frames}, perceived {frames.perceived} "
                 f"({frames.observations} observations), skipped: {skipped}"
             )
+            if frames.segmented:
+                _say(
+                    f"no instance masks: {frames.segmented} frames segmented by geometry "
+                    f"(colour from {ft.colour or '-'}); "
+                    f"{len(memory.graph.find_by_label(UNKNOWN_LABEL))} unknown things in memory"
+                )
         if depth_map is not None:
             _say(f"map from depth: {frames.fused} of {frames.depth_frames} depth frames fused")
         _say(f"scene graph: {len(memory.graph)} nodes")
@@ -372,6 +390,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
                         "perceived": frames.perceived,
                         "observations": frames.observations,
                         "skipped": dict(frames.skipped),
+                        "segmented": frames.segmented,
                     },
                     "scene_graph_nodes": len(memory.graph),
                     "map_frames_fused": frames.fused if depth_map is not None else None,
@@ -382,10 +401,10 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         )
         _say(f"wrote {out / 'summary.json'}")
         if depth_map is not None and frames.fused:
-            ply = depth_map.save_ply(out / "map.ply")
-            grid = depth_map.occupancy()
-            written = grid.save_map_server(out / "map")
-            _say(f"wrote {ply} and {written} ({grid.data.shape[1]}x{grid.data.shape[0]} cells)")
+            from loci.report import save_depth_map
+
+            saved = save_depth_map(depth_map, out)
+            _say(f"wrote {saved.ply} and {saved.yaml}: {saved.describe()}")
     return 0
 
 
@@ -434,6 +453,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--body", default="builtin", help="the body to act with (builtin)")
     run.add_argument("--seed", type=int, default=0, help="seed of the default task 1")
     run.add_argument("--record", help="write the episode as a ROS 2 MCAP bag (Foxglove, ros2 bag)")
+    run.add_argument(
+        "--map",
+        action="store_true",
+        help="fuse the body's depth frames into a map (needs --sensing rgbd; open3d extra): "
+        "map.ply and map.pgm/map.yaml (nav2 map_server format) in the run folder",
+    )
+    run.add_argument(
+        "--map-voxel", type=float, default=0.02, help="map voxel size, m (default 0.02)"
+    )
     run.add_argument("--data-dir", help="real data folder (default: ../shared/data)")
     run.add_argument("--out", help="run folder (default: runs/<timestamp>)")
     run.set_defaults(func=_cmd_run)
@@ -531,6 +559,19 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--camera-info-topic", help="CameraInfo topic (default: discovered)")
     replay.add_argument(
         "--masks-topic", help="loci_msgs/InstanceMasks topic ('' for none; default: discovered)"
+    )
+    replay.add_argument(
+        "--segment",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="segment depth frames without instance masks by geometry into unknown things "
+        "(default: on)",
+    )
+    replay.add_argument(
+        "--up-axis",
+        choices=("y", "z"),
+        default="z",
+        help="the fixed frame's up axis, for the segmenter and the map (ROS: z, the default)",
     )
     replay.add_argument("--fixed-frame", default="map", help="world frame (default %(default)s)")
     replay.add_argument("--base-frame", default="base_link", help="robot frame (%(default)s)")

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from embodiment.affordances import Affordances
 from embodiment.approach import ApproachNavigation
-from embodiment.body import Body, FloorPlan
+from embodiment.body import Body, FloorPlan, RGBDFrame
 from embodiment.scoring import StateScorer
 from embodiment.skills import Skill, StepResult
+from embodiment.tap import FrameTap
 from embodiment.tasks import Task, walkthrough_task
 from memory_core import Layer, LociError, Memory, ObjectObservation
 from planners.executive import EpisodeResult, Executive, Scorer
@@ -54,9 +55,11 @@ def run_in_world(
     sensing: str = "gt",
     navigation: str = "poses",
     fallback: LLMConfig | None = None,
+    on_frame: Callable[[RGBDFrame], None] | None = None,
 ) -> EpisodeResult:
     """Run ``task`` with the symbolic planner (or, with ``llm``, the LLM planner; with
     ``fallback``, the symbolic planner handing what it gives up on to the LLM planner).
+    ``on_frame`` is handed every RGB-D frame the task's body senses (not the walkthrough's).
 
     ``navigation``: ``sim`` goes to objects and rooms by the simulator's own rule (true
     footprints, the task's interaction poses); ``poses`` by poses computed from memory and
@@ -75,8 +78,9 @@ def run_in_world(
     if goal_room is not None:
         seen = walk_through(body_in(goal_room), task, registry.affordances, memory.graph.up_axis)
         remember_furniture(memory, seen, registry.affordances)
+    body = body_in(world)
     return run_on_body(
-        body_in(world),
+        FrameTap(body, on_frame) if on_frame is not None else body,
         memory,
         task,
         registry.affordances,

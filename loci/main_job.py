@@ -11,25 +11,34 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from embodiment.body import RGBDFrame
 from loci.episodes import run_in_world
 from loci.record import EpisodeRecorder
-from loci.report import write_report
+from loci.report import MapFromDepth, save_depth_map, write_report
 from loci.runfolder import save_memory
-from memory_core import Layer, Memory
+from memory_core import Layer, LociError, Memory
+from perception.depth_map import DepthMap, DepthMapConfig
+from perception.errors import FrameError
 from planners.executive import EpisodeResult
 from planners.llm import LLMConfig
 from planners.observe import new_memory
 from sim import SceneRegistry, Skill, StepResult, World
+from sim.body import BuiltinBody
 from sim.episode import make_world
 from sim.render import render
 from sim.suites.household import StepWriter, write_steps
 from sim.tasks import Predicate, Task, load_tasks
 
-__all__ = ["MainJobResult", "run_main_job"]
+__all__ = ["MainJobResult", "MapFromDepthError", "new_depth_map", "run_main_job"]
+
+
+class MapFromDepthError(LociError):
+    """``--map`` cannot be made here (open3d missing, a bad voxel size)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +50,34 @@ class MainJobResult:
     store: Path
     path_xz: tuple[tuple[float, float], ...]
     report: Path
+    map_from_depth: MapFromDepth | None = None
+    """With ``depth_map``: the map files the run folder got (None: no frame fused)."""
+
+
+def new_depth_map(voxel_m: float) -> DepthMap:
+    """An empty map from depth in the world of the body the run acts with (the built-in
+    body: y up). Made before anything runs, so a missing open3d or a bad voxel size is a
+    clear error, not a run's lost end."""
+    try:
+        return DepthMap(DepthMapConfig(voxel_m=voxel_m, up_axis=BuiltinBody.up_axis))
+    except ImportError as exc:
+        raise MapFromDepthError(str(exc)) from exc
+    except ValueError as exc:
+        raise MapFromDepthError(f"map voxel size {voxel_m} m: {exc}") from exc
+
+
+@dataclass(slots=True)
+class _Fusion:
+    """The run's depth frames going into a map, as the body returned them after each skill
+    (the loop's own sensing; never rendered from the simulator's truth)."""
+
+    depth_map: DepthMap
+    wall_s: float = 0.0
+
+    def fuse(self, frame: RGBDFrame) -> None:
+        start = time.perf_counter()
+        self.depth_map.integrate(frame.depth, frame.intrinsics, frame.world_from_camera)
+        self.wall_s += time.perf_counter() - start
 
 
 def default_first_task(registry: SceneRegistry, scene: str, seed: int) -> Task:
@@ -111,9 +148,13 @@ def run_main_job(
     record: Path | None = None,
     sensing: str = "gt",
     fallback: LLMConfig | None = None,
+    depth_map: DepthMap | None = None,
 ) -> MainJobResult:
     """Run the two tasks; with ``llm`` the LLM planner acts, else the symbolic one (with
-    ``fallback``, the LLM planner takes over what the symbolic one gives up on)."""
+    ``fallback``, the LLM planner takes over what the symbolic one gives up on). With
+    ``depth_map`` (see :func:`new_depth_map`), the depth frames the body returns during
+    both tasks are fused into it and the run folder gets map.ply and map.pgm/map.yaml;
+    the counterfactual rerun of task 2 with an empty memory is not part of the map."""
     first = load_tasks(task_file)[0] if task_file else default_first_task(registry, scene, seed)
     world = make_world(first, registry)
     memory = new_memory()
@@ -125,6 +166,7 @@ def run_main_job(
         say(line)
 
     recorder = EpisodeRecorder(record) if record is not None else None
+    fusion = _Fusion(depth_map) if depth_map is not None else None
 
     def progress(skill: Skill, result: StepResult) -> None:
         path.append(world.agent_xz)
@@ -141,7 +183,12 @@ def run_main_job(
     def episode(
         w: World, m: Memory, task: Task, on_step: Callable[[Skill, StepResult], None] | None
     ) -> EpisodeResult:
-        return run_in_world(w, m, task, registry, on_step, llm, sensing, fallback=fallback)
+        # The map is of what the run's body saw (its opening looks included), not of the
+        # counterfactual rerun with an empty memory.
+        tap = fusion.fuse if fusion is not None and on_step is not None else None
+        return run_in_world(
+            w, m, task, registry, on_step, llm, sensing, fallback=fallback, on_frame=tap
+        )
 
     r1 = episode(world, memory, first, progress)
     tell(
@@ -171,6 +218,7 @@ def run_main_job(
             f"({'success' if baseline.success else 'failed'})"
         )
     store = save_memory(memory, out / "memory.db")
+    saved = _save_map(fusion, out, tell) if fusion is not None else None
     lines = [
         ("scene", scene),
         ("task 1", first.instruction),
@@ -197,6 +245,8 @@ def run_main_job(
             f"entries, {len(memory.episodic)} events",
         ),
     ]
+    if saved is not None:
+        lines.append(("map from depth", saved.describe()))
     focus = [
         n.id
         for t in (first, second)
@@ -205,8 +255,28 @@ def run_main_job(
         for ty in p.object_types
         for n in memory.graph.find_by_label(ty)
     ]
-    report = write_report(out, world, memory, world.trajectory, focus, lines, log)
-    return MainJobResult(r1, r2, baseline, store, tuple(path), report)
+    report = write_report(out, world, memory, world.trajectory, focus, lines, log, saved)
+    return MainJobResult(r1, r2, baseline, store, tuple(path), report, saved)
+
+
+def _save_map(fusion: _Fusion, out: Path, tell: Callable[[str], None]) -> MapFromDepth | None:
+    """Write the fused map into the run folder: the TSDF's mesh as map.ply, its occupancy
+    grid as map.pgm/map.yaml (nav2's map_server format)."""
+    depth_map = fusion.depth_map
+    if not depth_map.frames:
+        tell("map from depth: no depth frames were sensed; no map written")
+        return None
+    start = time.perf_counter()
+    try:
+        saved = save_depth_map(depth_map, out)
+    except FrameError as exc:  # frames, but no valid depth in any of them
+        tell(f"map from depth: {depth_map.frames} frames held no surface ({exc})")
+        return None
+    tell(
+        f"map from depth: {saved.describe()}; fusing took {fusion.wall_s:.1f} s, "
+        f"writing {time.perf_counter() - start:.1f} s"
+    )
+    return saved
 
 
 def _clone(world: World, registry: SceneRegistry) -> World:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -13,11 +14,81 @@ matplotlib.use("Agg")  # files only; no display here or on robots
 import matplotlib.pyplot as plt
 import networkx as nx
 from matplotlib.patches import Polygon as MplPolygon
+from PIL import Image
 
+from embodiment.grid import FREE, OCCUPIED
 from memory_core import Layer, Memory, Relation
+from perception.depth_map import DepthMap
 from sim import World
 
-__all__ = ["write_report"]
+__all__ = ["MapFromDepth", "save_depth_map", "write_report"]
+
+
+@dataclass(frozen=True, slots=True)
+class MapFromDepth:
+    """The map from depth a run folder holds (``loci run --map``)."""
+
+    ply: Path
+    """The fused surface's mesh."""
+    pgm: Path
+    yaml: Path
+    """The occupancy grid as nav2's map_server reads it (the YAML names the PGM)."""
+    frames: int
+    voxel_m: float
+    resolution: float
+    """Occupancy cell side, m."""
+    cells: tuple[int, int]
+    """Columns, rows."""
+    free: int
+    occupied: int
+
+    def describe(self) -> str:
+        return (
+            f"{self.frames} depth frames fused at {self.voxel_m:g} m voxels; occupancy "
+            f"{self.cells[0]}x{self.cells[1]} cells of {self.resolution:g} m, {self.free} "
+            f"free, {self.occupied} occupied"
+        )
+
+
+def save_depth_map(depth_map: DepthMap, out: Path) -> MapFromDepth:
+    """Write a map from depth into ``out``: the TSDF's mesh as map.ply, its occupancy grid
+    as map.pgm/map.yaml (nav2's map_server format). :class:`FrameError` when no frame
+    held a surface."""
+    grid = depth_map.occupancy()
+    ply = depth_map.save_ply(out / "map.ply")
+    yaml_path = grid.save_map_server(out / "map")
+    return MapFromDepth(
+        ply=ply,
+        pgm=yaml_path.with_suffix(".pgm"),
+        yaml=yaml_path,
+        frames=depth_map.frames,
+        voxel_m=depth_map.config.voxel_m,
+        resolution=grid.resolution_m,
+        cells=(grid.shape[1], grid.shape[0]),
+        free=int((grid.data == FREE).sum()),
+        occupied=int((grid.data == OCCUPIED).sum()),
+    )
+
+
+def _map_section(depth: MapFromDepth | None, out: Path) -> str:
+    """The page's links to the map from depth, with its occupancy grid shown as PNG
+    (browsers do not show PGM)."""
+    if depth is None:
+        return ""
+    png = out / "map_occupancy.png"
+    with Image.open(depth.pgm) as pgm:
+        pgm.save(png)
+    links = " · ".join(
+        f'<a href="{html.escape(p.name)}">{html.escape(p.name)}</a>'
+        for p in (depth.ply, depth.pgm, depth.yaml)
+    )
+    return f"""<h2>Map from depth</h2>
+<p>{html.escape(depth.describe())}: {links}
+(the mesh for MeshLab, Foxglove or RViz; the occupancy grid for nav2's map_server: white
+free, black occupied, grey unknown; drawn as the top-down map is, the first horizontal axis to
+the right, the second up).</p>
+<p><img src="{png.name}" alt="occupancy grid from depth" class="grid"></p>
+"""
 
 
 def _map(world: World, memory: Memory, path: Iterable[tuple[float, float]], out: Path) -> None:
@@ -126,7 +197,10 @@ def write_report(
     focus: Iterable[str],
     summary: list[tuple[str, str]],
     log: list[str],
+    depth_map: MapFromDepth | None = None,
 ) -> Path:
+    """Write the run folder's report (index.html and its images); with ``depth_map``, the
+    page also links the map from depth and shows its occupancy grid."""
     out.mkdir(parents=True, exist_ok=True)
     _map(world, memory, path, out / "map.png")
     _subgraph(memory, focus, out / "subgraph.png")
@@ -136,11 +210,12 @@ def write_report(
     page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>loci run: {html.escape(world.spec.name)}</title>
 <style>body{{font-family:sans-serif;margin:2em}} th{{text-align:left;padding-right:1em}}
-img{{max-width:48%;border:1px solid #ccc}} pre{{background:#f6f6f6;padding:1em}}</style></head>
+img{{max-width:48%;border:1px solid #ccc}} pre{{background:#f6f6f6;padding:1em}}
+img.grid{{image-rendering:pixelated;min-width:30%}}</style></head>
 <body><h1>loci run — {html.escape(world.spec.name)}</h1>
 <table>{rows}</table>
 <p><img src="map.png" alt="top-down map"> <img src="subgraph.png" alt="scene subgraph"></p>
-<h2>Steps</h2><pre>{html.escape(chr(10).join(log))}</pre>
+{_map_section(depth_map, out)}<h2>Steps</h2><pre>{html.escape(chr(10).join(log))}</pre>
 <p>Memory store: <code>memory.db</code>
 (SQLite; load it with <code>memory_core.SQLiteStore</code>).</p>
 </body></html>"""

@@ -1,12 +1,13 @@
 """Perception preprocessing: RGB-D + instance masks + pose → object observations.
 
-Pure Python (numpy; open3d for the map from depth, an optional extra); nothing in this
-package may import ROS. Depends on
-``memory_core`` only. Bags are read through ``rosbags`` (:mod:`perception.replay`).
+Pure Python (numpy, scipy; open3d for the map from depth, an optional extra); nothing in
+this package may import ROS. Depends on ``memory_core`` (and ``embodiment.grid``: the
+map from depth is the body interface's occupancy grid). Bags are read through
+``rosbags`` (:mod:`perception.replay`).
 """
 
 from perception.camera import PinholeIntrinsics, backproject, decode_depth, transform
-from perception.depth_map import DepthMap, DepthMapConfig, OccupancyGrid
+from perception.depth_map import DepthMap, DepthMapConfig
 from perception.errors import DepthScaleError, FrameError, SizeMismatchError
 from perception.instances import FrameResult, PerceptionConfig, observations_from_frame
 
@@ -16,7 +17,6 @@ __all__ = [
     "DepthScaleError",
     "FrameError",
     "FrameResult",
-    "OccupancyGrid",
     "PerceptionConfig",
     "PinholeIntrinsics",
     "SizeMismatchError",

@@ -121,8 +121,11 @@ def write_rgbd_bag(
     stamps: Sequence[float],
     frame_id: str = "camera_color_optical_frame",
     world: str = "map",
+    colour_frames: Sequence[NDArray[np.uint8]] | None = None,
 ) -> None:
-    """Write 16UC1 depth images, camera_info and the camera's TF as a ROS 2 MCAP bag."""
+    """Write 16UC1 depth images, camera_info and the camera's TF as a ROS 2 MCAP bag;
+    with ``colour_frames`` (H x W x 3 RGB, registered to the depth), also
+    ``/camera/color/image_raw`` (rgb8) stamped as its depth image."""
     ts = get_typestore(Stores.ROS2_JAZZY)
     t_ = ts.types
     header = t_["std_msgs/msg/Header"]
@@ -135,7 +138,14 @@ def write_rgbd_bag(
             "/camera/depth/camera_info", "sensor_msgs/msg/CameraInfo", typestore=ts
         )
         c_tf = writer.add_connection("/tf", "tf2_msgs/msg/TFMessage", typestore=ts)
-        for depth, pose, t in zip(depth_frames, poses, stamps, strict=True):
+        c_rgb = (
+            writer.add_connection("/camera/color/image_raw", "sensor_msgs/msg/Image", typestore=ts)
+            if colour_frames is not None
+            else None
+        )
+        if colour_frames is not None and len(colour_frames) != len(depth_frames):
+            raise FrameError(f"{len(colour_frames)} colour frames for {len(depth_frames)} depth")
+        for i, (depth, pose, t) in enumerate(zip(depth_frames, poses, stamps, strict=True)):
             sec = int(t)
             st = stamp_t(sec=sec, nanosec=round((t - sec) * 1e9))
             hdr = header(stamp=st, frame_id=frame_id)
@@ -155,6 +165,11 @@ def write_rgbd_bag(
             ns = round(t * 1e9)
             writer.write(c_img, ns, ts.serialize_cdr(img, "sensor_msgs/msg/Image"))
             writer.write(c_info, ns, ts.serialize_cdr(info, "sensor_msgs/msg/CameraInfo"))
+            if c_rgb is not None and colour_frames is not None:
+                rgb = t_["sensor_msgs/msg/Image"](
+                    header=hdr, **image_fields(np.asarray(colour_frames[i], np.uint8), "rgb8")
+                )
+                writer.write(c_rgb, ns, ts.serialize_cdr(rgb, "sensor_msgs/msg/Image"))
             writer.write(
                 c_tf,
                 ns,

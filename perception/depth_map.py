@@ -7,8 +7,9 @@ Debian's ``libusb-1.0-0``); without it :class:`DepthMap` says so when made. In o
 0.20 the older ``ScalableTSDFVolume`` returns an empty mesh; the ``VoxelBlockGrid`` API
 works.
 
-The occupancy grid follows ``nav_msgs/OccupancyGrid``: row-major cells, -1 unknown, 0
-free, 100 occupied, the origin the corner of cell (0, 0). A cell is occupied where the
+The occupancy grid is the body interface's (:class:`embodiment.grid.OccupancyGrid`, as
+``nav_msgs/OccupancyGrid``: -1 unknown, 0 free, 100 occupied, the origin the corner of
+cell (0, 0)), so a body with no SLAM map can be served it as it is. A cell is occupied where the
 fused surface has points at obstacle height (``band_m`` above the floor), free where it
 has floor and nothing at obstacle height, unknown where the surface says neither (the
 TSDF keeps only the band around surfaces: open space far from any surface is not in it).
@@ -22,16 +23,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from numpy.typing import NDArray
-from PIL import Image
 
+from embodiment.grid import OccupancyGrid
 from perception.camera import PinholeIntrinsics, check_size, checked_pose
 from perception.errors import FrameError
 
-__all__ = ["DepthMap", "DepthMapConfig", "OccupancyGrid"]
+__all__ = ["DepthMap", "DepthMapConfig"]
 
-_AXES = {"x": 0, "y": 1, "z": 2}
+_AXES = {"y": 1, "z": 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,54 +49,15 @@ class DepthMapConfig:
     band_m: tuple[float, float] = (0.1, 1.6)
     """Heights above the floor at which a surface is an obstacle (a robot's body)."""
     floor_tolerance_m: float = 0.05
-    weight_threshold: float = 1.0
-    """Frames that must have seen a voxel for it to be surface (1: any, for few frames)."""
+    weight_threshold: float = 0.5
+    """A voxel is surface when its weight (frames that saw it) exceeds this. open3d keeps
+    weights strictly above it: at 1.0 a single frame gives no surface at all."""
 
     def __post_init__(self) -> None:
         if self.up_axis not in _AXES:
-            raise ValueError(f"up_axis must be x, y or z, got {self.up_axis!r}")
+            raise ValueError(f"up_axis must be y or z, got {self.up_axis!r}")
         if not (self.voxel_m > 0 and self.cell_m > 0 and self.depth_max_m > 0):
             raise ValueError("voxel_m, cell_m and depth_max_m must be positive")
-
-
-@dataclass(frozen=True, slots=True)
-class OccupancyGrid:
-    resolution: float
-    """Cell side, metres."""
-    origin: tuple[float, float]
-    """World coordinates (the two horizontal axes, in axis order) of cell (0, 0)'s corner."""
-    data: NDArray[np.int8]
-    """(rows, cols): rows along the second horizontal axis, columns along the first."""
-    floor: float
-    """The floor height used (along the up axis)."""
-
-    def save_map_server(self, stem: Path) -> Path:
-        """Write ``stem``.pgm and ``stem``.yaml as nav2's map_server reads them (free 254,
-        occupied 0, unknown 205; the image's bottom row at the origin); returns the YAML."""
-        pixels = np.full(self.data.shape, 205, np.uint8)
-        pixels[self.data == 0] = 254
-        pixels[self.data == 100] = 0
-        image = stem.with_suffix(".pgm")
-        Image.fromarray(np.flipud(pixels)).save(image)
-        meta = {
-            "image": image.name,
-            "mode": "trinary",
-            "resolution": self.resolution,
-            "origin": [self.origin[0], self.origin[1], 0.0],
-            "negate": 0,
-            "occupied_thresh": 0.65,
-            "free_thresh": 0.25,
-        }
-        path = stem.with_suffix(".yaml")
-        path.write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
-        return path
-
-    def cell(self, a: float, b: float) -> tuple[int, int]:
-        """(row, col) of the cell holding horizontal point (a, b)."""
-        return (
-            int(np.floor((b - self.origin[1]) / self.resolution)),
-            int(np.floor((a - self.origin[0]) / self.resolution)),
-        )
 
 
 def _open3d() -> Any:
@@ -157,7 +118,10 @@ class DepthMap:
         """The fused surface as points (N, 3), world frame."""
         if self.frames == 0:
             return np.empty((0, 3))
-        cloud = self._grid.extract_point_cloud(weight_threshold=self.config.weight_threshold)
+        try:
+            cloud = self._grid.extract_point_cloud(weight_threshold=self.config.weight_threshold)
+        except RuntimeError:  # open3d 0.20 fails on an empty extraction instead of returning it
+            return np.empty((0, 3))
         return np.asarray(cloud.point.positions.numpy(), dtype=np.float64).reshape(-1, 3)
 
     def mesh(self) -> Any:
@@ -165,24 +129,38 @@ class DepthMap:
         return self._grid.extract_triangle_mesh(weight_threshold=self.config.weight_threshold)
 
     def save_ply(self, path: Path) -> Path:
-        """The mesh as a PLY file (for the run report; MeshLab, Foxglove, RViz read it)."""
-        mesh = self.mesh()
+        """The mesh as a PLY file (for the run report; MeshLab, Foxglove, RViz read it),
+        vertices and faces only: open3d writes every attribute in doubles, and the normals
+        (which viewers compute) were a third of the file."""
+        full = self.mesh()
+        mesh = self._o3d.t.geometry.TriangleMesh()
+        mesh.vertex.positions = full.vertex.positions
+        mesh.triangle.indices = full.triangle.indices
         if not self._o3d.t.io.write_triangle_mesh(str(path), mesh):
             raise OSError(f"could not write the mesh to {path}")
         return path
 
-    def occupancy(self, floor: float | None = None) -> OccupancyGrid:
-        """The occupancy grid over the fused surface's extent. ``floor``: the floor's
-        height along the up axis (default: the lowest 1% of the surface, the floor being
-        the lowest large surface a room has)."""
-        c = self.config
+    def floor(self) -> float:
+        """The floor's height along the up axis: the lowest 1% of the surface (the floor
+        is the lowest large surface a room has)."""
+        pts = self._surface_or_error()
+        return float(np.percentile(pts[:, _AXES[self.config.up_axis]], 1))
+
+    def _surface_or_error(self) -> NDArray[np.float64]:
         pts = self.surface()
         if len(pts) == 0:
             raise FrameError("nothing fused yet: integrate depth frames first")
+        return pts
+
+    def occupancy(self, floor: float | None = None) -> OccupancyGrid:
+        """The occupancy grid over the fused surface's extent. ``floor``: the floor's
+        height along the up axis (default: :meth:`floor`)."""
+        c = self.config
+        pts = self._surface_or_error()
         up = _AXES[c.up_axis]
         a_axis, b_axis = (i for i in range(3) if i != up)
         height = pts[:, up]
-        floor_h = float(np.percentile(height, 1)) if floor is None else float(floor)
+        floor_h = self.floor() if floor is None else float(floor)
         above = height - floor_h
         a, b = pts[:, a_axis], pts[:, b_axis]
         origin = (
@@ -196,4 +174,4 @@ class DepthMap:
         data[row[on_floor], col[on_floor]] = 0
         obstacle = (above >= c.band_m[0]) & (above <= c.band_m[1])
         data[row[obstacle], col[obstacle]] = 100
-        return OccupancyGrid(c.cell_m, origin, data, floor_h)
+        return OccupancyGrid(c.cell_m, origin, data, c.up_axis)

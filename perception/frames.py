@@ -2,17 +2,21 @@
 
 A depth image is perceived when a ``loci_msgs/InstanceMasks`` message with the same
 header stamp arrives, a camera_info is known, and TF resolves ``fixed_frame`` → the
-image's frame at its stamp. The camera_info used is the one stamped with the image, else
-the latest before it. Every frame that cannot be perceived is skipped and counted
-under the reason (no camera_info, size mismatch, TF gap, bad encoding, implausible
-depth scale, no instance mask); nothing already in memory is touched by a bad frame.
+image's frame at its stamp. A bag without masks has its depth frames segmented by
+geometry instead (:mod:`perception.segment`: ``unknown`` things on support planes),
+with the colour image of the same stamp, when the bag has one, for colour descriptors.
+The camera_info used is the one stamped with the image, else the latest before it.
+Every frame that cannot be perceived is skipped and counted under the reason (no
+camera_info, size mismatch, TF gap, bad encoding, implausible depth scale, no instance
+mask); nothing already in memory is touched by a bad frame.
 """
 
 from __future__ import annotations
 
 import bisect
 import logging
-from collections import Counter
+from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from memory_core import LociError, Memory
+from memory_core import LociError, Memory, ObjectObservation
 from perception.bag import BagError, open_bag
 from perception.depth_map import DepthMap
 from perception.errors import FrameError
@@ -29,9 +33,11 @@ from perception.messages import (
     StampSync,
     depth_from_messages,
     perceive_messages,
+    segment_messages,
     skip_reason,
     stamp_ns,
 )
+from perception.segment import SegmenterConfig
 from perception.tf import TFBuffer, TFError
 
 __all__ = ["FrameStats", "FrameTopics", "discover_frame_topics", "replay_frames"]
@@ -48,6 +54,8 @@ class FrameTopics:
     depth: str
     camera_info: str | None
     masks: str | None
+    colour: str | None = None
+    """Colour images registered to the depth (same stamps): descriptors for segments."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +67,8 @@ class FrameStats:
     """(reason, frames) for every reason a depth frame was not perceived."""
     fused: int = 0
     """Depth frames fused into the map from depth (masks or not), when one was asked for."""
+    segmented: int = 0
+    """Depth frames without masks segmented by geometry (among ``perceived``)."""
 
 
 @dataclass(slots=True)
@@ -68,6 +78,7 @@ class _Tally:
     observations: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     fused: int = 0
+    segmented: int = 0
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] += 1
@@ -79,6 +90,7 @@ class _Tally:
             self.observations,
             tuple(sorted(self.skipped.items())),
             self.fused,
+            self.segmented,
         )
 
 
@@ -94,7 +106,9 @@ def discover_frame_topics(
 ) -> FrameTopics | None:
     """The depth topic is the Image topic with ``depth`` in its name; camera_info and masks
     prefer the depth topic's namespace (``/camera/depth/image_raw`` →
-    ``/camera/depth/camera_info``), then its parent's, then the only one of their type."""
+    ``/camera/depth/camera_info``), then its parent's, then the only one of their type;
+    the colour topic is an Image topic named color/colour/rgb, under the depth topic's
+    parent namespace if one is."""
     images = sorted(t for t, (kind, _n) in found.items() if kind == _IMAGE)
     if depth is None:
         candidates = [t for t in images if "depth" in t]
@@ -116,7 +130,10 @@ def discover_frame_topics(
                 return same[0]
         return options[0] if len(options) == 1 else None
 
-    return FrameTopics(depth, near(_INFO, camera_info), near(_MASKS, masks))
+    colours = [t for t in images if t != depth and ("color" in t or "colour" in t or "rgb" in t)]
+    near_colour = [t for t in colours if _namespace(_namespace(t)) == _namespace(_namespace(depth))]
+    colour = (near_colour or colours)[0] if colours else None
+    return FrameTopics(depth, near(_INFO, camera_info), near(_MASKS, masks), colour)
 
 
 def replay_frames(
@@ -128,9 +145,11 @@ def replay_frames(
     depth_scale: float = 1000.0,
     config: PerceptionConfig | None = None,
     depth_map: DepthMap | None = None,
+    segmenter: SegmenterConfig | None = None,
 ) -> FrameStats:
     """Perceive the bag's frames into ``memory``; with ``depth_map``, also fuse every depth
-    frame that has a camera_info and a pose (with instance masks or not) into it."""
+    frame that has a camera_info and a pose (with instance masks or not) into it. Without
+    a masks topic, ``segmenter`` (when given) segments every depth frame by geometry."""
     stats = _Tally()
     cfg = config or PerceptionConfig()
     infos = _camera_infos(path, frame_topics.camera_info)
@@ -138,6 +157,32 @@ def replay_frames(
     kind_of = {frame_topics.depth: "depth"}
     if frame_topics.masks is not None:
         kind_of[frame_topics.masks] = "masks"
+    segmenting = frame_topics.masks is None and segmenter is not None
+    colours = _ColourPairs()
+    if segmenting and frame_topics.colour is not None:
+        kind_of[frame_topics.colour] = "colour"
+
+    def use(depth_msg: Any, perceive: _Perceive) -> None:
+        _use_frame(depth_msg, perceive, infos, memory, tf, fixed_frame, stats)
+
+    def segment(depth_msg: Any, colour_msg: Any | None) -> None:
+        def by_geometry(info: Any, pose: NDArray[np.float64]) -> tuple[ObjectObservation, ...]:
+            observations, _seg = segment_messages(
+                depth_msg, info, colour_msg, pose, fixed_frame, depth_scale, segmenter
+            )
+            stats.segmented += 1
+            return observations
+
+        use(depth_msg, by_geometry)
+
+    def with_masks(frame: dict[str, Any]) -> None:
+        def by_masks(info: Any, pose: NDArray[np.float64]) -> tuple[ObjectObservation, ...]:
+            return perceive_messages(
+                frame["depth"], info, frame["masks"], pose, fixed_frame, depth_scale, cfg
+            )
+
+        use(frame["depth"], by_masks)
+
     reader = open_bag(path)
     try:
         conns = [c for c in reader.connections if c.topic in kind_of]
@@ -145,13 +190,28 @@ def replay_frames(
             for conn, _t, raw in reader.messages(connections=conns):
                 msg: Any = reader.deserialize(raw, conn.msgtype)
                 kind = kind_of[conn.topic]
+                if kind == "colour":
+                    for depth_msg, colour_msg in colours.add_colour(msg):
+                        segment(depth_msg, colour_msg)
+                    continue
                 if kind == "depth":
                     stats.depth_frames += 1
                     if depth_map is not None:
                         _fuse(msg, infos, tf, fixed_frame, depth_scale, depth_map, stats)
+                    if segmenting:
+                        ready = (
+                            colours.add_depth(msg)
+                            if frame_topics.colour is not None
+                            else [(msg, None)]
+                        )
+                        for depth_msg, colour_msg in ready:
+                            segment(depth_msg, colour_msg)
+                        continue
                 frame = sync.add(kind, stamp_ns(msg.header), msg)
                 if frame is not None:
-                    _perceive(frame, infos, memory, tf, fixed_frame, depth_scale, cfg, stats)
+                    with_masks(frame)
+            for depth_msg, colour_msg in colours.flush():
+                segment(depth_msg, colour_msg)
         except LociError:
             raise
         except Exception as exc:  # rosbags raises many types for a damaged file
@@ -165,17 +225,21 @@ def replay_frames(
     return stats.freeze()
 
 
-def _perceive(
-    frame: dict[str, Any],
+_Perceive = Callable[[Any, NDArray[np.float64]], tuple[ObjectObservation, ...]]
+"""A frame's observations from its camera_info and camera pose."""
+
+
+def _use_frame(
+    depth_msg: Any,
+    perceive: _Perceive,
     infos: tuple[list[int], list[Any]],
     memory: Memory,
     tf: TFBuffer | None,
     fixed_frame: str,
-    depth_scale: float,
-    config: PerceptionConfig,
     stats: _Tally,
 ) -> None:
-    depth_msg = frame["depth"]
+    """Place a depth frame (camera_info, TF pose), perceive it, fuse what it shows into
+    memory; a frame that cannot be used is counted under its reason."""
     stamp = stamp_ns(depth_msg.header)
     placed = _placement(depth_msg, infos, tf, fixed_frame)
     if isinstance(placed, str):
@@ -183,9 +247,7 @@ def _perceive(
         return
     info, pose = placed
     try:
-        observations = perceive_messages(
-            depth_msg, info, frame["masks"], pose, fixed_frame, depth_scale, config
-        )
+        observations = perceive(info, pose)
     except FrameError as exc:
         _log.warning("frame at %.3f skipped: %s", stamp * 1e-9, exc)
         stats.skip(skip_reason(exc))
@@ -193,6 +255,42 @@ def _perceive(
     memory.observe(list(observations))
     stats.perceived += 1
     stats.observations += len(observations)
+
+
+class _ColourPairs:
+    """Pairs depth frames with the colour image of the same header stamp, whichever comes
+    first in the bag; a depth frame still unpaired when ``wait`` newer depth frames have
+    come goes on without colour (a colour stream may be slower or absent)."""
+
+    def __init__(self, wait: int = 4, keep: int = 16) -> None:
+        self.wait, self.keep = wait, keep
+        self._depth: OrderedDict[int, Any] = OrderedDict()
+        self._colour: OrderedDict[int, Any] = OrderedDict()
+
+    def add_depth(self, msg: Any) -> list[tuple[Any, Any | None]]:
+        stamp = stamp_ns(msg.header)
+        if stamp in self._colour:
+            return [(msg, self._colour.pop(stamp))]
+        self._depth[stamp] = msg
+        out: list[tuple[Any, Any | None]] = []
+        while len(self._depth) > self.wait:
+            _s, old = self._depth.popitem(last=False)
+            out.append((old, None))
+        return out
+
+    def add_colour(self, msg: Any) -> list[tuple[Any, Any | None]]:
+        stamp = stamp_ns(msg.header)
+        if stamp in self._depth:
+            return [(self._depth.pop(stamp), msg)]
+        self._colour[stamp] = msg
+        while len(self._colour) > self.keep:
+            self._colour.popitem(last=False)
+        return []
+
+    def flush(self) -> list[tuple[Any, Any | None]]:
+        out: list[tuple[Any, Any | None]] = [(m, None) for m in self._depth.values()]
+        self._depth.clear()
+        return out
 
 
 def _fuse(

@@ -6,7 +6,8 @@ after the bag; where TF can resolve ``fixed_frame`` → ``base_frame`` at the po
 time, that pose is used, otherwise the message's own pose is kept and the TF gap is
 counted. Depth images with instance masks (``loci_msgs/InstanceMasks``) go through
 perception into the scene graph (see :mod:`perception.frames`), as do the project's own
-observation messages.
+observation messages; depth images without masks are segmented by geometry into
+``unknown`` things (:mod:`perception.segment`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from perception.bag import BagError, PoseSample, open_bag, read_poses, read_tf, 
 from perception.depth_map import DepthMap
 from perception.frames import FrameStats, FrameTopics, discover_frame_topics, replay_frames
 from perception.instances import PerceptionConfig
+from perception.segment import SegmenterConfig
 from perception.tf import TFBuffer, TFError
 
 __all__ = ["ReplayConfig", "ReplaySummary", "replay_bag", "replay_observations"]
@@ -105,6 +107,10 @@ class ReplayConfig:
     depth_scale: float = 1000.0
     """Units per metre of 16UC1 depth (Redwood/RealSense 1000, TUM/ICL-NUIM 5000)."""
     perception: PerceptionConfig = field(default_factory=PerceptionConfig)
+    segmenter: SegmenterConfig | None = field(default_factory=SegmenterConfig)
+    """Segments depth frames by geometry when the bag has no instance masks (``unknown``
+    things on support planes; the map frame's up axis is ``segmenter.up_axis``, z as in
+    ROS); None: such frames only feed the map from depth."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +184,7 @@ def replay_bag(
     frames = FrameStats()
     if frame_topics is not None:
         if cfg.masks_topic == "":
-            frame_topics = FrameTopics(frame_topics.depth, frame_topics.camera_info, None)
+            frame_topics = dataclasses.replace(frame_topics, masks=None)
         frames = replay_frames(
             path,
             memory,
@@ -188,6 +194,7 @@ def replay_bag(
             cfg.depth_scale,
             cfg.perception,
             depth_map,
+            cfg.segmenter,
         )
     fixed_frame, base_frame = cfg.fixed_frame, cfg.base_frame
     summary = partial(

@@ -71,18 +71,15 @@ def test_occupancy_puts_walls_where_depth_saw_them_and_the_camera_in_free_space(
     assert values == {-1, 0, 100}
     lo, hi = depth_map.config.band_m
     pts = _world_points(depths[0], k, poses[0])
-    above = pts[:, 1] - grid.floor
+    above = pts[:, 1] - depth_map.floor()
     wall = pts[(above > lo + 0.05) & (above < hi - 0.05)][::20]
-    cells = [grid.cell(p[0], p[2]) for p in wall]
-    inside = [
-        (r, c) for r, c in cells if 0 <= r < grid.data.shape[0] and 0 <= c < grid.data.shape[1]
-    ]
+    inside = [cell for p in wall if (cell := grid.cell_of(p[0], p[2])) is not None]
     occupied = sum(grid.data[r, c] == 100 for r, c in inside)
-    assert len(inside) >= 0.95 * len(cells) and occupied >= 0.9 * len(inside)
+    assert len(inside) >= 0.95 * len(wall) and occupied >= 0.9 * len(inside)
     for pose in poses:
-        r, c = grid.cell(pose[0, 3], pose[2, 3])
-        if 0 <= r < grid.data.shape[0] and 0 <= c < grid.data.shape[1]:
-            assert grid.data[r, c] != 100  # the camera stood there: no obstacle
+        cell = grid.cell_of(pose[0, 3], pose[2, 3])
+        if cell is not None:
+            assert grid.data[cell] != 100  # the camera stood there: no obstacle
 
 
 def test_the_mesh_is_written_as_ply(fused, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -16,7 +16,15 @@ from rosbags.rosbag2 import StoragePlugin, Writer
 
 from loci.cli import main
 from loci.record import loci_typestore
-from memory_core import Box3D, Layer, Memory, MemoryConfig, ObjectObservation, SceneGraphConfig
+from memory_core import (
+    UNKNOWN_LABEL,
+    Box3D,
+    Layer,
+    Memory,
+    MemoryConfig,
+    ObjectObservation,
+    SceneGraphConfig,
+)
 from perception.bag import BagError, open_bag
 from perception.frames import discover_frame_topics
 from perception.replay import ReplayConfig, replay_bag
@@ -169,8 +177,27 @@ def test_frames_without_masks_are_counted_not_perceived(
 ) -> None:
     memory = _memory()
     summary = replay_bag(
-        recorded_episode[0], memory, dataclasses.replace(PERCEPTION_ONLY, masks_topic="")
+        recorded_episode[0],
+        memory,
+        dataclasses.replace(PERCEPTION_ONLY, masks_topic="", segmenter=None),
     )
     assert summary.frames.perceived == 0
     assert dict(summary.frames.skipped) == {"no instance mask": summary.frames.depth_frames}
     assert len(memory.episodic) > 10  # the trajectory still replays
+
+
+def test_frames_without_masks_are_segmented_by_geometry(
+    recorded_episode: tuple[Path, str],
+) -> None:
+    """The same frames with the segmenter on (the default): every frame is used, and what
+    stands on the rendered floor and counters becomes ``unknown`` things."""
+    memory = _memory()
+    summary = replay_bag(
+        recorded_episode[0], memory, dataclasses.replace(PERCEPTION_ONLY, masks_topic="")
+    )
+    assert summary.frames.segmented == summary.frames.depth_frames > 0
+    assert summary.frames.perceived == summary.frames.depth_frames
+    assert summary.frames.skipped == ()
+    unknown = memory.graph.find_by_label(UNKNOWN_LABEL)
+    assert len(unknown) >= 3 and summary.frames.observations >= len(unknown)
+    assert {n.label for n in memory.graph.nodes()} == {UNKNOWN_LABEL}

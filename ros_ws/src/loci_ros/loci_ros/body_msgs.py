@@ -140,12 +140,7 @@ def result_from_msg(
 # ---------------------------------------------------------------------------- maps
 def grid_to_msg(grid: OccupancyGrid, t: float, frame_id: str) -> GridMsg:
     res = grid.resolution_m
-    if grid.up_axis == "y":
-        data = grid.data.T[::-1, :]
-        n_rows_ros = data.shape[0]
-        origin = (grid.origin[1], -(grid.origin[0] + n_rows_ros * res))
-    else:
-        data, origin = grid.data, grid.origin
+    data, origin = grid.ros_layout()
     rows, cols = data.shape
     info = MapMetaData(
         resolution=float(res),

@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Point, Pose, PoseStamped, Quaternion, Vector3
 from loci_msgs.msg import Event as EventMsg
@@ -23,6 +24,8 @@ from loci_msgs.msg import ObjectObservationArray, SceneGraphUpdate
 from loci_msgs.msg import SceneEdge as EdgeMsg
 from loci_msgs.msg import SceneGraph as GraphMsg
 from loci_msgs.msg import SceneNode as NodeMsg
+from numpy.typing import NDArray
+from sensor_msgs.msg import PointCloud2, PointField
 from std_msgs.msg import ColorRGBA, Header
 from visualization_msgs.msg import Marker, MarkerArray
 
@@ -51,6 +54,8 @@ from memory_core.store import codec
 
 __all__ = [
     "FIELDS",
+    "cloud_from_msg",
+    "cloud_to_msg",
     "edge_from_msg",
     "edge_to_msg",
     "event_from_msg",
@@ -58,6 +63,7 @@ __all__ = [
     "graph_to_msg",
     "header",
     "markers_msg",
+    "mesh_marker",
     "node_from_msg",
     "node_to_msg",
     "observation_from_msg",
@@ -406,6 +412,60 @@ def markers_msg(graph: SceneGraph, t: float, frame_id: str) -> MarkerArray:
             )
         )
     return MarkerArray(markers=out)
+
+
+def cloud_to_msg(points: NDArray[np.floating], t: float, frame_id: str) -> PointCloud2:
+    """(N, 3) points, already in ``frame_id``'s axes, as an x/y/z float32 PointCloud2
+    (what ``sensor_msgs_py.point_cloud2.create_cloud_xyz32`` makes; that package has no
+    wheel on PyPI)."""
+    xyz = np.ascontiguousarray(np.asarray(points, dtype="<f4").reshape(-1, 3))
+    return PointCloud2(
+        header=header(t, frame_id),
+        height=1,
+        width=len(xyz),
+        fields=[
+            PointField(name=name, offset=4 * i, datatype=PointField.FLOAT32, count=1)
+            for i, name in enumerate("xyz")
+        ],
+        is_bigendian=False,
+        point_step=12,
+        row_step=12 * len(xyz),
+        data=xyz.tobytes(),
+        is_dense=True,
+    )
+
+
+def cloud_from_msg(msg: PointCloud2) -> NDArray[np.float32]:
+    """The x/y/z of a float32 PointCloud2 as (N, 3); other layouts are refused."""
+    offsets = {f.name: (f.offset, f.datatype) for f in msg.fields}
+    want = {name: (4 * i, PointField.FLOAT32) for i, name in enumerate("xyz")}
+    if any(offsets.get(k) != v for k, v in want.items()) or msg.is_bigendian:
+        raise LociError("only little-endian float32 x/y/z clouds at offsets 0/4/8 are read")
+    raw = np.frombuffer(bytes(msg.data), dtype=np.uint8).reshape(-1, msg.point_step)
+    return np.ascontiguousarray(raw[:, :12]).view("<f4").reshape(-1, 3).astype(np.float32)
+
+
+def mesh_marker(
+    vertices: NDArray[np.floating],
+    triangles: NDArray[np.integer],
+    t: float,
+    frame_id: str,
+    ns: str = "loci/map",
+) -> Marker:
+    """A triangle mesh (vertices in ``frame_id``'s axes) as a TRIANGLE_LIST marker, which
+    RViz and Foxglove draw."""
+    corners = np.asarray(vertices, dtype=np.float64)[np.asarray(triangles).reshape(-1)]
+    return Marker(
+        header=header(t, frame_id),
+        ns=ns,
+        id=0,
+        type=Marker.TRIANGLE_LIST,
+        action=Marker.ADD,
+        pose=Pose(orientation=Quaternion(w=1.0)),
+        scale=Vector3(x=1.0, y=1.0, z=1.0),
+        color=ColorRGBA(r=0.7, g=0.7, b=0.75, a=1.0),
+        points=[Point(x=float(x), y=float(y), z=float(z)) for x, y, z in corners],
+    )
 
 
 def pose_stamped(
