@@ -44,17 +44,23 @@ def decode_depth(
         depth = raw.astype(np.float32) / np.float32(scale)
     else:
         raise FrameError(f"unsupported depth encoding {encoding!r} (want 32FC1 or 16UC1)")
-    valid_raw = np.isfinite(depth) & (depth > 0)
-    if check_scale and valid_raw.any():
+    if check_scale:
         sample = depth[::8, ::8]  # a plausibility check needs no more than 1 pixel in 64
         sample = sample[np.isfinite(sample) & (sample > 0)]
-        median = float(np.median(sample if sample.size else depth[valid_raw]))
-        if not 0.2 <= median <= 20.0:
+        if not sample.size:  # few valid pixels: all of them
+            sample = depth[np.isfinite(depth) & (depth > 0)]
+        median = float(np.median(sample)) if sample.size else None
+        if median is not None and not 0.2 <= median <= 20.0:
             raise DepthScaleError(
                 f"median depth {median:.3g} m is implausible: wrong encoding or scale "
                 f"(encoding {encoding}, scale {scale})"
             )
-    depth[~valid_raw | (depth < min_m) | (depth > max_m)] = np.nan
+    # NaN fails every comparison: ``not >= min_m`` is invalid, unknown or too near at once.
+    bad = ~(depth >= min_m)
+    bad |= depth > max_m
+    if min_m <= 0:
+        bad |= depth <= 0
+    depth[bad] = np.nan
     return depth
 
 

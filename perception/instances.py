@@ -102,18 +102,21 @@ def observations_from_frame(
     rows = np.arange(len(n))
     lo, hi = srt[rows, :, cut], srt[rows, :, np.maximum(n - 1 - cut, 0)]
     position = _medians(srt, np.maximum(n, 1))
+    # Rounded for every instance at once (one numpy call each, not 9 Python rounds).
+    positions = _nm(position)
+    centres = _nm((lo + hi) / 2)
+    sizes = _nm(hi - lo)
     out: list[ObjectObservation] = []
     for g in range(len(n)):
         if n[g] < cfg.min_points:
             skipped += 1
             continue
         idx = int(g_idx[g])
-        center = (lo[g] + hi[g]) / 2
         out.append(
             ObjectObservation(
                 label=labels[idx],
-                position=_nm(position[g]),
-                box=Box3D(_nm(center), _nm(hi[g] - lo[g])),
+                position=positions[g],
+                box=Box3D(centres[g], sizes[g]),
                 confidence=min(1.0, int(g_n[g]) / _FULL_CONFIDENCE_POINTS),
                 timestamp=timestamp,
                 source_frame=frame_id,
@@ -205,5 +208,6 @@ def _medians(srt: NDArray[np.float64], n: NDArray[np.int64]) -> NDArray[np.float
     return (srt[rows, :, (n - 1) // 2] + srt[rows, :, n // 2]) / 2
 
 
-def _nm(v: NDArray[np.float64]) -> tuple[float, float, float]:
-    return (round(float(v[0]), 9), round(float(v[1]), 9), round(float(v[2]), 9))
+def _nm(v: NDArray[np.float64]) -> list[tuple[float, float, float]]:
+    """Each row of an (instances, 3) array rounded to 1 nm (symmetric under negation)."""
+    return [(a, b, c) for a, b, c in np.round(v, 9).tolist()]
