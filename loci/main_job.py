@@ -22,6 +22,7 @@ from loci.record import EpisodeRecorder
 from loci.report import MapFromDepth, save_depth_map, write_report
 from loci.runfolder import save_memory
 from memory_core import Layer, LociError, Memory
+from memory_core.store import MemoryStore
 from perception.depth_map import DepthMap, DepthMapConfig
 from perception.errors import FrameError
 from planners.executive import EpisodeResult
@@ -149,15 +150,21 @@ def run_main_job(
     sensing: str = "gt",
     fallback: LLMConfig | None = None,
     depth_map: DepthMap | None = None,
+    store: MemoryStore | None = None,
+    robot: str = "",
 ) -> MainJobResult:
     """Run the two tasks; with ``llm`` the LLM planner acts, else the symbolic one (with
     ``fallback``, the LLM planner takes over what the symbolic one gives up on). With
     ``depth_map`` (see :func:`new_depth_map`), the depth frames the body returns during
     both tasks are fused into it and the run folder gets map.ply and map.pgm/map.yaml;
-    the counterfactual rerun of task 2 with an empty memory is not part of the map."""
+    the counterfactual rerun of task 2 with an empty memory is not part of the map. With
+    ``store`` (a lifelong or a fleet's memory), the run starts from what it holds and
+    commits what it learns after each task, as ``robot`` (the suffix of the ids it mints)."""
     first = load_tasks(task_file)[0] if task_file else default_first_task(registry, scene, seed)
     world = make_world(first, registry)
-    memory = new_memory()
+    memory = new_memory(id_namespace=robot)
+    if store is not None:
+        memory.load(store)
     path: list[tuple[float, float]] = [world.agent_xz]
     log: list[str] = []
 
@@ -191,6 +198,8 @@ def run_main_job(
         )
 
     r1 = episode(world, memory, first, progress)
+    if store is not None:
+        memory.commit(store)
     tell(
         f"task 1: {'success' if r1.success else 'FAILED ' + r1.error}, {r1.steps} steps, "
         f"{r1.distance_m:.1f} m; memory holds {len(memory.graph)} nodes"
@@ -202,7 +211,11 @@ def run_main_job(
     else:
         snapshot_world = _clone(world, registry)
         tell(f"task 2: {second.instruction} (needs things seen in task 1)")
-        r2 = episode(world, memory if use_memory else new_memory(), second, progress)
+        r2 = episode(
+            world, memory if use_memory else new_memory(id_namespace=robot), second, progress
+        )
+        if store is not None and use_memory:
+            memory.commit(store)
         tell(
             f"task 2: {'success' if r2.success else 'FAILED ' + r2.error}, {r2.steps} steps; "
             f"found {r2.memory_hits} thing(s) in memory, searched {r2.searches} time(s)"
@@ -217,7 +230,7 @@ def run_main_job(
             f"task 2 again with an empty memory: {baseline.steps} steps "
             f"({'success' if baseline.success else 'failed'})"
         )
-    store = save_memory(memory, out / "memory.db")
+    saved_memory = save_memory(memory, out / "memory.db")
     saved = _save_map(fusion, out, tell) if fusion is not None else None
     lines = [
         ("scene", scene),
@@ -256,7 +269,7 @@ def run_main_job(
         for n in memory.graph.find_by_label(ty)
     ]
     report = write_report(out, world, memory, world.trajectory, focus, lines, log, saved)
-    return MainJobResult(r1, r2, baseline, store, tuple(path), report, saved)
+    return MainJobResult(r1, r2, baseline, saved_memory, tuple(path), report, saved)
 
 
 def _save_map(fusion: _Fusion, out: Path, tell: Callable[[str], None]) -> MapFromDepth | None:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import yaml
 
 from memory_core.errors import ConfigError
-from memory_core.types import COORDINATE_LIMIT_M
+from memory_core.types import COORDINATE_LIMIT_M, check_text
 
 __all__ = [
     "EpisodicConfig",
@@ -52,6 +52,9 @@ class SceneGraphConfig:
     max_abs_coordinate_m: float = 1.0e5
     """Observations and committed nodes with a coordinate or box extent beyond this (metres,
     in magnitude) are refused as implausible. At most ``types.COORDINATE_LIMIT_M``."""
+    id_namespace: str = ""
+    """Appended to the ids this memory mints (``Apple#3@r1``): robots sharing one store
+    (a fleet) must not mint the same id for different things. Empty: ``Apple#3``."""
     container_types: tuple[str, ...] = (
         "Bathtub", "BathtubBasin", "Bowl", "Box", "Cabinet", "Cup", "Drawer",
         "Fridge", "GarbageCan", "LaundryHamper", "Microwave", "Mug", "Pan", "Pot", "Safe",
@@ -62,6 +65,12 @@ class SceneGraphConfig:
     def __post_init__(self) -> None:
         if self.up_axis not in ("y", "z"):
             raise ConfigError(f"up_axis must be 'y' or 'z', got {self.up_axis!r}")
+        if self.id_namespace:
+            check_text("id_namespace", self.id_namespace)
+            if any(c in self.id_namespace for c in "#@|"):
+                raise ConfigError(
+                    f"id_namespace must not hold '#', '@' or '|': {self.id_namespace!r}"
+                )
         for name in ("grid_cell_m", "association_gate_m", "near_radius_m"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be > 0")

@@ -74,6 +74,8 @@ class SceneGraph:
         self._changes: Any = SortedList()
         self._label_vecs: dict[str, np.ndarray[Any, Any]] = {}
         self._id_counter = 0
+        ns = self.config.id_namespace
+        self._id_suffix = f"@{ns}" if ns else ""
 
     # ------------------------------------------------------------------ basic access
     def __len__(self) -> int:
@@ -123,7 +125,7 @@ class SceneGraph:
     def new_id(self, label: str) -> str:
         while True:
             self._id_counter += 1
-            candidate = f"{label}#{self._id_counter}"
+            candidate = f"{label}#{self._id_counter}{self._id_suffix}"
             if candidate not in self._nodes:
                 return candidate
 
@@ -378,6 +380,10 @@ class SceneGraph:
         if len(grids) > 1:
             hits.sort()
         return [(d, self._nodes[i]) for d, i in hits]
+
+    def latest_time(self) -> float:
+        """The latest time any node records, seen or changed (0 for an empty graph)."""
+        return max((max(n.last_seen, n.last_changed) for n in self._nodes.values()), default=0.0)
 
     def changed_since(self, t: float) -> list[SceneNode]:
         """Nodes whose position, state, support or presence changed at or after ``t``."""

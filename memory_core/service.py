@@ -19,7 +19,7 @@ from memory_core.errors import InvalidInputError
 from memory_core.geometry import ViewVolume
 from memory_core.memory import Memory
 from memory_core.snapshot import ChangeSet
-from memory_core.store import SQLiteStore
+from memory_core.store import open_store
 from memory_core.transfer import changes_from_json, snapshot_to_json
 from memory_core.types import UNKNOWN_LABEL, Event, Layer, ObjectObservation, Relation, SceneNode
 
@@ -39,14 +39,16 @@ class QueryAnswer:
 
 
 class MemoryService:
-    def __init__(self, memory: Memory, store_path: str | Path) -> None:
+    def __init__(self, memory: Memory, store: str | Path, robot: str = "robot") -> None:
+        """``store``: a SQLite path or a store URL (``sqlite:///…``, ``postgresql://…``:
+        a fleet's memory, written as ``robot``; see :func:`memory_core.store.open_store`)."""
         self.memory = memory
-        self.store = SQLiteStore(store_path)
+        self.store = open_store(store, robot)
         try:
             snapshot = self.store.load()
             if snapshot.nodes or snapshot.events:
                 memory.restore(snapshot)
-                _log.info("resumed %s: %d nodes", store_path, len(memory.graph))
+                _log.info("resumed %s: %d nodes", store, len(memory.graph))
                 for node_id, why in snapshot.quarantined:
                     _log.warning("stored node %r quarantined (kept in the store): %s", node_id, why)
             else:

@@ -35,9 +35,11 @@ __all__ = [
 MEMORY_MODES = ("none", "ltm", "stm", "full")
 
 
-def new_memory(up_axis: str = "y") -> Memory:
-    """An empty memory for a body whose world has ``up_axis`` up (simulators: y)."""
-    return Memory(MemoryConfig(scene_graph=SceneGraphConfig(up_axis=up_axis)))
+def new_memory(up_axis: str = "y", id_namespace: str = "") -> Memory:
+    """An empty memory for a body whose world has ``up_axis`` up (simulators: y); with
+    ``id_namespace`` (a robot id), the ids it mints carry it (robots sharing a store)."""
+    config = SceneGraphConfig(up_axis=up_axis, id_namespace=id_namespace)
+    return Memory(MemoryConfig(scene_graph=config))
 
 
 def add_floor_plan(memory: Memory, plan: FloorPlan | None) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from pathlib import Path
 
 import rclpy
 from loci_msgs.msg import ObjectObservationArray, SceneGraph, SceneGraphUpdate
@@ -45,7 +44,15 @@ class MemoryNode(LifecycleNode):
             self,
             "store_path",
             "loci_memory.db",
-            "SQLite file the memory is loaded from and kept in",
+            "where the memory is loaded from and kept: a SQLite file, or a store URL "
+            "(sqlite:///path, postgresql://…: a fleet's shared memory)",
+        )
+        self.robot = declare(
+            self,
+            "robot_id",
+            "robot",
+            "who writes, in a fleet's store (postgresql://…): provenance, and the suffix of the "
+            "ids this memory mints (robots sharing a store need distinct ids)",
         )
         self.config_file = declare(
             self, "memory_config", "", "memory YAML (configs/memory.yaml format); '' = defaults"
@@ -88,10 +95,14 @@ class MemoryNode(LifecycleNode):
         try:
             config = load_config(self.config_file) if self.config_file else MemoryConfig()
             up = "y" if self.convention == "ai2thor" else "z"
-            config = dataclasses.replace(
-                config, scene_graph=dataclasses.replace(config.scene_graph, up_axis=up)
+            fleet = self.store_path.startswith(("postgresql://", "postgres://"))
+            graph = dataclasses.replace(
+                config.scene_graph,
+                up_axis=up,
+                id_namespace=self.robot if fleet else config.scene_graph.id_namespace,
             )
-            self.service = MemoryService(Memory(config), Path(self.store_path))
+            config = dataclasses.replace(config, scene_graph=graph)
+            self.service = MemoryService(Memory(config), self.store_path, self.robot)
         except LociError as exc:
             self.get_logger().error(f"cannot open the memory store {self.store_path}: {exc}")
             return TransitionCallbackReturn.FAILURE
