@@ -24,6 +24,7 @@ import secrets
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ machine's memory."""
 # Unix socket paths (raylet, plasma store) live under the temp dir's session folder and
 # are limited to ~107 characters, so the temp dir's base path must stay short.
 _SHORT_BASE = 20
+_CLIENT_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -122,10 +124,18 @@ def ray_cluster(spec: ClusterSpec) -> Iterator[RayCluster]:
     ray = _import_ray(spec.address)
     if importlib.util.find_spec("grpc") is None:
         raise LociError(f"--cluster {spec.address} needs Ray Client (grpcio): {INSTALL_HINT}")
-    try:
-        ray.init(address=spec.address, logging_level=logging.WARNING, log_to_driver=True)
-    except ConnectionError as exc:  # Ray Client gives up after ~30 s
-        raise LociError(f"no Ray cluster answers at {spec.address}: {exc}") from exc
+    for attempt in range(_CLIENT_ATTEMPTS):
+        try:
+            ray.init(address=spec.address, logging_level=logging.WARNING, log_to_driver=True)
+            break
+        except ConnectionError as exc:  # Ray Client gives up after ~30 s
+            # The cluster answered, but the server it starts for this client died at start
+            # (seen on a loaded machine, not again on the next try): asked again.
+            if "client server failed" in str(exc) and attempt + 1 < _CLIENT_ATTEMPTS:
+                log.warning("Ray client server did not start at %s; trying again", spec.address)
+                time.sleep(1.0)
+                continue
+            raise LociError(f"no Ray cluster answers at {spec.address}: {exc}") from exc
     try:
         yield RayCluster(ray, {})
     finally:
