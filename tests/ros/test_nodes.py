@@ -532,3 +532,49 @@ def test_memory_node_survives_poison(tmp_path: Path, rclpy_context: None) -> Non
             assert "Traceback" not in system.log("memory_node")
         finally:
             client.close()
+
+
+def test_a_goal_cut_short_by_a_dead_memory_node_says_how_far_it_got(
+    tmp_path: Path, rclpy_context: None
+) -> None:
+    """The memory node SIGKILLed mid-task: the planner's next commit finds no service, the
+    goal is aborted with the reason, and its result counts the skills and steps that ran
+    (it said 0 and 0 after 22 skills)."""
+    import rclpy
+    from action_msgs.msg import GoalStatus
+    from loci_msgs.action import ExecuteInstruction
+    from loci_ros.system import LociClient, LociSystem
+
+    registry = SceneRegistry(DATA)
+    task = default_first_task(registry, SCENE, 0)  # 51 skills when it runs to the end
+    overrides = sim_overrides(
+        tmp_path,
+        sim_node={"real_time_factor": 50.0},
+        planner_node={"service_timeout_s": 3.0},
+    )
+    with LociSystem(tmp_path, overrides) as system:
+        system.start_all(("sim_node", "memory_node", "planner_node"))
+        client = LociClient("test_dead_memory")
+        try:
+            client.wait_ready(60, system)
+            feedback: list[Any] = []
+            sent = client.action.send_goal_async(
+                ExecuteInstruction.Goal(task_json=json.dumps(task_to_json(task))),
+                feedback_callback=feedback.append,
+            )
+            rclpy.spin_until_future_complete(client.node, sent, timeout_sec=60)
+            handle = sent.result()
+            assert handle is not None and handle.accepted
+            while len(feedback) < 3:
+                rclpy.spin_once(client.node, timeout_sec=0.1)
+            assert system.kill("memory_node") == -signal.SIGKILL
+            done = handle.get_result_async()
+            rclpy.spin_until_future_complete(client.node, done, timeout_sec=90)
+            response = done.result()
+            assert response.status == GoalStatus.STATUS_ABORTED
+            assert response.result.summary.startswith("error: ")
+            assert "commit_memory" in response.result.summary
+            assert 3 <= response.result.skills < 51
+            assert response.result.steps > 0
+        finally:
+            client.close()

@@ -216,6 +216,9 @@ class PlannerNode(Node):
             nonlocal skills, steps
             skills += 1
             steps += step.primitive_steps
+            # Kept on the result as they happen: a goal that ends in an error (the memory
+            # node gone mid-task) still says how far it got.
+            result.steps, result.skills = steps, skills
             if not step.success:
                 self.get_logger().info(f"{skill.name} {skill.target}: {step.error_message}")
             feedback = ExecuteInstruction.Feedback(
