@@ -134,7 +134,9 @@ def node_problem(
     otherwise poison every later computation (a coordinate of 1e300, NaN, a string).
     """
     limit = COORDINATE_LIMIT_M
-    if not isinstance(node_id, str) or not node_id or layer not in _LAYERS:
+    if not isinstance(node_id, str) or not node_id or not isinstance(layer, str):
+        return "bad id or layer"
+    if layer not in _LAYERS:
         return "bad id or layer"
     if not isinstance(label, str) or not label.strip():
         return "bad label"
