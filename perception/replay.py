@@ -73,7 +73,9 @@ def replay_observations(
                             name=getattr(o, "name", "") or None,
                         )
                     )
-                except (ValueError, TypeError, LociError):
+                except (ValueError, TypeError, RecursionError, LociError):
+                    # One bad observation (NaN, 1e300, no label, a state nested past the
+                    # parser's recursion) is skipped; the message's others are fused.
                     continue
             # A parent neither in memory nor in this batch is unknown here: keep the
             # observation, drop the reference.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -129,3 +130,70 @@ def test_bad_bags_and_tf_gaps(tmp_path: Path) -> None:
     with pytest.raises(TFError, match="two parents"):
         tf.add("base", "odom", 0.0, (0, 0, 0), (0, 0, 0, 1))
     assert main(["replay", str(tmp_path / "missing.mcap")]) == 2
+
+
+def test_poisoned_observations_in_a_bag_are_skipped_one_by_one(tmp_path: Path) -> None:
+    """Observation messages holding a position at 1e300, NaN, an empty label or a state
+    nested 100,000 deep: each such observation is skipped, the good ones of the same
+    message are fused, and the replay goes on (issue 17, item 10)."""
+    import numpy as np
+    from rosbags.rosbag2 import StoragePlugin, Writer
+
+    from loci.record import loci_typestore
+    from memory_core import Memory
+    from perception.replay import replay_observations
+
+    ts = loci_typestore()
+    T = ts.types  # noqa: N806
+
+    def obs(label: str, x: float, state_json: str = "{}") -> Any:
+        p = T["geometry_msgs/msg/Point"](x=x, y=1.0, z=0.5)
+        return T["loci_msgs/msg/ObjectObservation"](
+            header=T["std_msgs/msg/Header"](
+                stamp=T["builtin_interfaces/msg/Time"](sec=1, nanosec=0), frame_id="map"
+            ),
+            label=label,
+            object_id="",
+            position=p,
+            has_box=False,
+            box_center=p,
+            box_size=T["geometry_msgs/msg/Vector3"](x=0.0, y=0.0, z=0.0),
+            confidence=1.0,
+            parent_id="",
+            relation="",
+            layer="",
+            state_json=state_json,
+            embedding=np.zeros(0, dtype=np.float64),
+            name="",
+        )
+
+    deep = "[" * 100_000 + "]" * 100_000
+    batch = [
+        obs("Apple", 1.0),
+        obs("Bad", 1e300),
+        obs("Nan", float("nan")),
+        obs("", 2.0),
+        obs("Deep", 3.0, deep),
+        obs("Mug", 4.0, '{"isOpen": false}'),
+    ]
+    array = T["loci_msgs/msg/ObjectObservationArray"](
+        header=T["std_msgs/msg/Header"](
+            stamp=T["builtin_interfaces/msg/Time"](sec=1, nanosec=0), frame_id="map"
+        ),
+        observations=batch,
+    )
+    bag = tmp_path / "poisoned"
+    with Writer(bag, version=9, storage_plugin=StoragePlugin.MCAP) as writer:
+        conn = writer.add_connection(
+            "/loci/observations", "loci_msgs/msg/ObjectObservationArray", typestore=ts
+        )
+        for t in (1, 2):
+            writer.write(
+                conn,
+                t * 1_000_000_000,
+                ts.serialize_cdr(array, "loci_msgs/msg/ObjectObservationArray"),
+            )
+    memory = Memory()
+    messages, fused = replay_observations(bag, memory)
+    assert messages == 2 and fused == 4  # Apple and Mug, twice
+    assert sorted(n.label for n in memory.graph.nodes()) == ["Apple", "Mug"]
