@@ -135,20 +135,20 @@ class SQLiteStore:
             raise StoreError(f"cannot start a transaction on {self.path}: {exc}") from exc
         try:
             yield _Batch(conn)
+            conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise StoreError(f"write to {self.path} failed and was rolled back: {exc}") from exc
         except (TypeError, ValueError) as exc:
             # orjson/sqlite3 refuse a value (a lone surrogate, a foreign type): nothing was
             # written. Value types validate text, so this is a bug or a hand-built record.
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise StoreError(
                 f"a record could not be encoded for {self.path}; nothing was written: {exc}"
             ) from exc
         except BaseException:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
-        conn.execute("COMMIT")
 
     def write(self, changes: ChangeSet) -> None:
         with self.batch() as b:
@@ -270,6 +270,13 @@ class SQLiteStore:
 
     def integrity_check(self) -> str:
         return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back the open transaction; SQLite has already done so after some errors (a
+    full disk), and a second rollback would raise instead of the error that matters."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 class _Batch:

@@ -197,3 +197,29 @@ def test_an_existing_file_that_is_not_a_store_is_left_alone(tmp_path: Path, cont
     with pytest.raises(StoreError, match=r"not a Loci store|not a readable SQLite"):
         SQLiteStore(path)
     assert path.read_bytes() == content
+
+
+def test_a_full_disk_at_commit_is_a_store_error_and_keeps_what_was_stored(
+    tmp_path: Path, catalog: ObjectCatalog
+) -> None:
+    """The database may not grow (``max_page_count``: what a full disk looks like to
+    SQLite): the commit is refused with a StoreError naming the problem, rolled back, and
+    what the store held before is still there (issue 17, item 9)."""
+    path = tmp_path / "full.db"
+    mem = Memory(catalog=catalog)
+    mem.observe([ObjectObservation("Apple", (1.0, 0.9, 1.0), object_id="apple")], t=1.0)
+    store = SQLiteStore(path)
+    mem.save(store)
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count={pages}")
+    big = [
+        ObjectObservation("Book", (float(i % 50), 0.9, float(i // 50)), object_id=f"book-{i}")
+        for i in range(3000)
+    ]
+    mem.observe(big, t=2.0)
+    with pytest.raises(StoreError, match="full"):
+        mem.commit(store)
+    store.close()
+    with SQLiteStore(path) as again:
+        assert again.integrity_check() == "ok"
+        assert {n.id for n in again.load().nodes} == {"apple"}
