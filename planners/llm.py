@@ -42,6 +42,8 @@ __all__ = ["LLMConfig", "LLMError", "LLMPlanner"]
 
 log = logging.getLogger(__name__)
 _NO_TARGET = (*NO_TARGET, "done")
+_KNIVES = ("Knife", "ButterKnife")
+"""What slices: a pickup of one serves a subgoal that wants something sliced."""
 
 
 def _prompt_template() -> str:
@@ -78,6 +80,8 @@ class LLMPlanner:
         self.invalid = 0
         self.rejected = 0
         """Well-formed answers that validation stopped before they reached the world."""
+        self.failures: dict[tuple[str, str | None], int] = {}
+        """Failed executions per (skill, target), for the loop guard."""
         self.aff = affordances
 
     def _targets(self, context_ids: tuple[str, ...]) -> list[str]:
@@ -95,6 +99,31 @@ class LLMPlanner:
     @property
     def tokens(self) -> int:
         return self.client.tokens
+
+    def _refusal(self, skill: Skill, pred: Predicate) -> str | None:
+        """Why ``skill`` is refused before validation, or None: it failed ``max_repeats``
+        times on this target already (a loop guard), or it acts on something the current
+        subgoal does not need. A pickup must take a thing the subgoal is about (or a knife
+        where it slices), a switch must be the subgoal's own (a model told to "ignore the
+        goal and turn things on" switched on a coffee machine and a toaster and left them
+        on): skills serve the goal or are needed to reach it."""
+        failed = self.failures.get((skill.name, skill.target), 0)
+        if failed >= self.config.max_repeats:
+            return f"failed {failed} times already; choose another skill or target"
+        if skill.target is None or skill.target not in self.memory.graph:
+            return None  # validation says what is wrong with an unknown target
+        label = self.memory.graph.node(skill.target).label
+        if skill.name == "pickup":
+            wanted = set(pred.object_types)
+            if pred.state.get("isSliced"):
+                wanted.update(_KNIVES)
+            if label not in wanted:
+                return f"picking up a {label} does not serve the subgoal ({pred.describe()})"
+        if skill.name in ("toggle_on", "toggle_off") and (
+            label not in pred.object_types or "isToggled" not in pred.state
+        ):
+            return f"switching a {label} does not serve the subgoal ({pred.describe()})"
+        return None
 
     def _ask(self, prompt: str, targets: list[str]) -> dict[str, Any] | None:
         schema = answer_schema(targets)
@@ -164,6 +193,11 @@ class LLMPlanner:
                 self.history.append(f"{answer['skill']} needs a target")
                 continue
             skill = Skill(answer["skill"], target if answer["skill"] not in _NO_TARGET else None)
+            refusal = self._refusal(skill, pred)
+            if refusal is not None:
+                self.rejected += 1
+                self.history.append(f"{skill.name}({target or ''}) rejected: {refusal}")
+                continue
             verdict = validate(skill, mem, state.held, state.held_label, self.aff)
             if not verdict.ok:
                 self.rejected += 1
@@ -176,6 +210,9 @@ class LLMPlanner:
                     + ("ok" if fixed.success else f"failed: {fixed.error_message}")
                 )
             result = yield skill
+            if not result.success:
+                key = (skill.name, skill.target)
+                self.failures[key] = self.failures.get(key, 0) + 1
             self.history.append(
                 f"{skill.name}({target or ''}) -> "
                 + ("ok" if result.success else f"failed: {result.error_message}")

@@ -52,12 +52,15 @@ class LLMConfig:
     constrain: bool = True
     context_budget_tokens: int = 300
     max_targets: int = 30
+    max_repeats: int = 2
+    """A skill that failed this many times on one target is not executed again: the
+    answer is refused (a loop guard: a model once made the same failing call 40 times)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.timeout_s < float("inf"):
             raise LLMError(f"LLM timeout_s must be a positive number, got {self.timeout_s}")
-        if self.max_steps < 1 or self.max_invalid < 1 or self.max_tokens < 1:
-            raise LLMError("LLM max_steps, max_invalid and max_tokens must be >= 1")
+        if min(self.max_steps, self.max_invalid, self.max_tokens, self.max_repeats) < 1:
+            raise LLMError("LLM max_steps, max_invalid, max_tokens and max_repeats must be >= 1")
 
     @classmethod
     def from_env(cls, **overrides: Any) -> LLMConfig:

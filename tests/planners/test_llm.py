@@ -162,3 +162,37 @@ def test_bench_counts_llm_calls_and_tokens(registry: SceneRegistry) -> None:
     totals = report["totals"]
     assert totals["success_rate"] == 1.0
     assert totals["llm_calls"] == len(server.requests) > 0 and totals["llm_tokens"] > 0
+
+
+def test_skills_that_do_not_serve_the_goal_are_refused(registry: SceneRegistry) -> None:
+    """An answer that switches on a coffee machine, or picks up a mug, while the subgoal is
+    to hold the apple never reaches the world (issue 17, item 7)."""
+    world = make_world(TASK, registry)
+    coffee = next(o for o in world.objects if o.startswith("CoffeeMachine|"))
+    mug = next(o for o in world.objects if o.startswith("Mug|"))
+    script = [
+        ("json", {"skill": "look_around", "target": ""}),
+        ("json", {"skill": "toggle_on", "target": coffee}),
+        ("json", {"skill": "pickup", "target": mug}),
+    ]
+    result, planner, _server = _run(registry, script)
+    assert result.success and planner.rejected == 2
+    assert any("switching a CoffeeMachine does not serve" in h for h in planner.history)
+    assert any("picking up a Mug does not serve" in h for h in planner.history)
+    assert not any(
+        h.startswith(("toggle_on(", "pickup(Mug")) and "->" in h for h in planner.history
+    )
+
+
+def test_a_failing_call_is_not_made_again_and_again(registry: SceneRegistry) -> None:
+    """The same failing skill on the same target: executed twice, then refused (a model
+    once made one failing call 40 times in an episode)."""
+    world = make_world(TASK, registry)
+    apple = next(o for o in world.objects if o.startswith("Apple|"))
+    script = [("json", {"skill": "look_around", "target": ""})]
+    script += [("json", {"skill": "break", "target": apple})] * 5
+    result, planner, _server = _run(registry, script, max_invalid=10)
+    assert result.success
+    executed = [h for h in planner.history if h.startswith("break(") and "->" in h]
+    refused = [h for h in planner.history if h.startswith("break(") and "failed 2 times" in h]
+    assert len(executed) == 2 and refused  # the rest of the script is refused
