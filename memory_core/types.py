@@ -140,7 +140,12 @@ def check_text(name: str, value: object, empty_ok: bool = True) -> str:
 
 
 def check_label(label: object) -> str:
-    return check_text("label", label, empty_ok=False)
+    """A label: non-blank text without control characters (a label is a thing's type or
+    name; one holding a line break and text after it reads as instructions in a prompt)."""
+    text = check_text("label", label, empty_ok=False)
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text):
+        raise InvalidInputError(f"label must not hold control characters, got {text!r}")
+    return text
 
 
 def _check_state(state: Mapping[str, StateValue]) -> dict[str, StateValue]:
