@@ -414,6 +414,25 @@ def test_llm_planner_behind_the_action(tmp_path: Path, rclpy_context: None) -> N
         assert "planner must be one of ('symbolic', 'llm')" in system.log("planner_node")
 
 
+def _goal_under_way(client: Any, task: Any, skills: int = 3) -> Any:
+    """Send ``task`` as a goal and wait until it is accepted and ``skills`` skills ran;
+    its goal handle."""
+    import rclpy
+    from loci_msgs.action import ExecuteInstruction
+
+    feedback: list[Any] = []
+    sent = client.action.send_goal_async(
+        ExecuteInstruction.Goal(task_json=json.dumps(task_to_json(task))),
+        feedback_callback=feedback.append,
+    )
+    rclpy.spin_until_future_complete(client.node, sent, timeout_sec=60)
+    handle = sent.result()
+    assert handle is not None and handle.accepted
+    while len(feedback) < skills:
+        rclpy.spin_once(client.node, timeout_sec=0.1)
+    return handle
+
+
 def test_a_canceled_goal_stops_after_the_current_skill(tmp_path: Path, rclpy_context: None) -> None:
     import rclpy
     from action_msgs.msg import GoalStatus
@@ -430,16 +449,7 @@ def test_a_canceled_goal_stops_after_the_current_skill(tmp_path: Path, rclpy_con
         client = LociClient("test_cancel")
         try:
             client.wait_ready(60, system)
-            feedback: list[Any] = []
-            sent = client.action.send_goal_async(
-                ExecuteInstruction.Goal(task_json=json.dumps(task_to_json(task))),
-                feedback_callback=feedback.append,
-            )
-            rclpy.spin_until_future_complete(client.node, sent, timeout_sec=30)
-            handle = sent.result()
-            assert handle is not None and handle.accepted
-            while len(feedback) < 3:
-                rclpy.spin_once(client.node, timeout_sec=0.1)
+            handle = _goal_under_way(client, task)
             # A second goal while busy is rejected at once, not accepted and aborted.
             second = client.action.send_goal_async(
                 ExecuteInstruction.Goal(task_json=json.dumps(task_to_json(task)))
@@ -542,7 +552,6 @@ def test_a_goal_cut_short_by_a_dead_memory_node_says_how_far_it_got(
     (it said 0 and 0 after 22 skills)."""
     import rclpy
     from action_msgs.msg import GoalStatus
-    from loci_msgs.action import ExecuteInstruction
     from loci_ros.system import LociClient, LociSystem
 
     registry = SceneRegistry(DATA)
@@ -557,16 +566,7 @@ def test_a_goal_cut_short_by_a_dead_memory_node_says_how_far_it_got(
         client = LociClient("test_dead_memory")
         try:
             client.wait_ready(60, system)
-            feedback: list[Any] = []
-            sent = client.action.send_goal_async(
-                ExecuteInstruction.Goal(task_json=json.dumps(task_to_json(task))),
-                feedback_callback=feedback.append,
-            )
-            rclpy.spin_until_future_complete(client.node, sent, timeout_sec=60)
-            handle = sent.result()
-            assert handle is not None and handle.accepted
-            while len(feedback) < 3:
-                rclpy.spin_once(client.node, timeout_sec=0.1)
+            handle = _goal_under_way(client, task)
             assert system.kill("memory_node") == -signal.SIGKILL
             done = handle.get_result_async()
             rclpy.spin_until_future_complete(client.node, done, timeout_sec=90)
