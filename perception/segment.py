@@ -39,8 +39,9 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from memory_core import UNKNOWN_LABEL, ObjectObservation
+from memory_core.types import COORDINATE_LIMIT_M
 from perception.camera import PinholeIntrinsics, check_size, checked_pose
-from perception.errors import SizeMismatchError
+from perception.errors import FrameError, SizeMismatchError
 from perception.instances import PerceptionConfig, observations_from_frame
 
 __all__ = [
@@ -174,12 +175,16 @@ def segment_frame(
     """Segment one depth frame (metres, NaN where unknown; camera axes x right, y down,
     z forward) seen from ``world_from_camera``."""
     cfg = config or SegmenterConfig()
-    pose = checked_pose(world_from_camera)
+    pose = _rigid(world_from_camera)
     s = cfg.stride
     off = s // 2
     pts, z, gk = _grid(depth, k, pose, s)
     rows, cols = z.shape
-    valid = np.isfinite(z)
+    # Beyond a sensor's range (or behind it) depth is noise; kept out, the histograms'
+    # bins stay bounded by the room around the camera.
+    valid = np.isfinite(z) & (z > 0) & (z <= _RANGE_M) & np.isfinite(pts).all(axis=-1)
+    z = np.where(valid, z, np.nan)
+    pts = np.where(valid[..., None], pts, np.nan)
     n_valid = int(valid.sum())
     up = _AXES[cfg.up_axis]
     empty = np.zeros((rows, cols), bool)
@@ -234,6 +239,22 @@ def segment_frame(
         support_cells,
         wall_cells,
     )
+
+
+_RANGE_M = 20.0
+"""Farthest depth the segmenter reads at all (any RGB-D sensor's range)."""
+
+
+def _rigid(world_from_camera: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The camera pose, or :class:`FrameError` when it is not a rigid transform within
+    the coordinates memory accepts (a scaled or sheared matrix, a translation of 1e300)."""
+    pose = checked_pose(world_from_camera)
+    rot = pose[:3, :3]
+    if not np.allclose(rot.T @ rot, np.eye(3), atol=1e-3) or np.linalg.det(rot) < 0:
+        raise FrameError("camera pose is not a rigid transform (its rotation is not one)")
+    if np.abs(pose[:3, 3]).max() > COORDINATE_LIMIT_M or np.any(pose[3] != (0, 0, 0, 1)):
+        raise FrameError("camera pose is out of range or not a homogeneous transform")
+    return pose
 
 
 def _grid(

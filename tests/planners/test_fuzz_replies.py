@@ -15,7 +15,9 @@ from planners.instruct import _parsed
 from planners.llm import answer_schema
 from planners.llm_client import parse_chat_reply
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 
 json_values = st.recursive(
     st.one_of(
