@@ -33,8 +33,10 @@ def _say(line: str) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from loci.main_job import new_depth_map, run_main_job
+    from loci.main_job import run_main_job
+    from loci.report import new_depth_map
     from sim import SceneRegistry
+    from sim.body import BuiltinBody
     from sim.tasks import load_tasks
 
     llm = None
@@ -47,7 +49,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.map and args.sensing != "rgbd":
         raise LociError("--map fuses the body's depth frames: add --sensing rgbd")
     # Before anything runs: without open3d the run would end without its map.
-    depth_map = new_depth_map(args.map_voxel) if args.map else None
+    depth_map = new_depth_map(args.map_voxel, BuiltinBody.up_axis) if args.map else None
     if args.instruction is None and (
         args.planner == "llm" or (args.planner == "auto" and os.environ.get("LOCI_LLM_BASE_URL"))
     ):
@@ -333,6 +335,7 @@ def _open_store(url: str, robot: str) -> MemoryStore:
 
 def _cmd_replay(args: argparse.Namespace) -> int:
     from memory_core import UNKNOWN_LABEL, Memory, MemoryConfig, SceneGraphConfig
+    from memory_core.store import is_fleet_store
     from perception.replay import ReplayConfig, replay_bag
     from perception.segment import SegmenterConfig
 
@@ -349,16 +352,16 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     )
     # ROS bags are in ROS frames: z is up unless told (a loaded store keeps the axis it
     # was saved with).
-    fleet = bool(args.memory) and str(args.memory).startswith(("postgresql:", "postgres:"))
+    fleet = bool(args.memory) and is_fleet_store(args.memory)
     graph = SceneGraphConfig(up_axis=args.up_axis, id_namespace=args.robot if fleet else "")
     memory = Memory(MemoryConfig(scene_graph=graph))
     if args.map and not args.report:
         raise LociError("--map writes the map into the report folder: give --report DIR too")
     depth_map = None
     if args.map:
-        from perception.depth_map import DepthMap, DepthMapConfig
+        from loci.report import new_depth_map
 
-        depth_map = DepthMap(DepthMapConfig(voxel_m=args.map_voxel, up_axis=args.up_axis))
+        depth_map = new_depth_map(args.map_voxel, args.up_axis)
     store = _open_store(args.memory, args.robot) if args.memory else None
     try:
         if store is not None:

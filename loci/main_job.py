@@ -21,25 +21,20 @@ from loci.episodes import run_in_world
 from loci.record import EpisodeRecorder
 from loci.report import MapFromDepth, save_depth_map, write_report
 from loci.runfolder import save_memory
-from memory_core import Layer, LociError, Memory
+from memory_core import Layer, Memory
 from memory_core.store import MemoryStore
-from perception.depth_map import DepthMap, DepthMapConfig
+from perception.depth_map import DepthMap
 from perception.errors import FrameError
 from planners.executive import EpisodeResult
 from planners.llm import LLMConfig
 from planners.observe import new_memory
 from sim import SceneRegistry, Skill, StepResult, World
-from sim.body import BuiltinBody
 from sim.episode import make_world
 from sim.render import render
 from sim.suites.household import StepWriter, write_steps
 from sim.tasks import Predicate, Task, load_tasks
 
-__all__ = ["MainJobResult", "MapFromDepthError", "new_depth_map", "run_main_job"]
-
-
-class MapFromDepthError(LociError):
-    """``--map`` cannot be made here (open3d missing, a bad voxel size)."""
+__all__ = ["MainJobResult", "run_main_job"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,18 +48,6 @@ class MainJobResult:
     report: Path
     map_from_depth: MapFromDepth | None = None
     """With ``depth_map``: the map files the run folder got (None: no frame fused)."""
-
-
-def new_depth_map(voxel_m: float) -> DepthMap:
-    """An empty map from depth in the world of the body the run acts with (the built-in
-    body: y up). Made before anything runs, so a missing open3d or a bad voxel size is a
-    clear error, not a run's lost end."""
-    try:
-        return DepthMap(DepthMapConfig(voxel_m=voxel_m, up_axis=BuiltinBody.up_axis))
-    except ImportError as exc:
-        raise MapFromDepthError(str(exc)) from exc
-    except ValueError as exc:
-        raise MapFromDepthError(f"map voxel size {voxel_m} m: {exc}") from exc
 
 
 @dataclass(slots=True)
@@ -155,7 +138,7 @@ def run_main_job(
 ) -> MainJobResult:
     """Run the two tasks; with ``llm`` the LLM planner acts, else the symbolic one (with
     ``fallback``, the LLM planner takes over what the symbolic one gives up on). With
-    ``depth_map`` (see :func:`new_depth_map`), the depth frames the body returns during
+    ``depth_map`` (see :func:`loci.report.new_depth_map`), the depth frames the body returns during
     both tasks are fused into it and the run folder gets map.ply and map.pgm/map.yaml;
     the counterfactual rerun of task 2 with an empty memory is not part of the map. With
     ``store`` (a lifelong or a fleet's memory), the run starts from what it holds and

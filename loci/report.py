@@ -17,11 +17,11 @@ from matplotlib.patches import Polygon as MplPolygon
 from PIL import Image
 
 from embodiment.grid import FREE, OCCUPIED
-from memory_core import Layer, Memory, Relation
-from perception.depth_map import DepthMap
+from memory_core import Layer, LociError, Memory, Relation
+from perception.depth_map import DepthMap, DepthMapConfig
 from sim import World
 
-__all__ = ["MapFromDepth", "save_depth_map", "write_report"]
+__all__ = ["MapFromDepth", "MapFromDepthError", "new_depth_map", "save_depth_map", "write_report"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,22 @@ class MapFromDepth:
             f"{self.cells[0]}x{self.cells[1]} cells of {self.resolution:g} m, {self.free} "
             f"free, {self.occupied} occupied"
         )
+
+
+class MapFromDepthError(LociError):
+    """``--map`` cannot be made here (open3d missing, a bad voxel size)."""
+
+
+def new_depth_map(voxel_m: float, up_axis: str) -> DepthMap:
+    """An empty map from depth for a world with ``up_axis`` up. Made before anything runs
+    (``loci run --map``, ``loci replay --map``), so a missing open3d or a bad voxel size is
+    a clear error, not a run's lost end."""
+    try:
+        return DepthMap(DepthMapConfig(voxel_m=voxel_m, up_axis=up_axis))
+    except ImportError as exc:
+        raise MapFromDepthError(str(exc)) from exc
+    except ValueError as exc:
+        raise MapFromDepthError(f"map voxel size {voxel_m} m: {exc}") from exc
 
 
 def save_depth_map(depth_map: DepthMap, out: Path) -> MapFromDepth:

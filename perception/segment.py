@@ -146,12 +146,6 @@ class Segmentation:
         from the camera: what :func:`filtered_cloud` gives for the same frame."""
         return _valid_points(self.cloud, self.depth, max_depth_m)
 
-    def mask(self) -> NDArray[np.int32]:
-        """The objects as a full-resolution instance image (each grid cell's label over
-        its ``stride`` x ``stride`` pixels)."""
-        s = self.stride
-        return np.repeat(np.repeat(self.labels, s, axis=0), s, axis=1)
-
 
 def _grid_intrinsics(
     k: PinholeIntrinsics, stride: int, offset: int, shape: tuple[int, ...]
@@ -599,9 +593,9 @@ def unknown_observations(
     if seg.objects == 0:
         return ()
     s, off = seg.stride, seg.offset
-    grid_depth = np.asarray(depth[off::s, off::s], dtype=np.float32)
-    if grid_depth.shape != seg.labels.shape:
+    if depth[off::s, off::s].shape != seg.labels.shape:
         raise SizeMismatchError("the segmentation is of another frame's size")
+    grid_depth = seg.depth  # the grid the segments were found on, read once
     gk = _grid_intrinsics(k, s, off, grid_depth.shape)
     names = {i: UNKNOWN for i in range(1, seg.objects + 1)}
     # Segment numbers ride along as id hints, to find each observation's segment.

@@ -7,7 +7,13 @@ from memory_core.errors import StoreError
 from memory_core.store.base import MemoryStore
 from memory_core.store.sqlite import SCHEMA_VERSION, SQLiteStore
 
-__all__ = ["SCHEMA_VERSION", "MemoryStore", "SQLiteStore", "open_store"]
+__all__ = ["SCHEMA_VERSION", "MemoryStore", "SQLiteStore", "is_fleet_store", "open_store"]
+
+
+def is_fleet_store(url: str | Path) -> bool:
+    """Whether ``url`` names a store several robots write at once (PostgreSQL): the ids
+    a memory mints there must carry its robot's name."""
+    return str(url).startswith(("postgresql://", "postgres://"))
 
 
 def open_store(url: str | Path, robot: str = "robot") -> MemoryStore:
@@ -15,7 +21,7 @@ def open_store(url: str | Path, robot: str = "robot") -> MemoryStore:
     as ``robot``), ``sqlite:///relative.db`` or ``sqlite:////absolute.db``, or a plain
     path (SQLite)."""
     text = str(url)
-    if text.startswith(("postgresql://", "postgres://")):
+    if is_fleet_store(text):
         from memory_core.store.postgres import PostgresStore
 
         return PostgresStore(text, robot)

@@ -33,6 +33,7 @@ from memory_core import (
 )
 from memory_core.convention import from_ros
 from memory_core.service import MemoryService
+from memory_core.store import is_fleet_store
 
 __all__ = ["MemoryNode", "main"]
 
@@ -95,7 +96,7 @@ class MemoryNode(LifecycleNode):
         try:
             config = load_config(self.config_file) if self.config_file else MemoryConfig()
             up = "y" if self.convention == "ai2thor" else "z"
-            fleet = self.store_path.startswith(("postgresql://", "postgres://"))
+            fleet = is_fleet_store(self.store_path)
             graph = dataclasses.replace(
                 config.scene_graph,
                 up_axis=up,
