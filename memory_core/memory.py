@@ -63,20 +63,22 @@ class Memory:
         ``absent_ids`` were looked for where memory believed them and are not there (gone
         at once). Neither applies to what this batch saw or a closed container hides."""
         report = ingest(self.graph, batch, t, view, expected_ids, self.catalog, absent_ids)
-        for node_id in report.node_ids:
-            node = self.graph.node(node_id)
-            support = self.graph.support_of(node_id)
-            self.stm.observe(
-                ObjectState(
-                    node_id,
-                    node.label,
-                    node.position,
-                    support[0] if support else None,
-                    self.graph.room_of(node_id),
-                    dict(node.state),
-                    node.last_seen,
-                )
+        graph = self.graph
+
+        def state_of(node_id: str) -> ObjectState:
+            node = graph.node(node_id)
+            support = graph.support_of(node_id)
+            return ObjectState(
+                node_id,
+                node.label,
+                node.position,
+                support[0] if support else None,
+                graph.room_of(node_id),
+                dict(node.state),
+                node.last_seen,
             )
+
+        self.stm.observe_many([(i, graph.node(i).label) for i in report.node_ids], state_of)
         for node_id in report.gone:
             self.stm.forget(node_id)
         touched = {*report.node_ids, *report.missed, *report.gone}

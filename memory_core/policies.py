@@ -7,10 +7,11 @@ every policy persistable by saving the entries alone.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from memory_core.errors import ConfigError
 
@@ -37,45 +38,93 @@ class EntryMeta:
 class EvictionPolicy(Protocol):
     name: str
 
-    def victim(
-        self, entries: Mapping[str, EntryMeta], clock: int, relevance: Callable[[str], float]
-    ) -> str:
-        """The key to evict from a full memory."""
+    def victims(
+        self,
+        entries: Mapping[str, EntryMeta],
+        clock: int,
+        relevance: Callable[[str], float],
+        n: int = 1,
+        horizon: int | None = None,
+    ) -> list[str]:
+        """The ``n`` keys to evict, first evicted first. ``horizon`` is the memory's
+        capacity (default: ``len(entries)``), the scale on which age is judged."""
         ...
 
 
-class FIFOPolicy:
+class _RankedPolicy:
+    """A policy that ranks every entry by a key; the lowest keys are evicted."""
+
+    name = ""
+
+    def key(
+        self,
+        entries: Mapping[str, EntryMeta],
+        clock: int,
+        relevance: Callable[[str], float],
+        horizon: int,
+    ) -> Callable[[str], Any]:
+        raise NotImplementedError
+
+    def victims(
+        self,
+        entries: Mapping[str, EntryMeta],
+        clock: int,
+        relevance: Callable[[str], float],
+        n: int = 1,
+        horizon: int | None = None,
+    ) -> list[str]:
+        if n <= 0 or not entries:
+            return []
+        key = self.key(entries, clock, relevance, horizon or len(entries))
+        if n == 1:
+            return [min(entries, key=key)]
+        return heapq.nsmallest(n, entries, key=key)
+
+
+class FIFOPolicy(_RankedPolicy):
     name = "fifo"
 
-    def victim(
-        self, entries: Mapping[str, EntryMeta], clock: int, relevance: Callable[[str], float]
-    ) -> str:
-        return min(entries, key=lambda k: entries[k].inserted)
+    def key(
+        self,
+        entries: Mapping[str, EntryMeta],
+        clock: int,
+        relevance: Callable[[str], float],
+        horizon: int,
+    ) -> Callable[[str], Any]:
+        return lambda k: entries[k].inserted
 
 
-class LRUPolicy:
+class LRUPolicy(_RankedPolicy):
     name = "lru"
 
-    def victim(
-        self, entries: Mapping[str, EntryMeta], clock: int, relevance: Callable[[str], float]
-    ) -> str:
-        return min(entries, key=lambda k: entries[k].accessed)
+    def key(
+        self,
+        entries: Mapping[str, EntryMeta],
+        clock: int,
+        relevance: Callable[[str], float],
+        horizon: int,
+    ) -> Callable[[str], Any]:
+        return lambda k: entries[k].accessed
 
 
-class LFUPolicy:
+class LFUPolicy(_RankedPolicy):
     name = "lfu"
 
-    def victim(
-        self, entries: Mapping[str, EntryMeta], clock: int, relevance: Callable[[str], float]
-    ) -> str:
+    def key(
+        self,
+        entries: Mapping[str, EntryMeta],
+        clock: int,
+        relevance: Callable[[str], float],
+        horizon: int,
+    ) -> Callable[[str], Any]:
         # Ties broken by recency, so one-off entries do not pin forever.
-        return min(entries, key=lambda k: (entries[k].count, entries[k].accessed))
+        return lambda k: (entries[k].count, entries[k].accessed)
 
 
-class AdaptivePolicy:
+class AdaptivePolicy(_RankedPolicy):
     """Keeps what is recent, frequently used and relevant to the current task.
 
-    score = w_r * exp(-age / capacity) + w_f * log1p(count) / log1p(max count)
+    score = w_r * exp(-age / horizon) + w_f * log1p(count) / log1p(max count)
             + w_t * relevance(label); the lowest score is evicted.
     """
 
@@ -84,21 +133,26 @@ class AdaptivePolicy:
     def __init__(self, recency: float = 1.0, frequency: float = 0.5, relevance: float = 2.0):
         self.weights = (recency, frequency, relevance)
 
-    def victim(
-        self, entries: Mapping[str, EntryMeta], clock: int, relevance: Callable[[str], float]
-    ) -> str:
+    def key(
+        self,
+        entries: Mapping[str, EntryMeta],
+        clock: int,
+        relevance: Callable[[str], float],
+        horizon: int,
+    ) -> Callable[[str], Any]:
         w_r, w_f, w_t = self.weights
-        horizon = max(len(entries), 1)
+        h = max(horizon, 1)
         norm = math.log1p(max(e.count for e in entries.values()))
+        exp, log1p = math.exp, math.log1p
 
         def score(k: str) -> tuple[float, int]:
             e = entries[k]
-            s = w_r * math.exp(-(clock - e.accessed) / horizon)
-            s += w_f * math.log1p(e.count) / norm if norm > 0 else 0.0
+            s = w_r * exp(-(clock - e.accessed) / h)
+            s += w_f * log1p(e.count) / norm if norm > 0 else 0.0
             s += w_t * relevance(e.label)
             return (s, e.accessed)
 
-        return min(entries, key=score)
+        return score
 
 
 POLICIES: dict[str, type[FIFOPolicy] | type[LRUPolicy] | type[LFUPolicy] | type[AdaptivePolicy]] = {

@@ -68,7 +68,10 @@ class SceneGraph:
         self._by_label: dict[str, set[str]] = {}
         self._by_layer: dict[Layer, set[str]] = {layer: set() for layer in Layer}
         # One grid per layer: a query for receptacles never walks the (many more) objects.
-        self._grids = {layer: SpatialGrid(self.config.grid_cell_m) for layer in _SPATIAL_LAYERS}
+        up = 1 if self.config.up_axis == "y" else 2
+        self._grids = {
+            layer: SpatialGrid(self.config.grid_cell_m, column_axis=up) for layer in _SPATIAL_LAYERS
+        }
         self._rooms: dict[str, RoomFootprint] = {}
         self._room_tree: tuple[Any, list[str]] | None = None
         self._changes: Any = SortedList()
@@ -380,6 +383,31 @@ class SceneGraph:
         if len(grids) > 1:
             hits.sort()
         return [(d, self._nodes[i]) for d, i in hits]
+
+    def within_radius_many(
+        self,
+        points: Sequence[Sequence[float]],
+        radii: Sequence[float],
+        layers: Iterable[Layer] = _THINGS,
+    ) -> list[list[tuple[float, SceneNode]]]:
+        """:meth:`within_radius` (of every label) for many points: the same answers, for a
+        large batch in a fraction of the time (see :meth:`SpatialGrid.within_many`)."""
+        pts = [_point(p) for p in points]
+        capped = []
+        for r in radii:
+            if not 0 <= r < math.inf:
+                raise InvalidInputError(f"radius must be finite and >= 0, got {r}")
+            capped.append(min(r, 4 * COORDINATE_LIMIT_M))
+        grids = self._layer_grids(layers)
+        per_grid = [grid.within_many(pts, capped) for grid in grids]
+        nodes = self._nodes
+        out: list[list[tuple[float, SceneNode]]] = []
+        for q in range(len(pts)):
+            hits = [h for answers in per_grid for h in answers[q]]
+            if len(per_grid) > 1:
+                hits.sort()
+            out.append([(d, nodes[i]) for d, i in hits])
+        return out
 
     def latest_time(self) -> float:
         """The latest time any node records, seen or changed (0 for an empty graph)."""

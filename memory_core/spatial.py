@@ -7,7 +7,10 @@ O(log n) queries of a KD-tree that would have to be rebuilt after every batch.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from scipy.spatial import cKDTree
 
 from memory_core.types import Vec3
 
@@ -17,13 +20,26 @@ Cell = tuple[int, int, int]
 
 
 class SpatialGrid:
-    def __init__(self, cell_m: float = 1.0) -> None:
+    """Points hashed into cubes of ``cell_m``, or into vertical columns when
+    ``column_axis`` (0, 1 or 2: the up axis) is given.
+
+    Indoors, things spread over tens of metres across but a few metres up: a radius
+    query probes (2r/cell + 1)^2 columns instead of (2r/cell + 1)^3 cubes, most of them
+    empty (a 2.5 m support search was 216 dictionary probes per node, the larger part
+    of a 10k-observation batch's time).
+    """
+
+    def __init__(self, cell_m: float = 1.0, column_axis: int | None = None) -> None:
+        if column_axis not in (None, 0, 1, 2):
+            raise ValueError(f"column_axis must be 0, 1, 2 or None, got {column_axis!r}")
         self._cell = cell_m
+        self._flat = column_axis
         self._cells: dict[Cell, set[str]] = {}
         self._where: dict[str, tuple[Cell, Vec3]] = {}
-        # Bounds of every cell ever occupied (never shrink): a cheap cap for k-nearest shells.
-        self._lo: list[int] | None = None
-        self._hi: list[int] | None = None
+        # Extent of every point ever inserted (never shrinks): bounds the cells a query
+        # walks and the radius a k-nearest search grows to.
+        self._lo: list[float] | None = None
+        self._hi: list[float] | None = None
 
     def __len__(self) -> int:
         return len(self._where)
@@ -31,9 +47,11 @@ class SpatialGrid:
     def __contains__(self, key: str) -> bool:
         return key in self._where
 
+    def _index(self, v: float, axis: int) -> int:
+        return 0 if axis == self._flat else math.floor(v / self._cell)
+
     def _cell_of(self, p: Vec3) -> Cell:
-        c = self._cell
-        return (math.floor(p[0] / c), math.floor(p[1] / c), math.floor(p[2] / c))
+        return (self._index(p[0], 0), self._index(p[1], 1), self._index(p[2], 2))
 
     def insert(self, key: str, p: Vec3) -> None:
         if key in self._where:
@@ -42,13 +60,13 @@ class SpatialGrid:
         self._cells.setdefault(cell, set()).add(key)
         self._where[key] = (cell, p)
         if self._lo is None or self._hi is None:
-            self._lo, self._hi = list(cell), list(cell)
+            self._lo, self._hi = list(p), list(p)
         else:
             for i in range(3):
-                if cell[i] < self._lo[i]:
-                    self._lo[i] = cell[i]
-                elif cell[i] > self._hi[i]:
-                    self._hi[i] = cell[i]
+                if p[i] < self._lo[i]:
+                    self._lo[i] = p[i]
+                elif p[i] > self._hi[i]:
+                    self._hi[i] = p[i]
 
     def remove(self, key: str) -> None:
         entry = self._where.pop(key, None)
@@ -62,24 +80,38 @@ class SpatialGrid:
     def position(self, key: str) -> Vec3:
         return self._where[key][1]
 
-    def _cells_within(self, p: Vec3, r: float) -> Iterator[set[str]]:
-        c = self._cell
-        lo = (math.floor((p[0] - r) / c), math.floor((p[1] - r) / c), math.floor((p[2] - r) / c))
-        hi = (math.floor((p[0] + r) / c), math.floor((p[1] + r) / c), math.floor((p[2] + r) / c))
-        n_span = (hi[0] - lo[0] + 1) * (hi[1] - lo[1] + 1) * (hi[2] - lo[2] + 1)
-        if n_span > len(self._cells):
-            # A huge radius: walking occupied cells is cheaper than the span.
-            for cell, bucket in self._cells.items():
-                if all(lo[i] <= cell[i] <= hi[i] for i in range(3)):
-                    yield bucket
-            return
+    def _cells_within(self, p: Vec3, r: float) -> list[set[str]]:
+        """The occupied cells a point within ``r`` of ``p`` can be in (hot: called for
+        every observation and every relation refresh, so written out flat)."""
+        lo, hi = self._lo, self._hi
+        if lo is None or hi is None:
+            return []
+        c, flat, floor = self._cell, self._flat, math.floor
+        spans: list[tuple[int, int]] = []
+        for axis in (0, 1, 2):
+            a = max(p[axis] - r, lo[axis])
+            b = min(p[axis] + r, hi[axis])
+            if a > b:
+                return []
+            spans.append((0, 0) if axis == flat else (floor(a / c), floor(b / c)))
+        (a0, a1), (b0, b1), (c0, c1) = spans
         cells = self._cells
-        for i in range(lo[0], hi[0] + 1):
-            for j in range(lo[1], hi[1] + 1):
-                for k in range(lo[2], hi[2] + 1):
-                    found = cells.get((i, j, k))
+        if (a1 - a0 + 1) * (b1 - b0 + 1) * (c1 - c0 + 1) > len(cells):
+            # A huge radius: walking occupied cells is cheaper than the span.
+            return [
+                bucket
+                for (i, j, k), bucket in cells.items()
+                if a0 <= i <= a1 and b0 <= j <= b1 and c0 <= k <= c1
+            ]
+        get = cells.get
+        out = []
+        for i in range(a0, a1 + 1):
+            for j in range(b0, b1 + 1):
+                for k in range(c0, c1 + 1):
+                    found = get((i, j, k))
                     if found:
-                        yield found
+                        out.append(found)
+        return out
 
     def within(
         self, p: Vec3, r: float, accept: Callable[[str], bool] | None = None
@@ -94,6 +126,36 @@ class SpatialGrid:
                 if d <= r and (accept is None or accept(key)):
                     out.append((d, key))
         out.sort()
+        return out
+
+    def within_many(
+        self, points: Sequence[Vec3], radii: Sequence[float], tree_from: int = 64
+    ) -> list[list[tuple[float, str]]]:
+        """:meth:`within` for many points at once, answer for answer the same.
+
+        From ``tree_from`` queries on, and when the queries are not few against the
+        points held (a KD-tree over all of them costs about what 1/16 as many grid
+        queries do), one KD-tree answers them all in C: a batch of 10k observations
+        asks ~30k radius queries."""
+        if len(points) != len(radii):
+            raise ValueError(f"{len(points)} points but {len(radii)} radii")
+        where = self._where
+        if not where or len(points) < tree_from or 16 * len(points) < len(where):
+            return [self.within(p, r) for p, r in zip(points, radii, strict=True)]
+        keys = list(where)
+        held = [where[k][1] for k in keys]
+        tree = cKDTree(np.asarray(held, dtype=float))
+        r = np.asarray(radii, dtype=float)
+        # A hair wider than asked: the tree's rounding must not lose what math.dist keeps;
+        # the exact test below decides, as within() does.
+        found = tree.query_ball_point(np.asarray(points, dtype=float), r + 1e-9 * (1.0 + r))
+        dist = math.dist
+        out: list[list[tuple[float, str]]] = []
+        for p, radius, idx in zip(points, radii, found, strict=True):
+            hits = [(dist(held[i], p), keys[i]) for i in idx]
+            hits = [h for h in hits if h[0] <= radius]
+            hits.sort()
+            out.append(hits)
         return out
 
     def nearest(
@@ -111,13 +173,9 @@ class SpatialGrid:
             r *= 2.0
 
     def _extent_bound(self, p: Vec3) -> float:
-        """Distance from ``p`` beyond which no occupied cell can lie."""
+        """Distance from ``p`` beyond which no point can lie."""
         if self._lo is None or self._hi is None:
             return 0.0
-        c = self._cell
         return math.sqrt(
-            sum(
-                max(abs(self._lo[i] * c - p[i]), abs((self._hi[i] + 1) * c - p[i])) ** 2
-                for i in range(3)
-            )
+            sum(max(abs(self._lo[i] - p[i]), abs(self._hi[i] - p[i])) ** 2 for i in range(3))
         )

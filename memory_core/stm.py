@@ -9,7 +9,7 @@ a replayed dataset) pass it to :meth:`ShortTermMemory.lookup` to count these.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -118,7 +118,7 @@ class ShortTermMemory:
         evicted = None
         if meta is None:
             if len(self._states) >= self.capacity:
-                evicted = self.policy.victim(self._meta, self._clock, self._relevance)
+                evicted = self.policy.victims(self._meta, self._clock, self._relevance)[0]
                 self._drop(evicted)
                 self._counts["evictions"] += 1
             self._meta[state.object_id] = EntryMeta(state.label, self._clock, self._clock, 1)
@@ -127,6 +127,53 @@ class ShortTermMemory:
                 state.label, meta.inserted, self._clock, meta.count + 1
             )
         self._states[state.object_id] = state
+        return evicted
+
+    def observe_many(
+        self, seen: Sequence[tuple[str, str]], state_of: Callable[[str], ObjectState]
+    ) -> list[str]:
+        """Insert or refresh what one glance saw: ``(object_id, label)`` pairs in order.
+
+        Each entry is touched at its own tick, then the memory evicts down to capacity
+        once, ranking old and new entries together (a thing seen in this glance is not
+        evicted to make room for another of the same glance before both are ranked).
+        ``state_of`` is asked only for the entries that stay, so a batch far larger than
+        the capacity costs its bookkeeping, not its states. All or nothing: if
+        ``state_of`` fails, the memory is as it was. Returns the evicted ids that were
+        held before this glance."""
+        clock = self._clock
+        meta = dict(self._meta)
+        for object_id, label in seen:
+            clock += 1
+            held = meta.get(object_id)
+            meta[object_id] = (
+                EntryMeta(label, clock, clock, 1)
+                if held is None
+                else EntryMeta(label, held.inserted, clock, held.count + 1)
+            )
+        over = len(meta) - self.capacity
+        dropped = (
+            self.policy.victims(meta, clock, self._relevance, n=over, horizon=self.capacity)
+            if over > 0
+            else []
+        )
+        for object_id in dropped:
+            del meta[object_id]
+        fresh: dict[str, ObjectState] = {}
+        for object_id, _label in seen:
+            if object_id in meta and object_id not in fresh:
+                state = state_of(object_id)
+                if state.object_id != object_id:
+                    raise InvalidInputError(
+                        f"state for {object_id!r} names {state.object_id!r} instead"
+                    )
+                fresh[object_id] = state
+        evicted = [k for k in dropped if k in self._states]
+        for object_id in evicted:
+            del self._states[object_id]
+        self._states.update(fresh)
+        self._meta, self._clock = meta, clock
+        self._counts["evictions"] += len(evicted)
         return evicted
 
     def _drop(self, object_id: str) -> None:

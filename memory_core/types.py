@@ -234,10 +234,13 @@ class Box3D:
         lo_b, hi_b = other.min_corner, other.max_corner
         lo = [min(lo_a[k], lo_b[k]) for k in range(3)]
         hi = [max(hi_a[k], hi_b[k]) for k in range(3)]
-        return Box3D(
-            ((lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, (lo[2] + hi[2]) / 2),
-            (hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]),
-        )
+        center = ((lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, (lo[2] + hi[2]) / 2)
+        size = (hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2])
+        if max(*size, *map(abs, center)) <= COORDINATE_LIMIT_M:
+            # Two valid boxes give finite, non-negative values: only the limit can fail
+            # (association asks for thousands of unions in a large batch).
+            return trusted(Box3D, center=center, size=size)
+        return Box3D(center, size)
 
     def iou(self, other: Box3D) -> float:
         """3D intersection over union; 0 when either box is degenerate."""

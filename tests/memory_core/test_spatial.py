@@ -10,10 +10,11 @@ import pytest
 from memory_core.spatial import SpatialGrid
 
 
+@pytest.mark.parametrize("column_axis", [None, 1, 2])
 @pytest.mark.parametrize("cell", [0.25, 1.0, 4.0])
-def test_grid_matches_brute_force(cell: float) -> None:
+def test_grid_matches_brute_force(cell: float, column_axis: int | None) -> None:
     rng = random.Random(7)
-    grid = SpatialGrid(cell)
+    grid = SpatialGrid(cell, column_axis=column_axis)
     pts = {
         f"p{i}": (rng.uniform(-20, 20), rng.uniform(0, 3), rng.uniform(-20, 20))
         for i in range(2000)
@@ -35,3 +36,21 @@ def test_grid_matches_brute_force(cell: float) -> None:
         brute = sorted((math.dist(q, p), key) for key, p in pts.items())[:k]
         assert grid.nearest(q, k) == brute
     assert len(grid) == len(pts)
+
+
+@pytest.mark.parametrize("tree_from", [1, 10_000])
+def test_many_queries_answer_as_one_at_a_time(tree_from: int) -> None:
+    """The KD-tree path (tree_from=1) and the grid path give within()'s answers exactly,
+    ties and points on the radius included."""
+    rng = random.Random(3)
+    grid = SpatialGrid(1.0, column_axis=1)
+    for i in range(3000):
+        grid.insert(f"p{i}", (rng.uniform(-30, 30), rng.uniform(0, 3), rng.uniform(-30, 30)))
+    grid.insert("twin", (1.0, 1.0, 1.0))
+    grid.insert("twin2", (1.0, 1.0, 1.0))
+    points = [(rng.uniform(-35, 35), rng.uniform(0, 3), rng.uniform(-35, 35)) for _ in range(400)]
+    points += [(1.0, 1.0, 2.0), (1.0, 1.0, 1.0)]
+    radii = [rng.choice([0.0, 0.3, 1.0, 2.5, 7.0]) for _ in range(400)] + [1.0, 0.0]
+    many = grid.within_many(points, radii, tree_from=tree_from)
+    assert many == [grid.within(p, r) for p, r in zip(points, radii, strict=True)]
+    assert {(1.0, "twin"), (1.0, "twin2")} <= set(many[-2])

@@ -36,6 +36,50 @@ def test_policies_pick_their_victims(policy: str, evicted: str) -> None:
     assert len(stm) == 3 and evicted not in stm and "d" in stm
 
 
+@pytest.mark.parametrize("policy", ["fifo", "lru", "lfu", "adaptive"])
+def test_one_glance_is_ranked_once(policy: str) -> None:
+    """A batch far larger than the capacity keeps what the policy ranks highest, asks
+    for the states of those only, and counts as evicted only what was held before."""
+    stm = ShortTermMemory(STMConfig(capacity=4, policy=policy))
+    stm.set_task_context(["Apple"])
+    for key in ("old1", "old2"):
+        stm.observe(_s(key))
+    for _ in range(5):
+        stm.lookup("old1")
+    asked: list[str] = []
+
+    def state_of(key: str) -> ObjectState:
+        asked.append(key)
+        return _s(key, label="Apple" if key == "n0" else "Mug")
+
+    seen = [(f"n{i}", "Apple" if i == 0 else "Mug") for i in range(100)]
+    evicted = stm.observe_many(seen, state_of)
+    kept = {e.object_id for e in stm.recent()}
+    assert len(stm) == 4 and sorted(asked) == sorted(kept - {"old1", "old2"})
+    assert set(evicted) == {"old1", "old2"} - kept and stm.stats.evictions == len(evicted)
+    if policy in ("lru", "fifo"):
+        assert kept == {"n96", "n97", "n98", "n99"}
+    if policy == "adaptive":  # task-relevant: kept although first of the glance
+        assert "n0" in kept and "old2" not in kept
+    if policy == "lfu":  # used five times
+        assert "old1" in kept
+
+
+def test_one_glance_is_all_or_nothing() -> None:
+    stm = ShortTermMemory(STMConfig(capacity=3, policy="lru"))
+    stm.observe(_s("a"))
+    before = (stm.recent(), stm.to_records())
+
+    def state_of(key: str) -> ObjectState:
+        if key == "c":
+            raise ValueError("no state")
+        return _s(key)
+
+    with pytest.raises(ValueError):
+        stm.observe_many([("b", "Mug"), ("c", "Mug"), ("d", "Mug")], state_of)
+    assert (stm.recent(), stm.to_records()) == before
+
+
 def test_hit_stale_miss_accounting() -> None:
     stm = ShortTermMemory(STMConfig(capacity=2, policy="lru", position_tolerance_m=0.05))
     stm.observe(_s("mug", 1.0, isDirty=True))
