@@ -11,8 +11,10 @@ of the scene graph so the two sizes compare like for like.
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from memory_core.config import RetrievalConfig
@@ -22,7 +24,14 @@ from memory_core.scene_graph import SceneGraph
 from memory_core.stm import ShortTermMemory
 from memory_core.types import Event, Layer, Relation, SceneNode
 
-__all__ = ["PlanningContext", "build_context", "estimate_tokens", "full_dump", "render_node"]
+__all__ = [
+    "PlanningContext",
+    "build_context",
+    "estimate_tokens",
+    "full_dump",
+    "quoted",
+    "render_node",
+]
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -49,16 +58,29 @@ def _fmt(p: tuple[float, float, float]) -> str:
     return f"({p[0]:.2f},{p[1]:.2f},{p[2]:.2f})"
 
 
+def quoted(text: str) -> str:
+    """``text`` as a JSON string: how names and notes from memory enter a prompt.
+
+    Labels, ids and notes come from sensors, bags and other robots; quoted, a comma in a
+    label cannot split a list and a label that reads like an order stays a name (the
+    prompts say that quoted text is data)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _state(state: Mapping[str, object]) -> str:
+    return json.dumps(dict(sorted(state.items())), ensure_ascii=False, separators=(",", ":"))
+
+
 def render_node(graph: SceneGraph, node: SceneNode) -> str:
-    parts = [f"{node.id} [{node.label}] at {_fmt(node.position)}"]
+    parts = [f"{quoted(node.id)} [{quoted(node.label)}] at {_fmt(node.position)}"]
     support = graph.support_of(node.id)
     if support is not None:
-        parts.append(f"{support[1].value} {support[0]}")
+        parts.append(f"{support[1].value} {quoted(support[0])}")
     room = graph.room_of(node.id)
     if room is not None:
-        parts.append(f"room {room}")
+        parts.append(f"room {quoted(room)}")
     if node.state:
-        parts.append(" ".join(f"{k}={v}" for k, v in sorted(node.state.items())))
+        parts.append(f"state {_state(node.state)}")
     if not node.present:
         parts.append("GONE")
     parts.append(f"seen t={node.last_seen:g} conf={node.confidence:.2f}")
@@ -67,23 +89,25 @@ def render_node(graph: SceneGraph, node: SceneNode) -> str:
 
 def _render_room(graph: SceneGraph, room: SceneNode) -> str:
     adj = graph.neighbors(room.id, Relation.ADJACENT)
-    return f"{room.id} [{room.label}]" + (
-        f" adjacent: {', '.join(sorted(set(adj)))}" if adj else ""
+    return f"{quoted(room.id)} [{quoted(room.label)}]" + (
+        f" adjacent: {', '.join(quoted(a) for a in sorted(set(adj)))}" if adj else ""
     )
 
 
 def _render_event(e: Event) -> str:
-    objs = ",".join(e.objects)
-    where = f" in {e.room}" if e.room else ""
-    outcome = e.outcome or "?"
-    return f"t={e.t:g} ep={e.episode_id} {e.action}({objs}){where} -> {outcome} {e.text}".rstrip()
+    objs = ",".join(quoted(o) for o in e.objects)
+    where = f" in {quoted(e.room)}" if e.room else ""
+    outcome = quoted(e.outcome) if e.outcome else "?"
+    note = f" {quoted(e.text)}" if e.text else ""
+    action = e.action if e.action.isidentifier() else quoted(e.action)
+    return f"t={e.t:g} ep={quoted(e.episode_id)} {action}({objs}){where} -> {outcome}{note}"
 
 
 def full_dump(graph: SceneGraph) -> str:
     """Every node and edge, as a planner would get it without retrieval."""
     lines = [_render_room(graph, r) for r in graph.nodes(Layer.ROOM)]
     lines += [render_node(graph, n) for n in graph.iter_nodes() if n.layer != Layer.ROOM]
-    lines += [f"{e.src} -{e.relation.value}-> {e.dst}" for e in graph.edges()]
+    lines += [f"{quoted(e.src)} -{e.relation.value}-> {quoted(e.dst)}" for e in graph.edges()]
     return "\n".join(lines)
 
 
@@ -142,7 +166,8 @@ def build_context(
         for r in sorted(r for r in rooms if r and r != agent_room):
             path = graph.room_path(agent_room, r)
             room_lines.append(
-                f"path {agent_room} -> {r}: " + (" -> ".join(path.rooms) if path else "unknown")
+                f"path {quoted(agent_room)} -> {quoted(r)}: "
+                + (" -> ".join(quoted(x) for x in path.rooms) if path else "unknown")
             )
     sections.append(("# objects", [render_node(graph, n) for n in relevant]))
     sections.append(("# rooms", room_lines))
@@ -153,13 +178,9 @@ def build_context(
             (
                 "# recent states",
                 [
-                    f"{s.object_id} at {_fmt(s.position)}"
-                    + (f" {s.receptacle}" if s.receptacle else "")
-                    + (
-                        " " + " ".join(f"{k}={v}" for k, v in sorted(s.state.items()))
-                        if s.state
-                        else ""
-                    )
+                    f"{quoted(s.object_id)} at {_fmt(s.position)}"
+                    + (f" {quoted(s.receptacle)}" if s.receptacle else "")
+                    + (f" state {_state(s.state)}" if s.state else "")
                     + f" t={s.t:g}"
                     for s in recent
                 ],

@@ -552,7 +552,7 @@ class GoalTranslator:
             for text, answer in examples
         )
         return self.template.format(
-            types=", ".join(types + places) or ", ".join(vocab.objects[:40]),
+            types=json.dumps(types + places or list(vocab.objects[:40]), ensure_ascii=False),
             examples=shown,
             memory=remembered,
             instruction=instruction,

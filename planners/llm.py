@@ -31,6 +31,7 @@ from embodiment.body import Body
 from embodiment.skills import NO_TARGET, SKILLS, Skill, StepResult
 from embodiment.tasks import Predicate, Task
 from memory_core import Layer, Memory
+from memory_core.retrieval import quoted
 from planners.base import Plan, PlanFailedError
 from planners.critic import believed_count
 from planners.executive import EpisodeResult, Executive, Scorer
@@ -44,6 +45,11 @@ log = logging.getLogger(__name__)
 _NO_TARGET = (*NO_TARGET, "done")
 _KNIVES = ("Knife", "ButterKnife")
 """What slices: a pickup of one serves a subgoal that wants something sliced."""
+
+
+def _call(skill: Skill) -> str:
+    """A skill as the history shows it, its target quoted like every name in the prompt."""
+    return f"{skill.name}({quoted(skill.target) if skill.target else ''})"
 
 
 def _prompt_template() -> str:
@@ -118,11 +124,13 @@ class LLMPlanner:
             if pred.state.get("isSliced"):
                 wanted.update(_KNIVES)
             if label not in wanted:
-                return f"picking up a {label} does not serve the subgoal ({pred.describe()})"
+                return (
+                    f"picking up a {quoted(label)} does not serve the subgoal ({pred.describe()})"
+                )
         if skill.name in ("toggle_on", "toggle_off") and (
             label not in pred.object_types or "isToggled" not in pred.state
         ):
-            return f"switching a {label} does not serve the subgoal ({pred.describe()})"
+            return f"switching a {quoted(label)} does not serve the subgoal ({pred.describe()})"
         return None
 
     def _ask(self, prompt: str, targets: list[str]) -> dict[str, Any] | None:
@@ -175,7 +183,7 @@ class LLMPlanner:
                 instruction=f"{task.instruction}\nCurrent subgoal: {pred.describe()}",
                 context=ctx.text or "(nothing yet)",
                 history="\n".join(self.history[-8:]) or "(nothing)",
-                targets=", ".join(targets),
+                targets=json.dumps(targets, ensure_ascii=False),
                 holding=state.held or "nothing",
             )
             answer = self._ask(prompt, targets)
@@ -196,24 +204,24 @@ class LLMPlanner:
             refusal = self._refusal(skill, pred)
             if refusal is not None:
                 self.rejected += 1
-                self.history.append(f"{skill.name}({target or ''}) rejected: {refusal}")
+                self.history.append(f"{_call(skill)} rejected: {refusal}")
                 continue
             verdict = validate(skill, mem, state.held, state.held_label, self.aff)
             if not verdict.ok:
                 self.rejected += 1
-                self.history.append(f"{skill.name}({target or ''}) rejected: {verdict.reason}")
+                self.history.append(f"{_call(skill)} rejected: {quoted(verdict.reason)}")
                 continue
             for fix in verdict.repair:
                 fixed = yield fix
                 self.history.append(
-                    f"{fix.name}({fix.target}) (repair: {verdict.reason}) -> "
-                    + ("ok" if fixed.success else f"failed: {fixed.error_message}")
+                    f"{_call(fix)} (repair: {quoted(verdict.reason)}) -> "
+                    + ("ok" if fixed.success else f"failed: {quoted(fixed.error_message)}")
                 )
             result = yield skill
             if not result.success:
                 key = (skill.name, skill.target)
                 self.failures[key] = self.failures.get(key, 0) + 1
             self.history.append(
-                f"{skill.name}({target or ''}) -> "
-                + ("ok" if result.success else f"failed: {result.error_message}")
+                f"{_call(skill)} -> "
+                + ("ok" if result.success else f"failed: {quoted(result.error_message)}")
             )

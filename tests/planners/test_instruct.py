@@ -3,6 +3,7 @@ schema and few-shot prompt it is sent, what is rejected and why, bounded retries
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -94,7 +95,7 @@ def test_a_good_answer_becomes_the_task(registry: SceneRegistry, vocab: Vocabula
     prompt = request["messages"][-1]["content"]
     # Grounded in the words said; few-shot examples from the pool, with their goals.
     assert "put a washed apple in the fridge" in prompt
-    assert "Apple" in prompt.split("Types here:")[1].splitlines()[0]
+    assert "Apple" in json.loads(prompt.split("Types here (a JSON list):")[1].splitlines()[0])
     assert prompt.count("Instruction:") == 1 + 3 and '"subgoals"' in prompt
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 from typing import Any
@@ -27,8 +28,8 @@ TASK = parse_task(
 
 
 def _targets(prompt: str) -> list[str]:
-    line = re.search(r"one of these ids: (.*)", prompt)
-    return line.group(1).split(", ") if line else []
+    line = re.search(r"one of these ids \(a JSON list\): (.*)", prompt)
+    return list(json.loads(line.group(1))) if line else []
 
 
 def good_policy(prompt: str) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def good_policy(prompt: str) -> dict[str, Any]:
     apples = [t for t in _targets(prompt) if t.startswith("Apple|")]
     if not apples:
         return {"skill": "look_around", "target": ""}
-    if "navigate(" + apples[0] + ") -> ok" in prompt:
+    if f"navigate({json.dumps(apples[0])}) -> ok" in prompt:
         return {"skill": "pickup", "target": apples[0]}
     return {"skill": "navigate", "target": apples[0]}
 
@@ -117,7 +118,7 @@ def test_validation_stops_bad_skills_before_the_world(registry: SceneRegistry) -
     result, planner, _server = _run(registry, script)
     assert result.success
     assert planner.rejected == 2 and result.failed_skills == 0
-    assert any("rejected: not holding anything to put" in h for h in planner.history)
+    assert any('rejected: "not holding anything to put' in h for h in planner.history)
 
 
 def test_closed_container_is_opened_first() -> None:
@@ -177,10 +178,10 @@ def test_skills_that_do_not_serve_the_goal_are_refused(registry: SceneRegistry) 
     ]
     result, planner, _server = _run(registry, script)
     assert result.success and planner.rejected == 2
-    assert any("switching a CoffeeMachine does not serve" in h for h in planner.history)
-    assert any("picking up a Mug does not serve" in h for h in planner.history)
+    assert any('switching a "CoffeeMachine" does not serve' in h for h in planner.history)
+    assert any('picking up a "Mug" does not serve' in h for h in planner.history)
     assert not any(
-        h.startswith(("toggle_on(", "pickup(Mug")) and "->" in h for h in planner.history
+        h.startswith(("toggle_on(", 'pickup("Mug')) and "->" in h for h in planner.history
     )
 
 
@@ -196,3 +197,20 @@ def test_a_failing_call_is_not_made_again_and_again(registry: SceneRegistry) -> 
     executed = [h for h in planner.history if h.startswith("break(") and "->" in h]
     refused = [h for h in planner.history if h.startswith("break(") and "failed 2 times" in h]
     assert len(executed) == 2 and refused  # the rest of the script is refused
+
+
+def test_targets_reach_the_prompt_as_a_json_list(registry: SceneRegistry) -> None:
+    """An id holding a comma and quotes is one target, exactly, in the prompt's list."""
+    from memory_core import ObjectObservation
+
+    world = make_world(TASK, registry)
+    memory = new_memory()
+    hostile = 'Apple|1, "Toaster|2"'
+    memory.observe([ObjectObservation("Apple", (0.0, 0.9, 0.0), object_id=hostile)], t=0.0)
+    with ChatServer([("text", "no")], good_policy) as server:
+        config = LLMConfig(base_url=server.base_url, model="m", timeout_s=1.0, max_invalid=1)
+        planner = LLMPlanner(BuiltinBody(world), memory, config, registry.affordances)
+        planner.run(TASK, WorldScorer(TASK, world))
+    prompt = server.requests[0]["messages"][-1]["content"]
+    assert hostile in _targets(prompt) and "Toaster|2" not in _targets(prompt)
+    assert json.dumps(hostile) in prompt.split("What the robot remembers")[1]
