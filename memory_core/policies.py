@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from memory_core.errors import ConfigError
+from memory_core.errors import ConfigError, InvalidInputError
+from memory_core.types import check_label
 
 __all__ = [
     "POLICIES",
@@ -33,6 +34,17 @@ class EntryMeta:
     inserted: int
     accessed: int
     count: int
+
+    def __post_init__(self) -> None:
+        # Stored and transferred entries are ranked by these: a None or a string here
+        # made every later ranking raise (a poisoned memory).
+        check_label(self.label)
+        for name in ("inserted", "accessed", "count"):
+            value = getattr(self, name)
+            if type(value) is not int or value < 0:
+                raise InvalidInputError(
+                    f"short-term entry's {name} must be an integer >= 0, got {value!r}"
+                )
 
 
 class EvictionPolicy(Protocol):

@@ -16,7 +16,16 @@ from enum import StrEnum
 from memory_core.config import STMConfig
 from memory_core.errors import InvalidInputError
 from memory_core.policies import EntryMeta, EvictionPolicy, make_policy
-from memory_core.types import COORDINATE_LIMIT_M, StateValue, Vec3, check_bounded, check_label
+from memory_core.types import (
+    COORDINATE_LIMIT_M,
+    StateValue,
+    Vec3,
+    check_bounded,
+    check_finite,
+    check_label,
+    check_state,
+    check_text,
+)
 
 __all__ = ["LookupOutcome", "ObjectState", "STMStats", "ShortTermMemory"]
 
@@ -32,14 +41,18 @@ class ObjectState:
     t: float = 0.0
 
     def __post_init__(self) -> None:
-        if not self.object_id:
-            raise InvalidInputError("object state needs a non-empty object_id")
+        check_text("object state's object_id", self.object_id, empty_ok=False)
         check_label(self.label)
+        for name in ("receptacle", "room"):
+            value = getattr(self, name)
+            if value is not None:
+                check_text(f"object state's {name}", value, empty_ok=False)
+        object.__setattr__(self, "t", check_finite(f"time of {self.object_id!r}", (self.t,))[0])
         p = check_bounded(f"position of {self.object_id!r}", self.position, COORDINATE_LIMIT_M)
         if len(p) != 3:
             raise InvalidInputError(f"position of {self.object_id!r} must have 3 components")
         object.__setattr__(self, "position", (p[0], p[1], p[2]))
-        object.__setattr__(self, "state", dict(self.state))
+        object.__setattr__(self, "state", check_state(self.state))
 
     def agrees_with(self, truth: ObjectState, tolerance_m: float) -> bool:
         if math.dist(self.position, truth.position) > tolerance_m:

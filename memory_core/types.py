@@ -37,6 +37,7 @@ __all__ = [
     "check_bounded",
     "check_finite",
     "check_label",
+    "check_state",
     "check_text",
     "trusted",
 ]
@@ -148,7 +149,7 @@ def check_label(label: object) -> str:
     return text
 
 
-def _check_state(state: Mapping[str, StateValue]) -> dict[str, StateValue]:
+def check_state(state: Mapping[str, StateValue]) -> dict[str, StateValue]:
     """``state`` as a new dict of plain Python values (numpy scalars converted)."""
     if not isinstance(state, Mapping):
         raise InvalidInputError(f"state must be a mapping, got {type(state).__name__}")
@@ -291,7 +292,7 @@ class ObjectObservation:
             raise InvalidInputError(f"confidence must be in [0, 1], got {conf}")
         object.__setattr__(self, "confidence", conf)
         object.__setattr__(self, "timestamp", check_finite("timestamp", (self.timestamp,))[0])
-        object.__setattr__(self, "state", _check_state(self.state))
+        object.__setattr__(self, "state", check_state(self.state))
         for name in ("object_id", "parent_id", "name"):
             value = getattr(self, name)
             if value is not None:
@@ -372,7 +373,7 @@ class SceneNode:
         object.__setattr__(self, "first_seen", times[0])
         object.__setattr__(self, "last_seen", times[1])
         object.__setattr__(self, "last_changed", times[2])
-        object.__setattr__(self, "state", _check_state(self.state))
+        object.__setattr__(self, "state", check_state(self.state))
         conf = check_finite(f"confidence of {self.id!r}", (self.confidence,))[0]
         if not 0.0 <= conf <= 1.0:
             raise InvalidInputError(f"confidence of {self.id!r} must be in [0, 1]")
@@ -394,6 +395,20 @@ class SceneEdge:
     dst: str
     relation: Relation
     attrs: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Edges arrive from change sets of other processes and robots: an endpoint that
+        # is not text (a list) broke the graph's dictionaries far from where it came in.
+        for end in (self.src, self.dst):
+            if type(end) is not str or not end:
+                raise InvalidInputError(f"edge endpoints must be non-empty ids, got {end!r}")
+        if type(self.relation) is not Relation:
+            try:
+                object.__setattr__(self, "relation", Relation(self.relation))
+            except ValueError as exc:
+                raise InvalidInputError(f"unknown edge relation {self.relation!r}") from exc
+        if not isinstance(self.attrs, Mapping):
+            raise InvalidInputError(f"edge attributes must be a mapping, got {self.attrs!r}")
 
 
 @dataclass(frozen=True, slots=True)

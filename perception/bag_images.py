@@ -17,6 +17,7 @@ from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_typestore
 from scipy.spatial.transform import Rotation
 
+from memory_core.errors import InvalidInputError
 from perception.camera import PinholeIntrinsics
 from perception.errors import FrameError, SizeMismatchError
 
@@ -84,8 +85,13 @@ def image_fields(arr: NDArray[Any], encoding: str) -> dict[str, Any]:
 def intrinsics_from_camera_info(
     msg: Any, image_shape: tuple[int, ...] | None = None
 ) -> PinholeIntrinsics:
-    k = [float(v) for v in msg.k]
-    intr = PinholeIntrinsics(int(msg.width), int(msg.height), k[0], k[4], k[2], k[5])
+    try:
+        k = [float(v) for v in msg.k]
+        intr = PinholeIntrinsics(int(msg.width), int(msg.height), k[0], k[4], k[2], k[5])
+    except (InvalidInputError, IndexError, TypeError, ValueError) as exc:
+        # An uncalibrated camera publishes an all-zero K: the frame cannot be used, the
+        # next one (after calibration) can.
+        raise FrameError(f"camera_info is not a usable pinhole camera: {exc}") from exc
     if image_shape is not None and tuple(image_shape[:2]) != (intr.height, intr.width):
         raise SizeMismatchError(
             f"image is {image_shape[1]}x{image_shape[0]} but camera_info says "

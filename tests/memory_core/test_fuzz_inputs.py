@@ -9,10 +9,11 @@ import contextlib
 import math
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from memory_core import Box3D, LociError, Memory, ObjectObservation
+from memory_core import Box3D, InvalidInputError, LociError, Memory, ObjectObservation
 from memory_core.store import codec
 from memory_core.transfer import changes_from_json, snapshot_from_json
 
@@ -122,3 +123,37 @@ def test_change_sets_with_known_keys_and_garbage_values_are_refused_clearly(
 
     with contextlib.suppress(LociError):
         changes_from_json(json.dumps(value))
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d["edges"].append(["a", [1, 2], "on", None]),
+        lambda d: d["edges"].append(["a", "b", "beside", None]),
+        lambda d: d.__setitem__("stm", [[{"x": 1}, d["stm"][0][1]]]),
+        lambda d: d["stm"][0][1].__setitem__("t", None),
+        lambda d: d["stm"][0][1].__setitem__("acc", "3"),
+        lambda d: d["stm"][0][1].__setitem__("cnt", -1),
+        lambda d: d["stm"][0][1].__setitem__("rec", ["x"]),
+        lambda d: d["stm"][0][1].__setitem__("st", {"k": [1]}),
+    ],
+)
+def test_malformed_edges_and_short_term_entries_are_refused_before_merging(mutate: Any) -> None:
+    """Found by the ROS fuzz suite: an edge endpoint that is not an id, or a short-term
+    entry with a null time or a string counter, was taken in; the first made the commit
+    raise TypeError half-way (memory_node died), the second poisoned every later
+    context query. Both are refused whole, and memory is unchanged."""
+    import orjson
+
+    from memory_core.transfer import changes_to_json
+
+    mem = Memory()
+    mem.observe([ObjectObservation("Apple", (1.0, 0.9, 1.0))], t=1.0)
+    d = orjson.loads(changes_to_json(mem.pending_changes()))
+    mutate(d)
+    other = Memory()
+    other.observe([ObjectObservation("Mug", (2.0, 0.9, 1.0))], t=1.0)
+    before = other.snapshot()
+    with pytest.raises(InvalidInputError):
+        other.apply_changes(changes_from_json(orjson.dumps(d)))
+    assert other.snapshot() == before

@@ -95,3 +95,15 @@ def test_image_fields_round_trip_through_decode() -> None:
         image_fields(arrays["mono8"], "rgb8")
     with pytest.raises(FrameError, match="unsupported"):
         image_fields(arrays["mono8"], "yuv422")
+
+
+def test_an_uncalibrated_camera_info_is_a_frame_error() -> None:
+    """An all-zero K (what an uncalibrated driver publishes) skips the frame as a frame
+    defect, as callers of FrameError expect, not as some other refusal."""
+    from types import SimpleNamespace
+
+    from perception.bag_images import intrinsics_from_camera_info
+    from perception.errors import FrameError
+
+    with pytest.raises(FrameError, match="not a usable pinhole camera"):
+        intrinsics_from_camera_info(SimpleNamespace(k=[0.0] * 9, width=640, height=480))

@@ -47,7 +47,7 @@ from loci_ros import conversions as conv
 from loci_ros.params import declare
 from loci_ros.qos import LATCHED, RELIABLE, SENSOR
 from loci_ros.run import run_node
-from memory_core import ObjectObservation
+from memory_core import LociError, ObjectObservation
 from perception import DepthMap, DepthMapConfig, FrameError, PerceptionConfig
 from perception.messages import (
     StampSync,
@@ -149,7 +149,12 @@ class PerceptionNode(Node):
             self._skip("no camera_info")
             self.pub.publish(conv.observations_to_msg([], t, self.fixed_frame, "z"))
             return
-        pose = _matrix(frame["pose"])
+        try:
+            pose = _matrix(frame["pose"])
+        except ValueError as exc:  # scipy's refusal of a zero-norm quaternion
+            self._skip("bad pose", f"camera orientation: {exc}")
+            self.pub.publish(conv.observations_to_msg([], t, self.fixed_frame, "z"))
+            return
         try:
             depth, k = depth_from_messages(frame["depth"], self.info, self.depth_scale)
             observations: tuple[ObjectObservation, ...]
@@ -163,8 +168,11 @@ class PerceptionNode(Node):
                     depth, k, frame.get("colour"), pose, t, self.fixed_frame, self.segmenter
                 )
                 cloud = seg.filtered_cloud(self.segmenter.max_depth_m)
-        except FrameError as exc:
-            self._skip(skip_reason(exc), str(exc))
+        except LociError as exc:
+            # A FrameError names the frame's defect; any other refusal is the core's
+            # (intrinsics that cannot be a camera, a label it does not take).
+            reason = skip_reason(exc) if isinstance(exc, FrameError) else "invalid input"
+            self._skip(reason, str(exc))
             self.pub.publish(conv.observations_to_msg([], t, self.fixed_frame, "z"))
             return
         self.pub.publish(conv.observations_to_msg(observations, t, self.fixed_frame, "z"))
