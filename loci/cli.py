@@ -367,6 +367,8 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         if store is not None:
             memory.load(store)
         summary = replay_bag(args.bag, memory, config, depth_map)
+        if summary.salvage is not None:
+            _say(f"salvaged: {summary.salvage.describe()}")
         for topic, (kind, n) in sorted(summary.topics.items()):
             _say(f"  {topic:<24} {kind:<46} {n:6d}")
         if summary.observation_messages:
@@ -428,8 +430,10 @@ def _cmd_replay(args: argparse.Namespace) -> int:
                     "scene_graph_nodes": len(memory.graph),
                     "map_frames_fused": frames.fused if depth_map is not None else None,
                     "topics": {k: list(v) for k, v in summary.topics.items()},
+                    "salvage": dataclasses.asdict(summary.salvage) if summary.salvage else None,
                 },
                 indent=1,
+                default=str,
             )
         )
         _say(f"wrote {out / 'summary.json'}")

@@ -3,21 +3,40 @@
 Provides TF (``/tf`` + ``/tf_static`` into a :class:`TFBuffer`, stamped by the
 message headers) and pose streams (PoseStamped, PoseWithCovarianceStamped,
 Odometry). Images are decoded in :mod:`perception.bag_images`.
+
+A damaged MCAP file that rosbags refuses (a recording killed mid-write: no summary, no
+footer, cut inside a chunk) is read by :class:`perception.bag_salvage.SalvageReader`:
+the messages of its readable prefix, with a warning saying what was lost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Collection, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rosbags.highlevel import AnyReader
+from rosbags.interfaces import Connection
 
 from perception.errors import FrameError
 from perception.tf import TFBuffer
 
-__all__ = ["BagError", "PoseSample", "open_bag", "read_poses", "read_tf", "topics"]
+if TYPE_CHECKING:
+    from perception.bag_salvage import SalvageReader, SalvageReport
+
+__all__ = [
+    "BagError",
+    "PoseSample",
+    "open_bag",
+    "read_poses",
+    "read_tf",
+    "salvage_report",
+    "topics",
+]
+
+logger = logging.getLogger(__name__)
 
 _POSE_TYPES = (
     "geometry_msgs/msg/PoseStamped",
@@ -39,16 +58,79 @@ class PoseSample:
     orientation: tuple[float, float, float, float]
 
 
-def open_bag(path: str | Path) -> AnyReader:
+# Damaged files warned about, by (path, size, mtime): a replay opens its bag many times.
+_warned: set[tuple[str, int, int]] = set()
+
+
+class _Reader(AnyReader):
+    """rosbags' AnyReader, unchanged but for its errors while reading a damaged bag, which
+    are BagErrors (rosbags raises many types for one: ReaderError, ZstdError, KeyError,
+    OverflowError, even MemoryError for a corrupt length)."""
+
+    def messages(
+        self,
+        connections: Collection[Connection] = (),
+        start: int | None = None,
+        stop: int | None = None,
+    ) -> Generator[tuple[Connection, int, bytes], None, None]:
+        try:
+            yield from super().messages(connections, start, stop)
+        except Exception as exc:
+            raise BagError(f"bag is damaged: {type(exc).__name__}: {exc}") from exc
+
+    def deserialize(self, rawdata: bytes, typ: str) -> object:
+        try:
+            return super().deserialize(rawdata, typ)
+        except Exception as exc:
+            raise BagError(f"cannot decode a {typ}: {type(exc).__name__}: {exc}") from exc
+
+
+def _single_mcap(p: Path) -> Path | None:
+    """The MCAP file of ``p``: ``p`` itself, or the only ``.mcap`` of a bag folder."""
+    if p.is_dir():
+        found = sorted(p.glob("*.mcap"))
+        return found[0] if len(found) == 1 else None
+    return p
+
+
+def open_bag(path: str | Path) -> AnyReader | SalvageReader:
+    """An open reader of the bag at ``path`` (close it). rosbags' AnyReader reads intact
+    bags; a damaged MCAP file (or bag folder holding one) it refuses is salvaged instead,
+    with a warning logged once per file saying what was lost (see :func:`salvage_report`).
+    Errors met while reading either are BagErrors."""
     p = Path(path)
     if not p.exists():
         raise BagError(f"no bag at {p}")
     try:
-        reader = AnyReader([p])
+        reader = _Reader([p])
         reader.open()
     except Exception as exc:
-        raise BagError(f"cannot read bag {p}: {type(exc).__name__}: {exc}") from exc
+        refused = BagError(f"cannot read bag {p}: {type(exc).__name__}: {exc}")
+        # Imported here: bag_salvage raises this module's BagError.
+        from perception.bag_salvage import SalvageReader, is_mcap
+
+        mcap = _single_mcap(p)
+        if mcap is None or not is_mcap(mcap):
+            raise refused from exc
+        try:
+            salvaged = SalvageReader(mcap)
+        except BagError as why:
+            raise BagError(f"{refused}; salvage: {why}") from exc
+        stat = mcap.stat()
+        key = (str(mcap.resolve()), stat.st_size, stat.st_mtime_ns)
+        if key not in _warned:
+            _warned.add(key)
+            logger.warning("%s", salvaged.report.describe())
+        return salvaged
     return reader
+
+
+def salvage_report(reader: AnyReader | SalvageReader) -> SalvageReport | None:
+    """What was lost when ``reader`` (from :func:`open_bag`) salvaged a damaged bag; None
+    when the bag is intact."""
+    from perception.bag_salvage import SalvageReader
+
+    return reader.report if isinstance(reader, SalvageReader) else None
 
 
 def topics(path: str | Path) -> dict[str, tuple[str, int]]:
@@ -63,7 +145,7 @@ def _stamp(header: Any) -> float:
     return float(header.stamp.sec) + float(header.stamp.nanosec) * 1e-9
 
 
-def _messages(reader: AnyReader, wanted: Any) -> Iterator[tuple[Any, Any]]:
+def _messages(reader: AnyReader | SalvageReader, wanted: Any) -> Iterator[tuple[Any, Any]]:
     conns = [c for c in reader.connections if wanted(c)]
     try:
         for conn, _t, raw in reader.messages(connections=conns):

@@ -7,7 +7,9 @@ time, that pose is used, otherwise the message's own pose is kept and the TF gap
 counted. Depth images with instance masks (``loci_msgs/InstanceMasks``) go through
 perception into the scene graph (see :mod:`perception.frames`), as do the project's own
 observation messages; depth images without masks are segmented by geometry into
-``unknown`` things (:mod:`perception.segment`).
+``unknown`` things (:mod:`perception.segment`). A damaged MCAP bag (a recording cut
+short) is replayed from its readable prefix; :attr:`ReplaySummary.salvage` says what was
+lost.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from typing import Any
 from scipy.spatial.transform import Rotation
 
 from memory_core import Box3D, Event, Layer, LociError, Memory, ObjectObservation, Pose, Relation
-from perception.bag import BagError, PoseSample, open_bag, read_poses, read_tf, topics
+from perception.bag import BagError, PoseSample, open_bag, read_poses, read_tf, salvage_report
+from perception.bag_salvage import SalvageReport
 from perception.depth_map import DepthMap
 from perception.frames import FrameStats, FrameTopics, discover_frame_topics, replay_frames
 from perception.instances import PerceptionConfig
@@ -129,6 +132,9 @@ class ReplaySummary:
     observations: int = 0
     frame_topics: FrameTopics | None = None
     frames: FrameStats = field(default_factory=FrameStats)
+    salvage: SalvageReport | None = None
+    """Set when the bag was damaged (e.g. a recording cut short): what was read of it
+    and what was lost; the replay used the messages that could be read."""
 
 
 def _pick_pose_topic(found: dict[str, tuple[str, int]]) -> str:
@@ -170,9 +176,16 @@ def replay_bag(
     depth_map: DepthMap | None = None,
 ) -> ReplaySummary:
     """Replay ``path`` into ``memory``; with ``depth_map``, the bag's depth frames are also
-    fused into it (a map from depth, for a robot with no SLAM map)."""
+    fused into it (a map from depth, for a robot with no SLAM map). A damaged MCAP bag is
+    replayed from the messages that can be read, and the summary's ``salvage`` says what
+    was lost (a warning is logged too)."""
     cfg = config or ReplayConfig()
-    found = topics(path)
+    reader = open_bag(path)  # a damaged bag is salvaged, and says so once
+    try:
+        found = {c.topic: (c.msgtype, c.msgcount) for c in reader.connections}
+        salvage = salvage_report(reader)
+    finally:
+        reader.close()
     has_tf = "/tf" in found or "/tf_static" in found
     tf = read_tf(path) if has_tf else None
     n_obs_msgs = n_obs = 0
@@ -208,6 +221,7 @@ def replay_bag(
         observations=n_obs,
         frame_topics=frame_topics,
         frames=frames,
+        salvage=salvage,
     )
     try:
         topic = cfg.pose_topic or _pick_pose_topic(found)

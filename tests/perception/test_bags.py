@@ -108,8 +108,8 @@ def test_ros1_and_ros2_tf_bags_agree() -> None:
 
 def test_bad_bags_and_tf_gaps(tmp_path: Path) -> None:
     truncated = tmp_path / "cut.mcap"
-    truncated.write_bytes(NAV2.read_bytes()[:20000])
-    with pytest.raises(BagError):
+    truncated.write_bytes(NAV2.read_bytes()[:2000])  # before any whole message (see salvage)
+    with pytest.raises(BagError, match="no message to salvage"):
         replay_bag(truncated, new_memory())
     with pytest.raises(BagError, match="no bag"):
         read_tf(tmp_path / "missing.mcap")

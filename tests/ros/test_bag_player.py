@@ -103,3 +103,23 @@ def test_unplayable_bags_are_refused_clearly(tmp_path: Path, rclpy_context: None
             del system.procs["bag_player"]
         assert message in log, log
         assert "Traceback" not in log and "Beautiful is better than ugly" not in log
+
+
+def test_a_truncated_bag_plays_what_can_be_salvaged(tmp_path: Path, rclpy_context: None) -> None:
+    """A recording cut short (its summary lost) plays its readable messages, and the log
+    says what was salvaged, instead of refusing the whole bag."""
+    from loci_ros.system import LociSystem
+
+    from tests.conftest import DATA
+
+    whole = DATA / "ros_bags" / "rosbag2_fixtures" / "rosbag2_py__mcap_talker" / "talker.mcap"
+    cut = tmp_path / "cut.mcap"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    overrides = {"bag_player": {"bag": str(cut), "clock": False, "rate": 100.0}}
+    with LociSystem(tmp_path, overrides) as system:
+        player = system.start("bag_player")
+        assert player.wait(timeout=60) == 0, system.log("bag_player")
+        log = system.log("bag_player")
+        del system.procs["bag_player"]
+    assert "playing what could be salvaged" in log and "20 messages" in log, log
+    assert "played 20 messages" in log and "Traceback" not in log, log

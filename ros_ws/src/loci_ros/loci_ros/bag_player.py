@@ -18,13 +18,13 @@ from typing import Any
 import rclpy
 from ament_index_python import has_resource
 from rclpy.node import Node
-from rosbags.highlevel import AnyReader
 from rosgraph_msgs.msg import Clock
 
 from loci_ros import conversions as conv
 from loci_ros.params import declare
 from loci_ros.qos import LATCHED, RELIABLE, SENSOR
 from loci_ros.run import run_node
+from perception.bag import BagError, open_bag, salvage_report
 
 __all__ = ["BagPlayer", "main"]
 
@@ -81,11 +81,14 @@ class BagPlayer(Node):
             self.get_logger().error(f"no bag at {self.bag!r} (set the 'bag' parameter)")
             return 1
         try:
-            reader = AnyReader([Path(self.bag)])
-            reader.open()
-        except Exception as exc:  # rosbags raises its own error types for damaged bags
-            self.get_logger().error(f"cannot read bag {self.bag}: {exc}")
+            # A truncated MCAP plays its readable prefix (the core says what was lost).
+            reader = open_bag(self.bag)
+        except BagError as exc:
+            self.get_logger().error(str(exc))
             return 1
+        report = salvage_report(reader)
+        if report is not None:
+            self.get_logger().warning(f"playing what could be salvaged: {report.describe()}")
         try:
             if not reader.is2:
                 self.get_logger().error(
@@ -118,15 +121,19 @@ class BagPlayer(Node):
                     return 1
             conns = [c for c in reader.connections if c.topic in pubs]
             last_ns: int | None = None
-            for conn, stamp_ns, raw in reader.messages(connections=conns):
-                if last_ns is not None and stamp_ns > last_ns:
-                    pause = min((stamp_ns - last_ns) * 1e-9 / self.rate, self.max_pause)
-                    time.sleep(pause)
-                last_ns = stamp_ns
-                if clock_pub is not None:
-                    clock_pub.publish(Clock(clock=conv.time_msg(stamp_ns * 1e-9)))
-                pubs[conn.topic].publish(bytes(raw))  # serialized CDR, as recorded
-                self.published += 1
+            try:
+                for conn, stamp_ns, raw in reader.messages(connections=conns):
+                    if last_ns is not None and stamp_ns > last_ns:
+                        pause = min((stamp_ns - last_ns) * 1e-9 / self.rate, self.max_pause)
+                        time.sleep(pause)
+                    last_ns = stamp_ns
+                    if clock_pub is not None:
+                        clock_pub.publish(Clock(clock=conv.time_msg(stamp_ns * 1e-9)))
+                    pubs[conn.topic].publish(bytes(raw))  # serialized CDR, as recorded
+                    self.published += 1
+            except BagError as exc:  # damage past what opening could see
+                self.get_logger().error(f"stopped after {self.published} messages: {exc}")
+                return 1
         finally:
             reader.close()
         self.get_logger().info(f"played {self.published} messages from {self.bag}")
