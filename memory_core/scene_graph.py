@@ -21,6 +21,7 @@ from shapely.geometry import Point
 from sortedcontainers import SortedList
 
 from memory_core.config import SceneGraphConfig
+from memory_core.edges import EdgeStore
 from memory_core.embedding import TextEmbedder, label_text
 from memory_core.errors import (
     DuplicateIdError,
@@ -39,6 +40,7 @@ from memory_core.types import (
     SceneNode,
     Vec3,
     check_bounded,
+    trusted,
 )
 
 __all__ = ["RoomPath", "SceneGraph"]
@@ -64,7 +66,7 @@ class SceneGraph:
         self.embedder = embedder
         self.meta: dict[str, Any] = {"up_axis": self.config.up_axis}
         self._nodes: dict[str, SceneNode] = {}
-        self._g: Any = nx.MultiDiGraph()
+        self._edges = EdgeStore()
         self._by_label: dict[str, set[str]] = {}
         self._by_layer: dict[Layer, set[str]] = {layer: set() for layer in Layer}
         # One grid per layer: a query for receptacles never walks the (many more) objects.
@@ -103,23 +105,24 @@ class SceneGraph:
         return out if include_gone else [n for n in out if n.present]
 
     def edges(self, relation: Relation | None = None) -> list[SceneEdge]:
+        # Trusted: the graph checked each edge when it was added.
         return [
-            SceneEdge(u, v, k, dict(d) if d else {})
-            for u, v, k, d in self._g.edges(keys=True, data=True)
+            trusted(SceneEdge, src=u, dst=v, relation=k, attrs=dict(d) if d else {})
+            for u, v, k, d in self._edges.edges()
             if relation is None or k == relation
         ]
 
     def incident_edges(self, node_id: str) -> list[SceneEdge]:
         """Every edge into or out of a node."""
         self.node(node_id)
-        out = self._g.out_edges(node_id, keys=True, data=True)
-        inc = self._g.in_edges(node_id, keys=True, data=True)
-        return [SceneEdge(u, v, Relation(k), dict(d)) for u, v, k, d in [*out, *inc]]
+        out = [SceneEdge(node_id, v, k, dict(d)) for v, k, d in self._edges.out_edges(node_id)]
+        inc = [SceneEdge(u, node_id, k, dict(d)) for u, k, d in self._edges.in_edges(node_id)]
+        return out + inc
 
     def count_edges(self, relation: Relation | None = None) -> int:
         if relation is None:
-            return int(self._g.number_of_edges())
-        return sum(1 for _u, _v, k in self._g.edges(keys=True) if k == relation)
+            return len(self._edges)
+        return sum(1 for _u, _v, k, _d in self._edges.edges() if k == relation)
 
     def room_footprint(self, room_id: str) -> RoomFootprint | None:
         return self._rooms.get(room_id)
@@ -140,7 +143,7 @@ class SceneGraph:
             raise DuplicateIdError(f"node id {node.id!r} already exists")
         footprint = RoomFootprint(node.id, polygon) if polygon is not None else None
         self._nodes[node.id] = node
-        self._g.add_node(node.id)
+        self._edges.add_node(node.id)
         self._index(node)
         if footprint is not None:
             self._rooms[node.id] = footprint
@@ -161,7 +164,7 @@ class SceneGraph:
         node = self.node(node_id)
         self._unindex(node)
         del self._nodes[node_id]
-        self._g.remove_node(node_id)
+        self._edges.remove_node(node_id)
         if self._rooms.pop(node_id, None) is not None:
             self._room_tree = None
 
@@ -190,15 +193,18 @@ class SceneGraph:
                 raise UnknownNodeError(f"edge {src!r} -{relation}-> {dst!r}: no node {end!r}")
         if src == dst:
             raise InvalidInputError(f"self-loop {src!r} -{relation}-> itself")
-        self._g.add_edge(src, dst, key=Relation(relation), **attrs)
+        self._edges.add(src, dst, Relation(relation), attrs)
 
     def remove_edges(
         self, node_id: str, relations: Iterable[Relation], outgoing: bool = True
     ) -> None:
         rels = set(relations)
-        view = self._g.out_edges if outgoing else self._g.in_edges
-        doomed = [(u, v, k) for u, v, k in view(node_id, keys=True) if k in rels]
-        self._g.remove_edges_from(doomed)
+        if outgoing:
+            doomed = [(node_id, v, k) for v, k, _d in self._edges.out_edges(node_id) if k in rels]
+        else:
+            doomed = [(u, node_id, k) for u, k, _d in self._edges.in_edges(node_id) if k in rels]
+        for u, v, k in doomed:
+            self._edges.remove(u, v, k)
 
     def set_support(self, node_id: str, parent_id: str | None, relation: Relation) -> None:
         """Make ``parent_id`` the one receptacle ``node_id`` is in/on (None: free-standing).
@@ -233,7 +239,7 @@ class SceneGraph:
         if current == room_id:
             return
         if current is not None:
-            self._g.remove_edge(current, node_id, key=Relation.CONTAINS)
+            self._edges.remove(current, node_id, Relation.CONTAINS)
         if room_id is not None:
             self.add_edge(room_id, node_id, Relation.CONTAINS)
 
@@ -241,7 +247,7 @@ class SceneGraph:
     def room_of(self, node_id: str) -> str | None:
         """The room containing a node, directly or through a place (Hydra-style graphs)."""
         self.node(node_id)
-        for u, _v, k in self._g.in_edges(node_id, keys=True):
+        for u, k, _d in self._edges.in_edges(node_id):
             if k != Relation.CONTAINS:
                 continue
             layer = self._nodes[u].layer
@@ -254,7 +260,7 @@ class SceneGraph:
     def support_of(self, node_id: str) -> tuple[str, Relation] | None:
         """The receptacle a node is in/on, with the relation."""
         self.node(node_id)
-        for _u, v, k in self._g.out_edges(node_id, keys=True):
+        for v, k, _d in self._edges.out_edges(node_id):
             if k in _SUPPORT:
                 return str(v), Relation(k)
         return None
@@ -274,8 +280,8 @@ class SceneGraph:
 
     def neighbors(self, node_id: str, relation: Relation, incoming: bool = False) -> list[str]:
         self.node(node_id)
-        view = self._g.in_edges if incoming else self._g.out_edges
-        return [str(u if incoming else v) for u, v, k in view(node_id, keys=True) if k == relation]
+        view = self._edges.in_edges if incoming else self._edges.out_edges
+        return [other for other, k, _d in view(node_id) if k == relation]
 
     # ------------------------------------------------------------------ user queries
     def find_by_label(self, label: str, include_gone: bool = False) -> list[SceneNode]:
@@ -300,7 +306,7 @@ class SceneGraph:
         return sorted(
             (
                 self._nodes[u]
-                for u, _v, k in self._g.in_edges(receptacle_id, keys=True)
+                for u, k, _d in self._edges.in_edges(receptacle_id)
                 if k in rels
                 and self._nodes[u].present
                 and (label is None or self._nodes[u].label == label)
@@ -426,7 +432,7 @@ class SceneGraph:
         rooms = self._by_layer[Layer.ROOM]
         adj = nx.Graph()
         adj.add_nodes_from(rooms)
-        for u, v, k, d in self._g.edges(keys=True, data=True):
+        for u, v, k, d in self._edges.edges():
             if k == Relation.ADJACENT and u in rooms and v in rooms:
                 adj.add_edge(u, v, door=d.get("door"))
         try:
@@ -497,10 +503,11 @@ class SceneGraph:
         """Remove every edge into or out of a node."""
         self.node(node_id)
         doomed = [
-            *self._g.out_edges(node_id, keys=True),
-            *self._g.in_edges(node_id, keys=True),
+            *((node_id, v, k) for v, k, _d in self._edges.out_edges(node_id)),
+            *((u, node_id, k) for u, k, _d in self._edges.in_edges(node_id)),
         ]
-        self._g.remove_edges_from(doomed)
+        for u, v, k in doomed:
+            self._edges.remove(u, v, k)
 
     @classmethod
     def from_records(
@@ -525,7 +532,7 @@ class SceneGraph:
         graph._nodes = {n.id: n for n in node_list}
         if len(graph._nodes) != len(node_list):
             raise DuplicateIdError("stored nodes repeat an id")
-        graph._g.add_nodes_from(graph._nodes)
+        graph._edges.add_nodes(graph._nodes)
         for n in node_list:
             graph._index(n, track_change=False)
         graph._changes = SortedList((n.last_changed, n.id) for n in node_list)
@@ -539,8 +546,7 @@ class SceneGraph:
                 raise InvalidInputError(
                     f"stored edge {e.src!r} -{e.relation}-> {e.dst!r} is dangling"
                 )
-        # Bulk insert: per-edge add_edge is the slowest part of loading a large graph.
-        graph._g.add_edges_from((e.src, e.dst, Relation(e.relation), e.attrs) for e in edge_list)
+        graph._edges.add_many((e.src, e.dst, e.relation, dict(e.attrs)) for e in edge_list)
         return graph
 
 

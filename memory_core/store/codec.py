@@ -8,7 +8,7 @@ of the standard library's json.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -119,6 +119,68 @@ def _numbers(vs: object, n: int, limit: float) -> bool:
     return isinstance(vs, list | tuple) and len(vs) == n and all(_number(v, limit) for v in vs)
 
 
+_INF = math.inf
+_NUMBER = (float, int)
+
+
+def _plainly_good(
+    node_id: object, layer: object, label: object, pos: Sequence[object], d: object
+) -> bool:
+    """The common case of :func:`node_problem` (a record this code wrote), decided with
+    as few calls as possible: checking each stored node was most of loading 100k. False
+    means "look closer", not "bad"."""
+    limit = COORDINATE_LIMIT_M
+    if type(node_id) is not str or type(layer) is not str or type(label) is not str:
+        return False
+    if type(d) is not dict or len(pos) != 3:
+        return False
+    x, y, z = pos
+    if not (type(x) is float and type(y) is float and type(z) is float):
+        return False
+    if not (-limit <= x <= limit and -limit <= y <= limit and -limit <= z <= limit):
+        return False
+    f, s, c, q = d.get("f"), d.get("s"), d.get("c"), d.get("q")
+    if not (type(f) is float and type(s) is float and type(c) is float and type(q) is float):
+        return False
+    if not (-_INF < f < _INF and -_INF < s < _INF and -_INF < c < _INF and 0.0 <= q <= 1.0):
+        return False
+    if type(d.get("n")) is not int or type(d.get("m")) is not int or type(d.get("p")) is not bool:
+        return False
+    b = d.get("b")
+    if b is not None:
+        if type(b) is not list or len(b) != 2:
+            return False
+        if type(b[0]) is not list or type(b[1]) is not list or len(b[0]) != 3 or len(b[1]) != 3:
+            return False
+        (cx, cy, cz), (sx, sy, sz) = b
+        if not (
+            type(cx) is float
+            and type(cy) is float
+            and type(cz) is float
+            and type(sx) is float
+            and type(sy) is float
+            and type(sz) is float
+            and -limit <= cx <= limit
+            and -limit <= cy <= limit
+            and -limit <= cz <= limit
+            and 0.0 <= sx <= limit
+            and 0.0 <= sy <= limit
+            and 0.0 <= sz <= limit
+        ):
+            return False
+    st = d.get("st")
+    if st is not None:
+        if type(st) is not dict:
+            return False
+        for v in st.values():
+            kind = type(v)
+            if not (kind is bool or kind is str or (kind in _NUMBER and -_INF < v < _INF)):
+                return False
+    if "a" in d and type(d["a"]) is not dict:
+        return False
+    return layer in _LAYERS and node_id != "" and label.strip() != ""
+
+
 def node_problem(
     node_id: object,
     layer: object,
@@ -133,6 +195,8 @@ def node_problem(
     a record written by an older build or edited by hand can hold values that would
     otherwise poison every later computation (a coordinate of 1e300, NaN, a string).
     """
+    if emb is None and _plainly_good(node_id, layer, label, pos, d):
+        return None
     limit = COORDINATE_LIMIT_M
     if not isinstance(node_id, str) or not node_id or not isinstance(layer, str):
         return "bad id or layer"
