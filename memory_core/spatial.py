@@ -140,7 +140,9 @@ class SpatialGrid:
         if len(points) != len(radii):
             raise ValueError(f"{len(points)} points but {len(radii)} radii")
         where = self._where
-        if not where or len(points) < tree_from or 16 * len(points) < len(where):
+        if not where:
+            return [[] for _ in points]
+        if len(points) < tree_from or 16 * len(points) < len(where):
             return [self.within(p, r) for p, r in zip(points, radii, strict=True)]
         keys = list(where)
         held = [where[k][1] for k in keys]

@@ -285,12 +285,25 @@ def test_bad_batches_leave_memory_unchanged(catalog: ObjectCatalog) -> None:
     assert graph.to_records() == before
 
 
-def test_a_large_batch_associates_in_independent_groups() -> None:
+def test_a_large_batch_associates_in_independent_groups(monkeypatch: pytest.MonkeyPatch) -> None:
     """2,000 observations in one batch (no ids): each group of nearby same-label things is
-    solved on its own; observing the batch again matches every node, creates none."""
+    solved on its own; observing the batch again matches every node, creates none. The
+    batch's radius queries go through one KD-tree per layer, not a grid walk each (one
+    walk per observation, over a growing graph, made 10k observations take minutes)."""
     import random
 
     from memory_core import Box3D, Layer, Memory, ObjectObservation
+    from memory_core.spatial import SpatialGrid
+
+    walks = 0
+    one_walk = SpatialGrid.within
+
+    def counted(self: SpatialGrid, *args: object, **kwargs: object) -> object:
+        nonlocal walks
+        walks += 1
+        return one_walk(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SpatialGrid, "within", counted)
 
     rng = random.Random(3)
     labels = ["Apple", "Mug", "Book", "Cup", "Plate"]
@@ -308,6 +321,7 @@ def test_a_large_batch_associates_in_independent_groups() -> None:
     again = memory.observe(batch, t=2.0)
     assert not again.created and len(set(again.matched)) == len(batch)
     assert again.node_ids == first.node_ids
+    assert walks == 0
     # Queries by layer see only that layer.
     near = memory.graph.within_radius((20.0, 0.4, 20.0), 3.0, (Layer.RECEPTACLE,))
     assert [n.label for _d, n in near] == ["Table"]
