@@ -133,6 +133,10 @@ class EpisodicMemory:
         self.episode(episode_id)
         return [self._events[i] for i in self._by_episode[episode_id]]
 
+    def events_since(self, n: int) -> list[Event]:
+        """Events from the ``n``-th on (a commit's new ones), without copying the rest."""
+        return self._events[n:]
+
     def by_time(self, t0: float, t1: float) -> list[Event]:
         lo = bisect.bisect_left(self._times, t0)
         hi = bisect.bisect_right(self._times, t1)

@@ -17,7 +17,7 @@ from memory_core.scene_graph import SceneGraph
 from memory_core.snapshot import ChangeSet, MemorySnapshot
 from memory_core.stm import ObjectState, ShortTermMemory
 from memory_core.store.base import MemoryStore
-from memory_core.types import Event, ObjectObservation
+from memory_core.types import Episode, Event, ObjectObservation
 from memory_core.update import IngestReport, ingest
 
 __all__ = ["Memory"]
@@ -45,6 +45,10 @@ class Memory:
         self.quarantined: tuple[tuple[str, str], ...] = ()
         """``(node id, reason)`` of stored nodes the last load left out (see the store)."""
         self._committed_ids: set[str] = set()
+        self._committed_episodes: dict[str, Episode] = {}
+        """Episodes as of the last save/commit (values are replaced when they change, so
+        a commit sends those that are not these very objects: every episode in every
+        commit made a lifelong memory's commits grow without end)."""
         """Node ids as of the last save/commit: nodes added or removed by other paths
         than :meth:`observe` (floor plans, importers) are found by comparing with it."""
 
@@ -157,6 +161,7 @@ class Memory:
         self._dirty_nodes.clear()
         self._committed_events = len(episodic)
         self._committed_ids = {n.id for n in graph.iter_nodes()}
+        self._committed_episodes = {e.episode_id: e for e in episodic.episodes}
         self.quarantined = snapshot.quarantined
 
     def save(self, store: MemoryStore) -> None:
@@ -165,6 +170,7 @@ class Memory:
         self._dirty_nodes.clear()
         self._committed_events = len(self.episodic)
         self._committed_ids = {n.id for n in self.graph.iter_nodes()}
+        self._committed_episodes = {e.episode_id: e for e in self.episodic.episodes}
 
     def load(self, store: MemoryStore) -> None:
         with paused_gc():
@@ -188,8 +194,12 @@ class Memory:
             removed_nodes=tuple(removed),
             edge_nodes=tuple(dirty),
             edges=edges,
-            episodes=tuple(self.episodic.episodes),
-            events=tuple(self.episodic.events()[self._committed_events :]),
+            episodes=tuple(
+                e
+                for e in self.episodic.episodes
+                if self._committed_episodes.get(e.episode_id) is not e
+            ),
+            events=tuple(self.episodic.events_since(self._committed_events)),
             graph_meta=meta,
             stm_entries=tuple(stm_entries),
             stm_meta=stm_meta,
@@ -277,6 +287,7 @@ class Memory:
         self._committed_ids.update(changes.edge_nodes)
         self._committed_ids.difference_update(changes.removed_nodes)
         self._committed_events += len(changes.events)
+        self._committed_episodes.update((e.episode_id, e) for e in changes.episodes)
 
     def commit(self, store: MemoryStore) -> ChangeSet:
         """Write what changed since the last save/commit as one atomic batch."""

@@ -97,6 +97,13 @@ class SQLiteStore:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={synchronous}")
         conn.execute("PRAGMA foreign_keys=OFF")
+        try:
+            # Rewiring a node's edges deletes by target too: without this index every
+            # commit scanned the whole edge table (stores made before it get it here; an
+            # index changes no row, so older builds read the file as before).
+            conn.execute("CREATE INDEX IF NOT EXISTS edges_dst ON edges(dst)")
+        except sqlite3.OperationalError as exc:  # a read-only file: slower, not wrong
+            log.info("%s: no index on edge targets (%s)", self.path, exc)
         return conn
 
     @staticmethod

@@ -76,8 +76,17 @@ def test_incremental_commits_equal_a_full_save(opener: Opener, catalog: ObjectCa
         )
         if step == 0:
             mem.episodic.begin_episode("e", "", 0.0)
+            mem.episodic.begin_episode("old", "", 0.0)
         mem.record(Event(float(step + 1), "e", "look"))
-        mem.commit(store)
+        if step == 2:
+            mem.episodic.end_episode("e", 3.5, "success")
+        sent = mem.commit(store)
+        # Only episodes begun or ended since the last commit travel (all of them, every
+        # commit, made a lifelong memory's commits grow without end).
+        assert [e.episode_id for e in sent.episodes] == (
+            ["e", "old"] if step == 0 else ["e"] if step == 2 else []
+        )
+        assert mem.pending_changes().episodes == ()
     store.close()
     reloaded = Memory(catalog=catalog)
     store = opener()
