@@ -200,8 +200,9 @@ class Executive:
         """The latest time this memory knows: its last event, or a later change in the
         scene graph (what another robot of a fleet saw, loaded from a shared store: this
         robot's sightings must be newer than what it has been told)."""
-        events = self.memory.episodic.events()
-        return max(events[-1].t if events else 0.0, self.memory.graph.latest_time())
+        episodic = self.memory.episodic
+        last = episodic.events_since(len(episodic) - 1) if len(episodic) else []
+        return max(last[-1].t if last else 0.0, self.memory.graph.latest_time())
 
     def _believed(self, pred: Predicate) -> int:
         return believed_count(pred, self.memory, self.body.state(), self.referents)
