@@ -86,6 +86,7 @@ bench: $(VENV)/.stamp-run $(VENV)/.stamp-thor $(VENV)/.stamp-open3d $(VENV)/.sta
 	$(BIN)/python benchmarks/prompt_bench.py
 	$(BIN)/python benchmarks/perception_bench.py
 	$(BIN)/python benchmarks/thor_bench.py
+	$(BIN)/python benchmarks/soak_bench.py --minutes 10
 	$(MAKE) ros && $(ROS_ENV) && $(BIN)/python benchmarks/ros_bench.py
 
 clean:
