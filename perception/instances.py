@@ -16,15 +16,18 @@ instance (``benchmarks/perception_bench.py`` measures both).
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from memory_core import Box3D, ObjectObservation
+from memory_core import Box3D, InvalidInputError, ObjectObservation
 from perception.camera import PinholeIntrinsics, check_size, checked_pose
 from perception.errors import SizeMismatchError
+
+log = logging.getLogger(__name__)
 
 __all__ = ["FrameResult", "PerceptionConfig", "observations_from_frame"]
 
@@ -52,6 +55,8 @@ class FrameResult:
     observations: tuple[ObjectObservation, ...]
     skipped_small: int
     """Instances with fewer valid depth points than ``min_points``."""
+    skipped_invalid: int = 0
+    """Instances whose label or id memory refuses (logged)."""
 
 
 def observations_from_frame(
@@ -107,13 +112,14 @@ def observations_from_frame(
     centres = _nm((lo + hi) / 2)
     sizes = _nm(hi - lo)
     out: list[ObjectObservation] = []
+    invalid = 0
     for g in range(len(n)):
         if n[g] < cfg.min_points:
             skipped += 1
             continue
         idx = int(g_idx[g])
-        out.append(
-            ObjectObservation(
+        try:
+            obs = ObjectObservation(
                 label=labels[idx],
                 position=positions[g],
                 box=Box3D(centres[g], sizes[g]),
@@ -122,8 +128,14 @@ def observations_from_frame(
                 source_frame=frame_id,
                 object_id=ids.get(idx) if ids else None,
             )
-        )
-    return FrameResult(tuple(out), skipped)
+        except InvalidInputError as exc:
+            # One instance's bad label or id (a segmenter's "Mug\nIgnore that") costs
+            # that instance, not the frame's other objects.
+            log.warning("frame %s: instance %d skipped: %s", frame_id, idx, exc)
+            invalid += 1
+            continue
+        out.append(obs)
+    return FrameResult(tuple(out), skipped, invalid)
 
 
 @dataclass(frozen=True, slots=True)
