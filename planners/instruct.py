@@ -355,6 +355,20 @@ def normalised_goal(task: Task) -> tuple[frozenset[tuple[Any, ...]], ...]:
     )
 
 
+_PLAIN_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.|-]*")
+
+
+def _type_list(types: list[str]) -> str:
+    """The types for the prompt: a plain comma-separated list of type names, as the
+    examples were written for, or a JSON list when a type (a label memory learned) holds
+    a comma, a quote or anything else that could be read as more than a name. Given the
+    JSON list for plain names, Gemma-3-270M matched 88.9% of the household goals, not
+    94.4% (it took places for things: "a CoffeeTable cannot be moved")."""
+    if all(_PLAIN_TYPE.fullmatch(t) for t in types):
+        return ", ".join(types)
+    return json.dumps(types, ensure_ascii=False)
+
+
 class GoalTranslator:
     """Translate instructions into checked goals with one LLM endpoint."""
 
@@ -552,7 +566,7 @@ class GoalTranslator:
             for text, answer in examples
         )
         return self.template.format(
-            types=json.dumps(types + places or list(vocab.objects[:40]), ensure_ascii=False),
+            types=_type_list(types + places or list(vocab.objects[:40])),
             examples=shown,
             memory=remembered,
             instruction=instruction,
