@@ -249,6 +249,12 @@ def _associate(
     for group_rows, group_cols in members.values():
         if not group_rows:
             continue
+        if len(group_rows) == 1 and len(group_cols) == 1:
+            # One sighting, one candidate (most of a batch seen again): nothing to solve.
+            (value,) = rows[group_rows[0]].values()
+            if value < _INFEASIBLE:
+                out[free[group_rows[0]]] = col_ids[group_cols[0]]
+            continue
         local = {c: k for k, c in enumerate(group_cols)}
         cost = np.full((len(group_rows), len(group_cols)), _INFEASIBLE)
         for k, r in enumerate(group_rows):
