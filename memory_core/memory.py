@@ -66,6 +66,20 @@ class Memory:
         ``expected_ids`` should have been seen (each miss lowers confidence);
         ``absent_ids`` were looked for where memory believed them and are not there (gone
         at once). Neither applies to what this batch saw or a closed container hides."""
+        # Paused collector: a large batch builds tens of thousands of small acyclic
+        # values, and each full collection walked a large memory (10k observations next
+        # to a 100k-node graph: +0.15 s).
+        with paused_gc():
+            return self._observe(batch, t, view, expected_ids, absent_ids)
+
+    def _observe(
+        self,
+        batch: Sequence[ObjectObservation],
+        t: float | None,
+        view: ViewVolume | None,
+        expected_ids: Iterable[str] | None,
+        absent_ids: Iterable[str] | None,
+    ) -> IngestReport:
         report = ingest(self.graph, batch, t, view, expected_ids, self.catalog, absent_ids)
         graph = self.graph
 
