@@ -45,12 +45,12 @@ class Memory:
         self.quarantined: tuple[tuple[str, str], ...] = ()
         """``(node id, reason)`` of stored nodes the last load left out (see the store)."""
         self._committed_ids: set[str] = set()
+        """Node ids as of the last save/commit: nodes added or removed by other paths
+        than :meth:`observe` (floor plans, importers) are found by comparing with it."""
         self._committed_episodes: dict[str, Episode] = {}
         """Episodes as of the last save/commit (values are replaced when they change, so
         a commit sends those that are not these very objects: every episode in every
         commit made a lifelong memory's commits grow without end)."""
-        """Node ids as of the last save/commit: nodes added or removed by other paths
-        than :meth:`observe` (floor plans, importers) are found by comparing with it."""
 
     # ------------------------------------------------------------------ updates
     def observe(

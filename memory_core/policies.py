@@ -64,9 +64,14 @@ class EvictionPolicy(Protocol):
 
 
 class _RankedPolicy:
-    """A policy that ranks every entry by a key; the lowest keys are evicted."""
+    """A policy that ranks every entry by a key; the lowest keys are evicted. The simple
+    policies rank an entry by its own bookkeeping alone (:meth:`rank`)."""
 
     name = ""
+
+    @staticmethod
+    def rank(e: EntryMeta) -> Any:
+        raise NotImplementedError
 
     def key(
         self,
@@ -75,7 +80,8 @@ class _RankedPolicy:
         relevance: Callable[[str], float],
         horizon: int,
     ) -> Callable[[str], Any]:
-        raise NotImplementedError
+        rank = self.rank
+        return lambda k: rank(entries[k])
 
     def victims(
         self,
@@ -96,41 +102,26 @@ class _RankedPolicy:
 class FIFOPolicy(_RankedPolicy):
     name = "fifo"
 
-    def key(
-        self,
-        entries: Mapping[str, EntryMeta],
-        clock: int,
-        relevance: Callable[[str], float],
-        horizon: int,
-    ) -> Callable[[str], Any]:
-        return lambda k: entries[k].inserted
+    @staticmethod
+    def rank(e: EntryMeta) -> Any:
+        return e.inserted
 
 
 class LRUPolicy(_RankedPolicy):
     name = "lru"
 
-    def key(
-        self,
-        entries: Mapping[str, EntryMeta],
-        clock: int,
-        relevance: Callable[[str], float],
-        horizon: int,
-    ) -> Callable[[str], Any]:
-        return lambda k: entries[k].accessed
+    @staticmethod
+    def rank(e: EntryMeta) -> Any:
+        return e.accessed
 
 
 class LFUPolicy(_RankedPolicy):
     name = "lfu"
 
-    def key(
-        self,
-        entries: Mapping[str, EntryMeta],
-        clock: int,
-        relevance: Callable[[str], float],
-        horizon: int,
-    ) -> Callable[[str], Any]:
+    @staticmethod
+    def rank(e: EntryMeta) -> Any:
         # Ties broken by recency, so one-off entries do not pin forever.
-        return lambda k: (entries[k].count, entries[k].accessed)
+        return (e.count, e.accessed)
 
 
 class AdaptivePolicy(_RankedPolicy):

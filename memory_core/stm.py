@@ -90,6 +90,13 @@ class STMStats:
         return (self.misses + self.stale) / self.lookups if self.lookups else 0.0
 
 
+def _touched(held: EntryMeta | None, label: str, clock: int) -> EntryMeta:
+    """An entry's bookkeeping after it is inserted (``held`` None) or used at ``clock``."""
+    if held is None:
+        return EntryMeta(label, clock, clock, 1)
+    return EntryMeta(label, held.inserted, clock, held.count + 1)
+
+
 class ShortTermMemory:
     def __init__(self, config: STMConfig | None = None, policy: EvictionPolicy | None = None):
         self.config = config or STMConfig()
@@ -129,16 +136,11 @@ class ShortTermMemory:
         self._clock += 1
         meta = self._meta.get(state.object_id)
         evicted = None
-        if meta is None:
-            if len(self._states) >= self.capacity:
-                evicted = self.policy.victims(self._meta, self._clock, self._relevance)[0]
-                self._drop(evicted)
-                self._counts["evictions"] += 1
-            self._meta[state.object_id] = EntryMeta(state.label, self._clock, self._clock, 1)
-        else:
-            self._meta[state.object_id] = EntryMeta(
-                state.label, meta.inserted, self._clock, meta.count + 1
-            )
+        if meta is None and len(self._states) >= self.capacity:
+            evicted = self.policy.victims(self._meta, self._clock, self._relevance)[0]
+            self._drop(evicted)
+            self._counts["evictions"] += 1
+        self._meta[state.object_id] = _touched(meta, state.label, self._clock)
         self._states[state.object_id] = state
         return evicted
 
@@ -158,12 +160,7 @@ class ShortTermMemory:
         meta = dict(self._meta)
         for object_id, label in seen:
             clock += 1
-            held = meta.get(object_id)
-            meta[object_id] = (
-                EntryMeta(label, clock, clock, 1)
-                if held is None
-                else EntryMeta(label, held.inserted, clock, held.count + 1)
-            )
+            meta[object_id] = _touched(meta.get(object_id), label, clock)
         over = len(meta) - self.capacity
         dropped = (
             self.policy.victims(meta, clock, self._relevance, n=over, horizon=self.capacity)
@@ -209,7 +206,7 @@ class ShortTermMemory:
         held = self._states.get(object_id)
         if held is not None:
             m = self._meta[object_id]
-            self._meta[object_id] = EntryMeta(m.label, m.inserted, self._clock, m.count + 1)
+            self._meta[object_id] = _touched(m, m.label, self._clock)
         if truth is None:
             return held, None
         self._counts["lookups"] += 1

@@ -150,6 +150,8 @@ def _messages(reader: AnyReader | SalvageReader, wanted: Any) -> Iterator[tuple[
     try:
         for conn, _t, raw in reader.messages(connections=conns):
             yield conn, reader.deserialize(raw, conn.msgtype)
+    except BagError:
+        raise  # the readers' own, already saying what is damaged (not wrapped twice)
     except Exception as exc:
         raise BagError(f"bag is damaged: {type(exc).__name__}: {exc}") from exc
 
