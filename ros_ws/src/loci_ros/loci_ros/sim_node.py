@@ -13,7 +13,7 @@ Topics (sensor QoS): ``camera/color/image_raw`` (rgb8), ``camera/depth/image_raw
 NaN where invalid, REP 118), ``camera/camera_info`` (one camera: colour and depth are
 registered), ``camera/instances`` (loci_msgs/InstanceMasks: the simulator's segmentation),
 ``camera/pose`` (map → ``camera_frame``) and ``pose`` (the robot's base), rendered at
-``camera_rate_hz`` while anyone subscribes; ``/clock`` (simulated time:
+``camera_rate_hz`` while anyone subscribes; ``/clock`` (simulated time, at every step and at 10 Hz:
 ``seconds_per_step`` per primitive action). No tf2_msgs wheel exists on PyPI, so poses go
 out as PoseStamped, not on /tf.
 """
@@ -125,6 +125,10 @@ class SimNode(Node):
         self.frames = 0
         if rate > 0:
             self.create_timer(1.0 / rate, self._publish_camera)
+        # /clock also between steps (as Gazebo publishes it): a node that joins after the
+        # last step otherwise stays at time 0 until the next one (a CI run saw
+        # memory_node stamp its updates 0.0 for 15 s after a navigation had ended).
+        self.create_timer(0.1, self._publish_clock)
 
     @property
     def sim_time(self) -> float:
@@ -208,9 +212,12 @@ class SimNode(Node):
         return step
 
     # ------------------------------------------------------------------ topics
+    def _publish_clock(self) -> None:
+        self.clock_pub.publish(Clock(clock=conv.time_msg(self.sim_time)))
+
     def _after_change(self) -> None:
         t = self.sim_time
-        self.clock_pub.publish(Clock(clock=conv.time_msg(t)))
+        self._publish_clock()
         if self.body is not None:
             pose = bm.pose_to_msg(self.body.state().pose, _UP)
             self.pose_pub.publish(PoseStamped(header=conv.header(t, self.frame_id), pose=pose))
