@@ -1,17 +1,26 @@
 """The scene graph's edges: directed, at most one per (source, target, relation).
 
 A plain adjacency of dictionaries, laid out as networkx's MultiDiGraph lays out its own
-(source -> target -> relation -> attributes, and the same the other way round), so edges
-come out in the order networkx gave them. networkx's per-edge bookkeeping was most of
-loading a large memory (170k edges: ~1 s of add_edges_from); graph algorithms (the
-path between rooms) still build a networkx graph from these edges when asked.
+(source -> target -> relation -> attributes, and the same the other way round).
+networkx's per-edge bookkeeping was most of loading a large memory (170k edges: ~1 s of
+add_edges_from); graph algorithms (the path between rooms) still build a networkx graph
+from these edges when asked.
+
+Edges loaded from a store stay arrays (:class:`_Pending`) until a node is first touched:
+then that node's edges, in and out, enter the adjacency. A pair's relation dictionary is
+shared by both ends, so each pair is made once, by whichever end is touched first, and
+linked by the other when it is touched. Every method touches the nodes it reads or
+changes, so the arrays never disagree with the adjacency.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+import numpy as np
+
+from memory_core.cold import LazyEdges
 from memory_core.types import Relation
 
 __all__ = ["EdgeStore"]
@@ -19,16 +28,130 @@ __all__ = ["EdgeStore"]
 Adjacency = dict[str, dict[str, dict[Relation, dict[str, Any]]]]
 
 
+class _Pending:
+    """Loaded edges not yet in the adjacency, indexed by source and by target row."""
+
+    def __init__(self, edges: LazyEdges) -> None:
+        self.names = edges.names
+        self.row = {name: i for i, name in enumerate(edges.names)}
+        keep = edges.keep
+        if keep is None:
+            self.src, self.dst = edges.src, edges.dst
+            self.relations = list(edges.relations)
+            self.attrs = {k: a for k, a in edges.attrs.items() if a}
+        else:
+            self.src, self.dst = edges.src[keep], edges.dst[keep]
+            self.relations = [edges.relations[k] for k in keep.tolist()]
+            # keep is ascending: an attribute's new row is its rank in keep
+            have = [k for k, a in edges.attrs.items() if a]
+            at = np.searchsorted(keep, have).tolist() if have else []
+            self.attrs = {
+                j: edges.attrs[k]
+                for k, j in zip(have, at, strict=True)
+                if j < len(keep) and int(keep[j]) == k
+            }
+        n = len(edges.names)
+        self.by_src = np.argsort(self.src, kind="stable")
+        self.by_dst = np.argsort(self.dst, kind="stable")
+        self.src_ptr = np.searchsorted(self.src[self.by_src], np.arange(n + 1))
+        self.dst_ptr = np.searchsorted(self.dst[self.by_dst], np.arange(n + 1))
+        self.done = np.zeros(n, dtype=np.bool_)
+        self.left = n
+
+    def __len__(self) -> int:
+        return len(self.src)
+
+    def out_of(self, r: int) -> list[int]:
+        return self.by_src[self.src_ptr[r] : self.src_ptr[r + 1]].tolist()  # type: ignore[no-any-return]
+
+    def into(self, r: int) -> list[int]:
+        return self.by_dst[self.dst_ptr[r] : self.dst_ptr[r + 1]].tolist()  # type: ignore[no-any-return]
+
+
 class EdgeStore:
     def __init__(self) -> None:
         self._out: Adjacency = {}
         self._in: Adjacency = {}
         self._n = 0
+        self._pending: _Pending | None = None
+        # Every edge in the adjacency, in the order it came: a save lists them from here
+        # (one C-level pass) instead of walking three levels of dictionaries.
+        self._keys: dict[tuple[str, str, Relation], None] = {}
+        self._with_attrs: dict[tuple[str, str, Relation], None] = {}
 
     def __len__(self) -> int:
         return self._n
 
+    # ------------------------------------------------------------------ loaded edges
+    def load(self, edges: LazyEdges) -> None:
+        """Take a store's edges (every node they name must be added to the graph); each
+        enters the adjacency when one of its ends is first touched."""
+        if self._pending is not None or self._n:
+            raise ValueError("an edge store loads only once, before anything else")
+        pending = _Pending(edges)
+        self._n = len(pending)
+        self._pending = pending
+        self.add_many((e.src, e.dst, e.relation, dict(e.attrs)) for e in edges.extra)
+
+    def _touch(self, node_id: str) -> None:
+        p = self._pending
+        if p is None:
+            return
+        r = p.row.get(node_id)
+        if r is None or p.done[r]:
+            return
+        p.done[r] = True
+        p.left -= 1
+        names, done, rels, attrs = p.names, p.done, p.relations, p.attrs
+        keys, with_attrs = self._keys, self._with_attrs
+        out_x = self._out.setdefault(node_id, {})
+        in_x = self._in.setdefault(node_id, {})
+        for k in p.out_of(r):
+            d = int(p.dst[k])
+            other = names[d]
+            if done[d]:  # the other end made this pair (or dropped it since)
+                pair = self._in.get(other, {}).get(node_id)
+                if pair is not None:
+                    out_x[other] = pair
+                continue
+            pair = out_x.get(other)
+            if pair is None:
+                pair = out_x[other] = {}
+            key = (node_id, other, rels[k])
+            keys[key] = None
+            a = attrs.get(k)
+            if a:
+                with_attrs[key] = None
+            pair[rels[k]] = dict(a) if a else {}
+        for k in p.into(r):
+            s = int(p.src[k])
+            other = names[s]
+            if done[s]:
+                pair = self._out.get(other, {}).get(node_id)
+                if pair is not None:
+                    in_x[other] = pair
+                continue
+            pair = in_x.get(other)
+            if pair is None:
+                pair = in_x[other] = {}
+            key = (other, node_id, rels[k])
+            keys[key] = None
+            a = attrs.get(k)
+            if a:
+                with_attrs[key] = None
+            pair[rels[k]] = dict(a) if a else {}
+        if p.left == 0:
+            self._pending = None
+
+    def _touch_all(self) -> None:
+        p = self._pending
+        if p is not None:
+            for r in np.flatnonzero(~p.done).tolist():
+                self._touch(p.names[r])
+
+    # ------------------------------------------------------------------ nodes
     def add_node(self, node_id: str) -> None:
+        self._touch(node_id)
         self._out.setdefault(node_id, {})
         self._in.setdefault(node_id, {})
 
@@ -38,38 +161,67 @@ class EdgeStore:
 
     def remove_node(self, node_id: str) -> None:
         """The node and every edge into or out of it."""
+        self._touch(node_id)
+        keys, with_attrs = self._keys, self._with_attrs
         for dst, rels in self._out.pop(node_id, {}).items():
             self._n -= len(rels)
+            for relation in rels:
+                keys.pop((node_id, dst, relation), None)
+                with_attrs.pop((node_id, dst, relation), None)
             if dst != node_id:
-                self._in[dst].pop(node_id, None)
+                self._in.get(dst, {}).pop(node_id, None)
         for src, rels in self._in.pop(node_id, {}).items():
-            if src != node_id and self._out[src].pop(node_id, None) is not None:
+            if src == node_id:
+                continue
+            for relation in rels:
+                keys.pop((src, node_id, relation), None)
+                with_attrs.pop((src, node_id, relation), None)
+            targets = self._out.get(src)
+            # An untouched source: the pair lived only here.
+            if targets is None or targets.pop(node_id, None) is not None:
                 self._n -= len(rels)
 
+    # ------------------------------------------------------------------ edges
     def add(self, src: str, dst: str, relation: Relation, attrs: dict[str, Any]) -> None:
         """Add an edge (both ends must have been added); an existing one gets ``attrs``
         merged into its attributes."""
-        rels = self._out[src].get(dst)
-        if rels is None:
-            rels = self._out[src][dst] = {}
-            self._in[dst][src] = rels  # one dictionary seen from both ends
-        held = rels.get(relation)
-        if held is None:
-            rels[relation] = dict(attrs)
-            self._n += 1
-        else:
-            held.update(attrs)
+        self.add_many(((src, dst, relation, attrs),))
 
     def add_many(self, edges: Iterable[tuple[str, str, Relation, dict[str, Any]]]) -> None:
+        """:meth:`add` for each edge."""
+        out, inc = self._out, self._in
+        touch = self._touch
+        keys, with_attrs = self._keys, self._with_attrs
+        n = 0
         for src, dst, relation, attrs in edges:
-            self.add(src, dst, relation, attrs)
+            touch(src)
+            touch(dst)
+            targets = out[src]
+            rels = targets.get(dst)
+            if rels is None:
+                rels = targets[dst] = {}
+                inc[dst][src] = rels  # one dictionary seen from both ends
+            held = rels.get(relation)
+            if held is None:
+                rels[relation] = dict(attrs)
+                keys[(src, dst, relation)] = None
+                n += 1
+            else:
+                held.update(attrs)
+            if attrs:
+                with_attrs[(src, dst, relation)] = None
+        self._n += n
 
     def remove(self, src: str, dst: str, relation: Relation) -> bool:
         """Remove one edge; False if there was none."""
+        self._touch(src)
+        self._touch(dst)
         rels = self._out.get(src, {}).get(dst)
         if rels is None or relation not in rels:
             return False
         del rels[relation]
+        self._keys.pop((src, dst, relation), None)
+        self._with_attrs.pop((src, dst, relation), None)
         self._n -= 1
         if not rels:
             del self._out[src][dst]
@@ -78,18 +230,56 @@ class EdgeStore:
 
     def out_edges(self, node_id: str) -> Iterator[tuple[str, Relation, dict[str, Any]]]:
         """``(target, relation, attributes)`` of the edges out of a node."""
+        self._touch(node_id)
         for dst, rels in self._out[node_id].items():
             for relation, attrs in rels.items():
                 yield dst, relation, attrs
 
     def in_edges(self, node_id: str) -> Iterator[tuple[str, Relation, dict[str, Any]]]:
         """``(source, relation, attributes)`` of the edges into a node."""
+        self._touch(node_id)
         for src, rels in self._in[node_id].items():
             for relation, attrs in rels.items():
                 yield src, relation, attrs
 
+    def _pair(self, src: str, dst: str) -> dict[Relation, dict[str, Any]]:
+        """A pair's relations, from whichever end holds them (an untouched loaded
+        source has no dictionary of its own yet)."""
+        targets = self._out.get(src)
+        return targets[dst] if targets is not None else self._in[dst][src]
+
     def edges(self) -> Iterator[tuple[str, str, Relation, dict[str, Any]]]:
+        self._touch_all()
         for src, targets in self._out.items():
             for dst, rels in targets.items():
                 for relation, attrs in rels.items():
                     yield src, dst, relation, attrs
+
+    def columns(self, names: Sequence[str]) -> LazyEdges:
+        """Every edge as arrays over ``names`` (which must hold every node), for a store;
+        loaded edges no node has touched are copied array to array."""
+        index = {name: i for i, name in enumerate(names)}
+        p = self._pending
+        with_attrs = self._with_attrs
+        keys = [k for k in self._keys if k not in with_attrs] if with_attrs else list(self._keys)
+        keys += with_attrs
+        n = len(keys)
+        src_names, dst_names, rels = zip(*keys, strict=True) if keys else ((), (), ())
+        src_a = np.fromiter(map(index.__getitem__, src_names), np.int64, n)
+        dst_a = np.fromiter(map(index.__getitem__, dst_names), np.int64, n)
+        first = n - len(with_attrs)
+        attrs = {first + j: dict(self._pair(s, d)[r]) for j, (s, d, r) in enumerate(with_attrs)}
+        relations = list(rels)
+        if p is not None:
+            cold = ~(p.done[p.src] | p.done[p.dst])
+            ks = np.flatnonzero(cold)
+            # Names the graph dropped (tombstoned rows) have no cold edge left: -1, never read.
+            where = np.fromiter((index.get(x, -1) for x in p.names), np.int64, len(p.names))
+            base = len(relations)
+            attrs.update(
+                {base + j: dict(p.attrs[k]) for j, k in enumerate(ks.tolist()) if k in p.attrs}
+            )
+            src_a = np.concatenate([src_a, where[p.src[ks]]])
+            dst_a = np.concatenate([dst_a, where[p.dst[ks]]])
+            relations += [p.relations[k] for k in ks.tolist()]
+        return LazyEdges(names=names, src=src_a, dst=dst_a, relations=relations, attrs=attrs)

@@ -136,8 +136,8 @@ class Memory:
         episodes, events = self.episodic.to_records()
         if not canonical:
             return MemorySnapshot(
-                tuple(nodes),
-                tuple(edges),
+                nodes,
+                edges,
                 meta,
                 tuple(stm_entries),
                 stm_meta,
@@ -174,7 +174,7 @@ class Memory:
         self.graph, self.stm, self.episodic = graph, stm, episodic
         self._dirty_nodes.clear()
         self._committed_events = len(episodic)
-        self._committed_ids = {n.id for n in graph.iter_nodes()}
+        self._committed_ids = set(graph.node_ids())
         self._committed_episodes = {e.episode_id: e for e in episodic.episodes}
         self.quarantined = snapshot.quarantined
 
@@ -183,7 +183,7 @@ class Memory:
             store.save(self._snapshot(canonical=False))
         self._dirty_nodes.clear()
         self._committed_events = len(self.episodic)
-        self._committed_ids = {n.id for n in self.graph.iter_nodes()}
+        self._committed_ids = set(self.graph.node_ids())
         self._committed_episodes = {e.episode_id: e for e in self.episodic.episodes}
 
     def load(self, store: MemoryStore) -> None:
@@ -192,7 +192,7 @@ class Memory:
 
     def pending_changes(self) -> ChangeSet:
         """What changed since the last save/commit/take, as one change set."""
-        ids = {n.id for n in self.graph.iter_nodes()}
+        ids = set(self.graph.node_ids())
         dirty = sorted((self._dirty_nodes & ids) | (ids - self._committed_ids))
         removed = sorted((self._dirty_nodes | self._committed_ids) - ids)
         nodes = tuple(self.graph.node(i) for i in dirty)

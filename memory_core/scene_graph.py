@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from shapely import STRtree
 from shapely.geometry import Point
 from sortedcontainers import SortedList
 
+from memory_core.cold import LazyEdges, LazyNodes, NodeTable
 from memory_core.config import SceneGraphConfig
 from memory_core.edges import EdgeStore
 from memory_core.embedding import TextEmbedder, label_text
@@ -65,7 +67,7 @@ class SceneGraph:
         self.config = config or SceneGraphConfig()
         self.embedder = embedder
         self.meta: dict[str, Any] = {"up_axis": self.config.up_axis}
-        self._nodes: dict[str, SceneNode] = {}
+        self._nodes = NodeTable()
         self._edges = EdgeStore()
         self._by_label: dict[str, set[str]] = {}
         self._by_layer: dict[Layer, set[str]] = {layer: set() for layer in Layer}
@@ -336,10 +338,10 @@ class SceneGraph:
     def _accept(self, label: str | None) -> Callable[[str], bool] | None:
         if label is None:
             return None
-        nodes = self._nodes
+        label_of = self._nodes.label
 
         def accept(node_id: str) -> bool:
-            return nodes[node_id].label == label
+            return label_of(node_id) == label
 
         return accept
 
@@ -417,7 +419,7 @@ class SceneGraph:
 
     def latest_time(self) -> float:
         """The latest time any node records, seen or changed (0 for an empty graph)."""
-        return max((max(n.last_seen, n.last_changed) for n in self._nodes.values()), default=0.0)
+        return self._nodes.latest_time()
 
     def changed_since(self, t: float) -> list[SceneNode]:
         """Nodes whose position, state, support or presence changed at or after ``t``."""
@@ -452,7 +454,13 @@ class SceneGraph:
                 "set embeddings: true in the memory config"
             )
         wanted = set(layers)
-        labels = sorted({n.label for n in self._nodes.values() if n.layer in wanted and n.present})
+        labels = sorted(
+            {
+                label
+                for _i, layer, label, present in self._nodes.brief()
+                if layer in wanted and present
+            }
+        )
         if not labels:
             return []
         missing = [lab for lab in labels if lab not in self._label_vecs]
@@ -473,9 +481,16 @@ class SceneGraph:
     def iter_nodes(self) -> Iterator[SceneNode]:
         return iter(self._nodes.values())
 
+    def node_ids(self) -> list[str]:
+        """Every node's id (present or gone), without building the nodes."""
+        return list(self._nodes)
+
     # ------------------------------------------------------------------ (de)serialisation
-    def to_records(self) -> tuple[list[SceneNode], list[SceneEdge], dict[str, Any]]:
-        return list(self._nodes.values()), self.edges(), self.meta_record()
+    def to_records(self) -> tuple[LazyNodes, LazyEdges, dict[str, Any]]:
+        """Nodes, edges and meta for a store: sequences that build each node and edge as
+        it is read (a columnar store reads neither, see :mod:`memory_core.cold`)."""
+        nodes = self._nodes.records()
+        return nodes, self._edges.columns(nodes.ids()), self.meta_record()
 
     def meta_record(self) -> dict[str, Any]:
         """What a store keeps besides nodes and edges (room polygons, the id counter)."""
@@ -528,26 +543,83 @@ class SceneGraph:
         graph.meta.update(meta)
         graph._id_counter = counter
         # Bulk build: per-node add_node (and its sorted-index insert) dominates large loads.
-        node_list = list(nodes)
-        graph._nodes = {n.id: n for n in node_list}
-        if len(graph._nodes) != len(node_list):
+        lazy = isinstance(nodes, LazyNodes) and nodes.cold is not None
+        if isinstance(nodes, LazyNodes) and nodes.cold is not None:
+            node_list = list(nodes.extra)
+            graph._nodes = NodeTable(nodes.cold, nodes.keep)
+            changes = graph._index_cold(nodes)
+        else:
+            node_list = list(nodes)
+            changes = []
+        expected = len(graph._nodes) + len(node_list)
+        for n in node_list:
+            graph._nodes[n.id] = n
+        if len(graph._nodes) != expected:
             raise DuplicateIdError("stored nodes repeat an id")
-        graph._edges.add_nodes(graph._nodes)
+        # Rows of a store's base get their edge dictionaries when first touched.
+        graph._edges.add_nodes(graph._nodes if not lazy else (n.id for n in node_list))
         for n in node_list:
             graph._index(n, track_change=False)
-        graph._changes = SortedList((n.last_changed, n.id) for n in node_list)
+        changes.extend((n.last_changed, n.id) for n in node_list)
+        graph._changes = SortedList(changes)
         for room_id, poly in polys.items():
             if room_id not in graph._nodes:
                 raise InvalidInputError(f"stored polygon for unknown room {room_id!r}")
             graph._rooms[room_id] = RoomFootprint(room_id, [(p[0], p[1]) for p in poly])
-        edge_list = list(edges)
+        if isinstance(edges, LazyEdges):
+            graph._check_lazy_edges(edges)
+            edge_list = list(edges.extra)
+        else:
+            edge_list = list(edges)
         for e in edge_list:
             if e.src not in graph._nodes or e.dst not in graph._nodes or e.src == e.dst:
                 raise InvalidInputError(
                     f"stored edge {e.src!r} -{e.relation}-> {e.dst!r} is dangling"
                 )
-        graph._edges.add_many((e.src, e.dst, e.relation, dict(e.attrs)) for e in edge_list)
+        if isinstance(edges, LazyEdges):
+            graph._edges.load(edges)
+        else:
+            graph._edges.add_many((e.src, e.dst, e.relation, dict(e.attrs)) for e in edge_list)
         return graph
+
+    def _index_cold(self, nodes: LazyNodes) -> list[tuple[float, str]]:
+        """Index the cold rows of a fresh graph from their columns (no node is built);
+        returns their ``(last_changed, id)`` for the change index."""
+        cold = nodes.cold
+        assert cold is not None
+        rows = np.asarray(nodes.keep, dtype=np.int64)
+        row_list = rows.tolist()
+        every = len(row_list) == len(cold) and row_list == list(range(len(cold)))
+        ids = list(cold.ids) if every else [cold.ids[i] for i in row_list]
+        labels = cold.labels if every else [cold.labels[i] for i in row_list]
+        layers = cold.layers if every else [cold.layers[i] for i in row_list]
+        by_label: defaultdict[str, set[str]] = defaultdict(set, self._by_label)
+        by_layer = self._by_layer
+        for node_id, label, layer in zip(ids, labels, layers, strict=True):
+            by_label[label].add(node_id)
+            by_layer[layer].add(node_id)
+        self._by_label = dict(by_label)
+        present = cold.present[rows]
+        codes = {layer: k for k, layer in enumerate(Layer)}
+        layer_code = np.asarray([codes[layer] for layer in layers], dtype=np.int64)
+        for layer, grid in self._grids.items():
+            pick = np.flatnonzero(present & (layer_code == codes[layer]))
+            grid.insert_many([ids[k] for k in pick.tolist()], cold.position[rows[pick]])
+        return list(zip(cold.last_changed[rows].tolist(), ids, strict=True))
+
+    def _check_lazy_edges(self, edges: LazyEdges) -> None:
+        rows = np.arange(len(edges.src)) if edges.keep is None else edges.keep
+        src, dst = edges.src[rows], edges.dst[rows]
+        if len(rows) == 0:
+            return
+        known = self._nodes.has_each(edges.names)
+        bad = ~(known[src] & known[dst]) | (src == dst)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise InvalidInputError(
+                f"stored edge {edges.names[int(src[k])]!r} -{edges.relations[int(rows[k])]}-> "
+                f"{edges.names[int(dst[k])]!r} is dangling"
+            )
 
 
 def _point(point: Sequence[float]) -> Vec3:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,8 +15,10 @@ __all__ = ["ChangeSet", "MemorySnapshot"]
 
 @dataclass(frozen=True, slots=True)
 class MemorySnapshot:
-    nodes: tuple[SceneNode, ...] = ()
-    edges: tuple[SceneEdge, ...] = ()
+    nodes: Sequence[SceneNode] = ()
+    """A tuple, or a sequence that builds each node as it is read (see
+    :mod:`memory_core.cold`): loading and saving a large graph never build them all."""
+    edges: Sequence[SceneEdge] = ()
     graph_meta: dict[str, Any] = field(default_factory=dict)
     stm_entries: tuple[tuple[ObjectState, EntryMeta], ...] = ()
     stm_meta: dict[str, Any] = field(default_factory=dict)

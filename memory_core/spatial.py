@@ -10,6 +10,7 @@ import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 from scipy.spatial import cKDTree
 
 from memory_core.types import Vec3
@@ -67,6 +68,37 @@ class SpatialGrid:
                     self._lo[i] = p[i]
                 elif p[i] > self._hi[i]:
                     self._hi[i] = p[i]
+
+    def insert_many(self, keys: Sequence[str], points: npt.ArrayLike) -> None:
+        """:meth:`insert` for many points at once (loading a large memory)."""
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+        if len(keys) != len(pts):
+            raise ValueError(f"{len(keys)} keys for {len(pts)} points")
+        if not len(keys):
+            return
+        # The same cells as _cell_of: np.floor of the same IEEE quotient as math.floor.
+        cells = np.floor(pts / self._cell).astype(np.int64)
+        if self._flat is not None:
+            cells[:, self._flat] = 0
+        cell_list = list(map(tuple, cells.tolist()))
+        where, buckets = self._where, self._cells
+        if where:
+            for key in keys:
+                if key in where:
+                    self.remove(key)
+        points_t: list[Vec3] = list(map(tuple, pts.tolist()))  # type: ignore[arg-type]
+        where.update(zip(keys, zip(cell_list, points_t, strict=True), strict=True))
+        for key, cell in zip(keys, cell_list, strict=True):
+            bucket = buckets.get(cell)
+            if bucket is None:
+                bucket = buckets[cell] = set()
+            bucket.add(key)
+        lo, hi = pts.min(axis=0).tolist(), pts.max(axis=0).tolist()
+        if self._lo is None or self._hi is None:
+            self._lo, self._hi = lo, hi
+        else:
+            self._lo = [min(a, b) for a, b in zip(self._lo, lo, strict=True)]
+            self._hi = [max(a, b) for a, b in zip(self._hi, hi, strict=True)]
 
     def remove(self, key: str) -> None:
         entry = self._where.pop(key, None)

@@ -107,8 +107,8 @@ def changes_from_json(text: str | bytes) -> ChangeSet:
 def snapshot_to_json(s: MemorySnapshot) -> str:
     return _encode(
         ChangeSet(
-            nodes=s.nodes,
-            edges=s.edges,
+            nodes=tuple(s.nodes),
+            edges=tuple(s.edges),
             episodes=s.episodes,
             events=s.events,
             graph_meta=s.graph_meta,

@@ -19,6 +19,7 @@ from memory_core.errors import InvalidInputError
 
 __all__ = [
     "COORDINATE_LIMIT_M",
+    "COUNT_LIMIT",
     "EMBEDDING_LIMIT",
     "UNKNOWN_LABEL",
     "AgentState",
@@ -50,6 +51,9 @@ map frame, UTM and Earth-centred coordinates, and keeps every sum, product and s
 memory computes finite (a coordinate of 1e300 once made each later query overflow). What
 a deployment considers plausible is narrower: ``SceneGraphConfig.max_abs_coordinate_m``."""
 EMBEDDING_LIMIT = 1.0e6
+COUNT_LIMIT = 2**53
+"""Largest sighting/miss count a node holds: counts go up by one a sighting, and a store
+keeps them as 64-bit integers (a count past this is a forged record, refused)."""
 """Largest magnitude of one embedding component (dot products stay finite)."""
 UNKNOWN_LABEL = "unknown"
 """The label of a thing seen without knowing what it is (a segment found by geometry);
@@ -379,8 +383,15 @@ class SceneNode:
             raise InvalidInputError(f"confidence of {self.id!r} must be in [0, 1]")
         object.__setattr__(self, "confidence", conf)
         n_obs, misses = _plain(self.n_obs), _plain(self.misses)
-        if not isinstance(n_obs, int) or not isinstance(misses, int) or n_obs < 0 or misses < 0:
-            raise InvalidInputError(f"n_obs and misses of {self.id!r} must be integers >= 0")
+        if not (
+            isinstance(n_obs, int)
+            and isinstance(misses, int)
+            and 0 <= n_obs <= COUNT_LIMIT
+            and 0 <= misses <= COUNT_LIMIT
+        ):
+            raise InvalidInputError(
+                f"n_obs and misses of {self.id!r} must be integers in [0, {COUNT_LIMIT}]"
+            )
         object.__setattr__(self, "n_obs", n_obs)
         object.__setattr__(self, "misses", misses)
         if self.embedding is not None:

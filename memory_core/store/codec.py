@@ -18,6 +18,7 @@ from memory_core.policies import EntryMeta
 from memory_core.stm import ObjectState
 from memory_core.types import (
     COORDINATE_LIMIT_M,
+    COUNT_LIMIT,
     EMBEDDING_LIMIT,
     Box3D,
     Episode,
@@ -65,9 +66,10 @@ def _revive(value: Any) -> Any:
         if "__pose__" in value:
             pos, quat = value["__pose__"]
             return Pose(tuple(pos), tuple(quat))
-        return {k: _revive(v) for k, v in value.items()}
+        return {k: _revive(v) if isinstance(v, dict | list) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [_revive(v) for v in value]
+        # Numbers are most of it (room polygons): no call for each.
+        return [_revive(v) if isinstance(v, dict | list) else v for v in value]
     return value
 
 
@@ -144,7 +146,10 @@ def _plainly_good(
         return False
     if not (-_INF < f < _INF and -_INF < s < _INF and -_INF < c < _INF and 0.0 <= q <= 1.0):
         return False
-    if type(d.get("n")) is not int or type(d.get("m")) is not int or type(d.get("p")) is not bool:
+    n, m = d.get("n"), d.get("m")
+    if type(n) is not int or type(m) is not int or type(d.get("p")) is not bool:
+        return False
+    if not (0 <= n <= COUNT_LIMIT and 0 <= m <= COUNT_LIMIT):
         return False
     b = d.get("b")
     if b is not None:
@@ -215,6 +220,8 @@ def node_problem(
         return "bad confidence"
     if type(d.get("n")) is not int or type(d.get("m")) is not int or type(d.get("p")) is not bool:
         return "bad counters"
+    if not (0 <= d["n"] <= COUNT_LIMIT and 0 <= d["m"] <= COUNT_LIMIT):
+        return f"counters beyond [0, {COUNT_LIMIT}]"
     b = d.get("b")
     if b is not None and not (
         isinstance(b, list)

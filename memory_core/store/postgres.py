@@ -375,9 +375,9 @@ class PostgresStore:
         episodes, events, short-term memory and meta are replaced."""
         batch = uuid.uuid4()
         changes = ChangeSet(
-            nodes=snapshot.nodes,
+            nodes=tuple(snapshot.nodes),
             edge_nodes=tuple({e.src for e in snapshot.edges} | {e.dst for e in snapshot.edges}),
-            edges=snapshot.edges,
+            edges=tuple(snapshot.edges),
             episodes=snapshot.episodes,
             events=snapshot.events,
             graph_meta=snapshot.graph_meta,

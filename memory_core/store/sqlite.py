@@ -3,6 +3,13 @@
 Opening never writes to a file that is not already a Loci store: a corrupt
 file, another application's database or a store of a newer schema is refused
 with its own error before anything is changed.
+
+The scene graph is kept in two layers. A save writes the whole graph as a *base* of
+columns (a few blobs, :mod:`memory_core.store.columns`); commits after it write the
+nodes and edges they change as rows, which load over the base: a row replaces the base's
+node of its id, a tombstone removes one, and a node listed in ``edge_dirty`` has its
+edges given by the rows alone. A store of schema 1 (rows only) is upgraded in place when
+opened (older builds then refuse it: they would miss the base).
 """
 
 from __future__ import annotations
@@ -13,20 +20,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+import orjson
+
+from memory_core.cold import LazyEdges, LazyNodes
 from memory_core.errors import CorruptStoreError, ForeignStoreError, SchemaVersionError, StoreError
 from memory_core.gcpause import paused_gc
 from memory_core.policies import EntryMeta
 from memory_core.snapshot import ChangeSet, MemorySnapshot
 from memory_core.stm import ObjectState
-from memory_core.store import codec
-from memory_core.types import SceneNode
+from memory_core.store import codec, columns
+from memory_core.types import SceneEdge, SceneNode
 
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStore"]
 
 log = logging.getLogger(__name__)
 
 APPLICATION_ID = 0x4C4F4349  # "LOCI"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -40,6 +51,12 @@ CREATE TABLE episodes(id TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE events(seq INTEGER PRIMARY KEY, t REAL NOT NULL, episode_id TEXT NOT NULL,
                     data TEXT NOT NULL);
 CREATE INDEX events_t ON events(t);
+"""
+
+_SCHEMA_2 = """
+CREATE TABLE base(key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE tombstones(id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE edge_dirty(id TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
 
@@ -87,6 +104,8 @@ class SQLiteStore:
                     "another path"
                 )
             self._create(conn)
+        elif version == 1:
+            self._upgrade(conn)
         elif version != SCHEMA_VERSION:
             conn.close()
             newer = "newer" if version > SCHEMA_VERSION else "older"
@@ -106,12 +125,29 @@ class SQLiteStore:
             log.info("%s: no index on edge targets (%s)", self.path, exc)
         return conn
 
+    def _upgrade(self, conn: sqlite3.Connection) -> None:
+        """Schema 1 -> 2: the base tables, empty (every node stays a row until a save)."""
+        try:
+            conn.executescript(
+                f"BEGIN IMMEDIATE;{_SCHEMA_2}PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
+            )
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            conn.close()
+            raise StoreError(
+                f"{self.path} has schema version 1 and could not be upgraded to "
+                f"{SCHEMA_VERSION} (is it read-only?): {exc}"
+            ) from exc
+        log.info("%s: upgraded store schema 1 -> %d", self.path, SCHEMA_VERSION)
+
     @staticmethod
     def _create(conn: sqlite3.Connection) -> None:
         # One script, one transaction: a crash mid-creation leaves an empty file, not half a schema.
         script = (
             "BEGIN IMMEDIATE;"
             + _SCHEMA
+            + _SCHEMA_2
             + f"PRAGMA application_id={APPLICATION_ID};PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
         )
         try:
@@ -162,11 +198,45 @@ class SQLiteStore:
             b.write(changes)
 
     def save(self, snapshot: MemorySnapshot) -> None:
-        with paused_gc(), self.batch() as b:
-            for table in ("nodes", "edges", "stm", "episodes", "events", "meta"):
+        with paused_gc():
+            try:
+                node_cols = columns.NodeColumns.from_nodes(snapshot.nodes)
+                index = {node_id: i for i, node_id in enumerate(node_cols.ids)}
+                if len(index) != len(node_cols):
+                    raise StoreError(
+                        f"{self.path}: the snapshot repeats a node id; nothing was written"
+                    )
+                try:
+                    edge_cols = columns.EdgeColumns.from_edges(snapshot.edges, index)
+                except KeyError as exc:
+                    raise StoreError(
+                        f"{self.path}: an edge names an unknown node {exc}; nothing was written"
+                    ) from exc
+                blobs = columns.encode_base(node_cols, edge_cols)
+            except (TypeError, ValueError) as exc:
+                raise StoreError(
+                    f"a record could not be encoded for {self.path}; nothing was written: {exc}"
+                ) from exc
+            self._save(snapshot, blobs, index)
+
+    def _save(
+        self, snapshot: MemorySnapshot, blobs: dict[str, bytes], live: dict[str, int]
+    ) -> None:
+        with self.batch() as b:
+            for table in (
+                "nodes",
+                "edges",
+                "stm",
+                "episodes",
+                "events",
+                "meta",
+                "base",
+                "tombstones",
+                "edge_dirty",
+            ):
                 b.conn.execute(f"DELETE FROM {table}")
+            b.conn.executemany("INSERT INTO base VALUES (?,?)", blobs.items())
             if self._quarantine:
-                live = {n.id for n in snapshot.nodes}
                 kept = {i: row for i, row in self._quarantine.items() if i not in live}
                 b.conn.executemany("INSERT INTO nodes VALUES (?,?,?,?,?,?,?,?)", kept.values())
                 b.conn.executemany(
@@ -175,8 +245,6 @@ class SQLiteStore:
                 )
             b.write(
                 ChangeSet(
-                    nodes=snapshot.nodes,
-                    edges=snapshot.edges,
                     episodes=snapshot.episodes,
                     events=snapshot.events,
                     graph_meta=snapshot.graph_meta,
@@ -198,14 +266,15 @@ class SQLiteStore:
                     k: codec.loads_revived(v)
                     for k, v in conn.execute("SELECT key, value FROM meta")
                 }
-                nodes, quarantine = self._load_nodes(conn)
-                edges = []
+                rows, quarantine = self._load_nodes(conn)
+                row_edges = []
                 q_edges = []
                 for r in conn.execute("SELECT * FROM edges ORDER BY src, rel, dst"):
                     if r[0] in quarantine or r[2] in quarantine:
                         q_edges.append(tuple(r))
                     else:
-                        edges.append(codec.edge_from((r[0], r[2], r[1], r[3])))
+                        row_edges.append(codec.edge_from((r[0], r[2], r[1], r[3])))
+                nodes, edges = self._over_base(conn, rows, row_edges, quarantine, q_edges)
                 stm = self._load_stm(conn)
                 episodes = tuple(
                     codec.episode_from(r[0], codec.loads(r[1]))
@@ -233,14 +302,91 @@ class SQLiteStore:
                 why,
             )
         return MemorySnapshot(
-            nodes=tuple(nodes),
-            edges=tuple(edges),
+            nodes=nodes,
+            edges=edges,
             graph_meta=meta.get("graph", {}),
             stm_entries=stm,
             stm_meta=meta.get("stm", {}),
             episodes=episodes,
             events=events,
             quarantined=tuple((i, why) for i, (_row, why) in quarantine.items()),
+        )
+
+    def _over_base(
+        self,
+        conn: sqlite3.Connection,
+        rows: list[SceneNode],
+        row_edges: list[SceneEdge],
+        quarantine: dict[str, tuple[tuple[object, ...], str]],
+        q_edges: list[tuple[object, ...]],
+    ) -> tuple[LazyNodes, LazyEdges | tuple[SceneEdge, ...]]:
+        """The base's nodes and edges with the rows laid over them (see the module doc)."""
+        blobs = {str(k): bytes(v) for k, v in conn.execute("SELECT key, value FROM base")}
+        if not blobs:
+            return LazyNodes(None, (), tuple(rows)), tuple(row_edges)
+        try:
+            cols, edge_cols, intact = columns.decode_base(blobs)
+        except (KeyError, TypeError, ValueError, orjson.JSONDecodeError) as exc:
+            raise CorruptStoreError(f"{self.path}: the saved graph is unreadable: {exc}") from exc
+        gone = {r[0] for r in conn.execute("SELECT id FROM tombstones")}
+        gone.update(n.id for n in rows)
+        gone.update(quarantine)
+        if not intact:
+            log.warning(
+                "%s: the saved graph does not match its digest; checking every node", self.path
+            )
+            for i, node_id in enumerate(cols.ids):
+                if node_id in gone:
+                    continue
+                why = self._base_problem(cols, i)
+                if why is not None:
+                    quarantine[node_id] = (cols.row(i), why)
+                    gone.add(node_id)
+        keep = [i for i, node_id in enumerate(cols.ids) if node_id not in gone]
+        dirty = {r[0] for r in conn.execute("SELECT id FROM edge_dirty")}
+        edge_keep = None
+        if dirty or quarantine:
+            hit_dirty = np.fromiter((n in dirty for n in cols.ids), bool, len(cols))
+            hit_q = np.fromiter((n in quarantine for n in cols.ids), bool, len(cols))
+            src, dst = edge_cols.src, edge_cols.dst
+            stale = hit_dirty[src] | hit_dirty[dst]
+            held = (hit_q[src] | hit_q[dst]) & ~stale
+            # Current edges of a quarantined node: kept for it (written back as rows).
+            for k in np.flatnonzero(held).tolist():
+                a = edge_cols.attrs.get(k)
+                q_edges.append(
+                    (
+                        cols.ids[int(src[k])],
+                        columns.relation_of(int(edge_cols.rel[k])).value,
+                        cols.ids[int(dst[k])],
+                        codec.dumps(a) if a else None,
+                    )
+                )
+            edge_keep = np.flatnonzero(~(stale | held))
+        lazy_edges = edge_cols.lazy(cols.ids, edge_keep)
+        return (
+            LazyNodes(cols, keep, tuple(rows)),
+            LazyEdges(
+                names=lazy_edges.names,
+                src=lazy_edges.src,
+                dst=lazy_edges.dst,
+                relations=lazy_edges.relations,
+                attrs=lazy_edges.attrs,
+                keep=lazy_edges.keep,
+                extra=tuple(row_edges),
+            ),
+        )
+
+    @staticmethod
+    def _base_problem(cols: columns.NodeColumns, i: int) -> str | None:
+        try:
+            d = cols.record(i)
+            emb = codec.decode_embedding(cols.embeddings.get(i))
+        except (TypeError, ValueError) as exc:
+            return f"undecodable record: {exc}"
+        x, y, z = cols.position[i].tolist()
+        return codec.node_problem(
+            cols.ids[i], cols.layers[i].value, cols.labels[i], (x, y, z), d, emb
         )
 
     @staticmethod
@@ -299,6 +445,9 @@ class _Batch:
             ex("DELETE FROM nodes WHERE id = ?", gone)
             ex("DELETE FROM edges WHERE src = ?", gone)
             ex("DELETE FROM edges WHERE dst = ?", gone)
+            # The base may hold them: gone from it too, with every edge they had there.
+            ex("INSERT OR IGNORE INTO tombstones VALUES (?)", gone)
+            ex("INSERT OR IGNORE INTO edge_dirty VALUES (?)", gone)
         ex(
             "INSERT OR REPLACE INTO nodes VALUES (?,?,?,?,?,?,?,?)",
             [
@@ -314,8 +463,10 @@ class _Batch:
             ],
         )
         if c.edge_nodes:
-            ex("DELETE FROM edges WHERE src = ?", [(s,) for s in c.edge_nodes])
-            ex("DELETE FROM edges WHERE dst = ?", [(s,) for s in c.edge_nodes])
+            touched = [(s,) for s in c.edge_nodes]
+            ex("DELETE FROM edges WHERE src = ?", touched)
+            ex("DELETE FROM edges WHERE dst = ?", touched)
+            ex("INSERT OR IGNORE INTO edge_dirty VALUES (?)", touched)
         ex(
             "INSERT OR REPLACE INTO edges(src, dst, rel, attrs) VALUES (?,?,?,?)",
             [codec.edge_to(e) for e in c.edges],

@@ -124,7 +124,7 @@ def test_a_store_holding_a_poisoned_node_loads_with_it_quarantined(
     mem.observe([ObjectObservation("Mug", (1.5, 0.9, 2.0), object_id="Mug|1")])
     db = tmp_path / "m.db"
     with SQLiteStore(db) as store:
-        mem.save(store)
+        mem.commit(store)  # as rows (a save writes columns: see the tests below)
     _poison(db, "Mug|1", **columns)
     loaded = Memory()
     with SQLiteStore(db) as store:
@@ -149,7 +149,7 @@ def test_a_new_node_of_a_quarantined_id_replaces_the_stored_row(tmp_path: Path) 
     mem = _memory_with_apple()
     db = tmp_path / "m.db"
     with SQLiteStore(db) as store:
-        mem.save(store)
+        mem.commit(store)
     _poison(db, "Apple|1", x=1e300)
     loaded = Memory()
     with SQLiteStore(db) as store:

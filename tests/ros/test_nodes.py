@@ -495,7 +495,7 @@ def test_memory_node_survives_poison(tmp_path: Path, rclpy_context: None) -> Non
         ]
     )
     with SQLiteStore(store) as s:
-        mem.save(s)
+        mem.commit(s)  # nodes as rows, as memory_node's commits write them
     with sqlite3.connect(store) as conn:
         conn.execute("UPDATE nodes SET x = 1e300 WHERE id = 'Mug|1'")
     with LociSystem(tmp_path, {"memory_node": {"store_path": str(store)}}) as system:
