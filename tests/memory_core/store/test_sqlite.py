@@ -240,3 +240,30 @@ def test_edges_are_found_by_target_through_an_index(tmp_path: Path) -> None:
     plan = conn.execute("EXPLAIN QUERY PLAN DELETE FROM edges WHERE dst = 'x'").fetchall()
     conn.close()
     assert any("edges_dst" in str(row) for row in plan), plan
+
+
+def test_a_schema_1_store_is_upgraded_in_place_and_loads_as_it_was(
+    tmp_path: Path, catalog: ObjectCatalog
+) -> None:
+    mem = _memory(catalog)
+    db = tmp_path / "v1.db"
+    with SQLiteStore(db) as store:
+        mem.commit(store)  # rows only: what schema 1 held
+    c = sqlite3.connect(db)
+    c.executescript("DROP TABLE base; DROP TABLE tombstones; DROP TABLE edge_dirty;")
+    c.execute("PRAGMA user_version=1")
+    c.commit()
+    c.close()
+    loaded = Memory(catalog=catalog)
+    with SQLiteStore(db) as store:
+        loaded.load(store)
+        assert loaded.snapshot() == mem.snapshot()
+        loaded.save(store)  # now as a base
+    c = sqlite3.connect(db)
+    assert c.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert c.execute("SELECT count(*) FROM nodes").fetchone()[0] == 0
+    c.close()
+    again = Memory(catalog=catalog)
+    with SQLiteStore(db) as store:
+        again.load(store)
+    assert again.snapshot() == mem.snapshot()
