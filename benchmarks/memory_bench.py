@@ -191,10 +191,9 @@ def bench_save_load(
             again.load(store)
         t_load = time.perf_counter() - t0
         size = sum(p.stat().st_size for p in Path(tmp).iterdir())
-        objects = [n for n in again.graph.nodes(Layer.OBJECT)][:100]
+        objects = graph.nodes(Layer.OBJECT)[:100]  # the same ids; none built in `again`
         sightings = [
-            ObjectObservation(n.label, n.position, object_id=n.id, timestamp=1.0)
-            for n in objects
+            ObjectObservation(n.label, n.position, object_id=n.id, timestamp=1.0) for n in objects
         ]
         t0 = time.perf_counter()
         again.observe(sightings)

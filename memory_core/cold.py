@@ -192,11 +192,14 @@ class NodeTable:
     rows of a :class:`ColdNodes` not built yet (thawed on first access, in place, so the
     order never depends on what was asked for first)."""
 
-    __slots__ = ("_d", "cold")
+    __slots__ = ("_d", "_thawed", "cold")
 
     def __init__(self, cold: ColdNodes | None = None, rows: Sequence[int] = ()) -> None:
         self.cold = cold
         self._d: dict[str, SceneNode | int] = {}
+        self._thawed: dict[str, int] = {}
+        """Row of each node built from ``cold`` and not replaced since: a save copies the
+        row instead of encoding the node again."""
         if cold is not None:
             ids = cold.ids
             self._d = {ids[i]: i for i in rows}
@@ -217,6 +220,7 @@ class NodeTable:
         v = self._d[node_id]
         if type(v) is int:
             assert self.cold is not None
+            self._thawed[node_id] = v
             v = self._d[node_id] = self.cold.node(v)
         return v  # type: ignore[return-value]
 
@@ -225,9 +229,11 @@ class NodeTable:
 
     def __setitem__(self, node_id: str, node: SceneNode) -> None:
         self._d[node_id] = node
+        self._thawed.pop(node_id, None)
 
     def __delitem__(self, node_id: str) -> None:
         del self._d[node_id]
+        self._thawed.pop(node_id, None)
 
     def values(self) -> list[SceneNode]:
         """Every node (thawing the cold ones)."""
@@ -275,9 +281,12 @@ class NodeTable:
         """Every node for saving: cold rows as they are, then the built nodes."""
         keep: list[int] = []
         built: list[SceneNode] = []
-        for v in self._d.values():
+        thawed = self._thawed
+        for node_id, v in self._d.items():
             if type(v) is int:
                 keep.append(v)
+            elif node_id in thawed:
+                keep.append(thawed[node_id])
             else:
                 built.append(v)  # type: ignore[arg-type]
         return LazyNodes(self.cold if keep else None, keep, built)

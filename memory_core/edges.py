@@ -16,6 +16,7 @@ changes, so the arrays never disagree with the adjacency.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -258,7 +259,7 @@ class EdgeStore:
     def columns(self, names: Sequence[str]) -> LazyEdges:
         """Every edge as arrays over ``names`` (which must hold every node), for a store;
         loaded edges no node has touched are copied array to array."""
-        index = {name: i for i, name in enumerate(names)}
+        index = dict(zip(names, range(len(names)), strict=True))
         p = self._pending
         with_attrs = self._with_attrs
         keys = [k for k in self._keys if k not in with_attrs] if with_attrs else list(self._keys)
@@ -274,10 +275,16 @@ class EdgeStore:
             cold = ~(p.done[p.src] | p.done[p.dst])
             ks = np.flatnonzero(cold)
             # Names the graph dropped (tombstoned rows) have no cold edge left: -1, never read.
-            where = np.fromiter((index.get(x, -1) for x in p.names), np.int64, len(p.names))
+            where = np.fromiter(map(index.get, p.names, repeat(-1)), np.int64, len(p.names))
             base = len(relations)
+            held = sorted(p.attrs)
+            at = np.searchsorted(ks, held).tolist() if held else []
             attrs.update(
-                {base + j: dict(p.attrs[k]) for j, k in enumerate(ks.tolist()) if k in p.attrs}
+                {
+                    base + j: dict(p.attrs[k])
+                    for k, j in zip(held, at, strict=True)
+                    if j < len(ks) and int(ks[j]) == k
+                }
             )
             src_a = np.concatenate([src_a, where[p.src[ks]]])
             dst_a = np.concatenate([dst_a, where[p.dst[ks]]])

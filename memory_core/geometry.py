@@ -14,7 +14,7 @@ from shapely.geometry import Polygon
 from memory_core.errors import InvalidInputError
 from memory_core.types import Vec3, check_finite
 
-__all__ = ["RoomFootprint", "ViewVolume", "horizontal", "vertical"]
+__all__ = ["RoomFootprint", "ViewVolume", "horizontal", "room_polygons", "vertical"]
 
 
 def horizontal(p: Sequence[float], up_axis: str) -> tuple[float, float]:
@@ -32,6 +32,20 @@ def _ring_area(vertices: list[tuple[float, float]]) -> float:
     for (x0, y0), (x1, y1) in zip(vertices, vertices[1:] + vertices[:1], strict=True):
         total += x0 * y1 - x1 * y0
     return abs(total) / 2.0
+
+
+def room_polygons(footprints: Sequence[RoomFootprint]) -> list[Polygon]:
+    """Every footprint's polygon, the missing ones made in one vectorised shapely call
+    (5k rooms one by one took 0.3 s, the first time a loaded memory located a room)."""
+    missing = [f for f in footprints if f._polygon is None]
+    if missing:
+        coords = np.concatenate([np.asarray(f.vertices, dtype=np.float64) for f in missing])
+        owner = np.repeat(np.arange(len(missing)), [len(f.vertices) for f in missing])
+        polygons = shapely.polygons(shapely.linearrings(coords, indices=owner))
+        shapely.prepare(polygons)
+        for f, p in zip(missing, polygons, strict=True):
+            f._polygon = p
+    return [f.polygon for f in footprints]
 
 
 class RoomFootprint:

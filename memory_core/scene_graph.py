@@ -31,7 +31,7 @@ from memory_core.errors import (
     InvalidInputError,
     UnknownNodeError,
 )
-from memory_core.geometry import RoomFootprint, horizontal
+from memory_core.geometry import RoomFootprint, horizontal, room_polygons
 from memory_core.spatial import SpatialGrid
 from memory_core.types import (
     COORDINATE_LIMIT_M,
@@ -273,7 +273,7 @@ class SceneGraph:
             return None
         if self._room_tree is None:  # rebuilt lazily: rooms are added rarely, looked up often
             ids = list(self._rooms)
-            self._room_tree = (STRtree([self._rooms[i].polygon for i in ids]), ids)
+            self._room_tree = (STRtree(room_polygons([self._rooms[i] for i in ids])), ids)
         tree, ids = self._room_tree
         x, y = horizontal(position, self.up_axis)
         for idx in tree.query(Point(x, y), predicate="within"):

@@ -196,7 +196,7 @@ class NodeColumns:
 
     def take(self, rows: IntArray) -> NodeColumns:
         row_list = rows.tolist()
-        where = {int(i): k for k, i in enumerate(row_list)}
+        where = {i: k for k, i in enumerate(row_list)} if self.embeddings else {}
         return NodeColumns(
             ids=[self.ids[i] for i in row_list],
             labels=[self.labels[i] for i in row_list],
