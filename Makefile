@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
 .PHONY: run test lint typecheck clean bench ros
-LINTED := memory_core embodiment perception planners sim thor loci tests benchmarks ros_ws/src launch
+LINTED := memory_core embodiment perception planners sim thor hsim loci tests benchmarks ros_ws/src launch
 ROS_ENV := source ros_ws/env.sh
 
 # Re-install only when the dependency pins change.
