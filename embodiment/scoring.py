@@ -9,6 +9,7 @@ it scores episodes for benchmarks and audits the critic.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -74,6 +75,11 @@ class SceneState(Protocol):
     def objects(self) -> Mapping[str, ObjectState]: ...
     @property
     def held(self) -> str | None: ...
+    @property
+    def agent_xz(self) -> tuple[float, float] | None:
+        """The agent's floor position (x, z: positions are y-up), None if unknown."""
+        ...
+
     def ancestors(self, object_id: str) -> list[str]:
         """What holds the object, innermost first."""
         ...
@@ -96,9 +102,16 @@ _STATE: dict[str, Callable[[ObjectState], Any]] = {
 assert set(_STATE) == set(STATE_KEYS)
 
 
+def _within(scene: SceneState, x: float, z: float, near: float) -> bool:
+    agent = scene.agent_xz
+    return agent is not None and math.hypot(x - agent[0], z - agent[1]) <= near
+
+
 def matches(pred: Predicate, scene: SceneState, o: ObjectState) -> bool:
     """Whether object ``o`` of ``scene`` is one the predicate asks for."""
     if o.object_type not in pred.object_types:
+        return False
+    if pred.near is not None and not _within(scene, o.position[0], o.position[2], pred.near):
         return False
     if pred.names and o.name not in pred.names and o.object_id not in pred.names:
         return False
@@ -127,6 +140,9 @@ def matches(pred: Predicate, scene: SceneState, o: ObjectState) -> bool:
 
 def satisfied(pred: Predicate, scene: SceneState) -> int:
     """How many of the ``count`` required objects are there now."""
+    if pred.at is not None:
+        assert pred.near is not None
+        return int(_within(scene, pred.at[0], pred.at[2], pred.near))
     n = sum(1 for o in scene.objects.values() if matches(pred, scene, o))
     return min(n, pred.count)
 

@@ -68,8 +68,16 @@ class Predicate:
     count: int = 1
     names: tuple[str, ...] = ()
     """Restrict to these instances (AI2-THOR object names such as ``Mug_291e6e8a``, or ids)."""
+    near: float | None = None
+    """The agent stands within this many metres (floor distance, base to the thing's
+    position) of it: "find a bed" (ObjectNav, ImageNav)."""
+    at: tuple[float, float, float] | None = None
+    """A place instead of a thing: the agent stands within ``near`` of it (PointNav). Such
+    a predicate names no object (``object_types`` is empty)."""
 
     def describe(self) -> str:
+        if self.at is not None:
+            return f"agent within {self.near:g} m of ({', '.join(f'{c:g}' for c in self.at)})"
         parts = ["/".join(self.object_types) + (f" {'/'.join(self.names)}" if self.names else "")]
         if self.state:
             parts.append(" ".join(f"{k}={v}" for k, v in self.state.items()))
@@ -77,6 +85,8 @@ class Predicate:
             parts.append("in " + "/".join(self.in_types))
         if self.held:
             parts.append("held")
+        if self.near is not None:
+            parts.append(f"agent within {self.near:g} m")
         return (f"{self.count}x " if self.count > 1 else "") + ", ".join(parts)
 
 
@@ -122,9 +132,26 @@ def _strs(value: Any, where: str) -> tuple[str, ...]:
 def _predicate(d: Any, where: str) -> Predicate:
     if not isinstance(d, dict):
         raise ValueError(f"{where} must be an object")
-    unknown = set(d) - {"object", "in", "held", "state", "count", "name"}
+    unknown = set(d) - {"object", "in", "held", "state", "count", "name", "near", "at"}
     if unknown:
         raise ValueError(f"{where} has unknown keys {sorted(unknown)}")
+    near = None
+    if "near" in d:
+        near = _number(d["near"], f"{where}.near", NEAR_LIMIT_M)
+        if near <= 0.0:
+            raise ValueError(f"{where}.near must be a distance > 0 m, got {d['near']!r}")
+    if "at" in d:
+        others = sorted(set(d) - {"at", "near"})
+        if others or near is None:
+            raise ValueError(
+                f"{where}: a place ('at') takes only 'near' (the distance to stand within), "
+                f"got {others or 'no near'}"
+            )
+        at = d["at"]
+        if not isinstance(at, list) or len(at) != 3:
+            raise ValueError(f"{where}.at must be [x, y, z]")
+        xyz = tuple(_number(v, f"{where}.at") for v in at)
+        return Predicate(object_types=(), near=near, at=(xyz[0], xyz[1], xyz[2]))
     state = d.get("state", {})
     if not isinstance(state, dict) or set(state) - set(STATE_KEYS):
         raise ValueError(f"{where}.state keys must be among {sorted(STATE_KEYS)}")
@@ -144,11 +171,14 @@ def _predicate(d: Any, where: str) -> Predicate:
         state=dict(state),
         count=count,
         names=_strs(d["name"], f"{where}.name") if "name" in d else (),
+        near=near,
     )
 
 
 _COORD_LIMIT_M = 1.0e4
 """Largest |coordinate| a task's initial poses may use (a house, not a continent)."""
+NEAR_LIMIT_M = 100.0
+"""Largest distance a ``near`` may ask for (beyond it, "near" means nothing in a house)."""
 
 
 def _number(value: Any, where: str, limit: float = _COORD_LIMIT_M) -> float:
@@ -289,6 +319,8 @@ def walkthrough_task(task: Task) -> Task | None:
 
 def task_to_json(t: Task) -> dict[str, Any]:
     def pred(p: Predicate) -> dict[str, Any]:
+        if p.at is not None:
+            return {"at": list(p.at), "near": p.near}
         out: dict[str, Any] = {"object": list(p.object_types)}
         if p.in_types:
             out["in"] = list(p.in_types)
@@ -300,6 +332,8 @@ def task_to_json(t: Task) -> dict[str, Any]:
             out["count"] = p.count
         if p.names:
             out["name"] = list(p.names)
+        if p.near is not None:
+            out["near"] = p.near
         return out
 
     d: dict[str, Any] = {"id": t.task_id, "scene": t.scene, "instruction": t.instruction}
@@ -355,8 +389,8 @@ def check_types_exist(task: Task, scene_types: Iterable[str]) -> None:
     """A goal naming a type the scene cannot have is an error before the episode starts."""
     have = set(scene_types)
     for p in task.predicates:
-        if p.names:
-            continue  # instances named by the task's own initial poses
+        if p.names or p.at is not None:
+            continue  # instances named by the task's own initial poses; a place
         if not any(t in have or made_from(t) in have for t in p.object_types):
             raise TaskFormatError(
                 f"task {task.task_id}: no {'/'.join(p.object_types)} in scene {task.scene}"

@@ -6,6 +6,7 @@ habitat-lab recorded.
 """
 
 from hsim.convert import agent_pose, forward, heading, world_from_camera
+from hsim.episodes import HabitatEpisode, convert, load_episodes, to_task
 from hsim.errors import HabitatDataError, HabitatUnavailableError
 from hsim.geodesic import GeodesicCase, load_geodesic_cases
 from hsim.observations import HabitatCamera, frame_from_observations, instances_from_semantic
@@ -14,12 +15,16 @@ __all__ = [
     "GeodesicCase",
     "HabitatCamera",
     "HabitatDataError",
+    "HabitatEpisode",
     "HabitatUnavailableError",
     "agent_pose",
+    "convert",
     "forward",
     "frame_from_observations",
     "heading",
     "instances_from_semantic",
+    "load_episodes",
     "load_geodesic_cases",
+    "to_task",
     "world_from_camera",
 ]

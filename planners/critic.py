@@ -7,16 +7,17 @@ scores episodes outside, and benchmarks count how often the two disagree.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 
 from embodiment.body import BodyState
 from embodiment.scoring import FLOOR_M
 from embodiment.tasks import Predicate
 from memory_core import Layer, Memory, SceneNode
-from memory_core.geometry import vertical
+from memory_core.geometry import horizontal, vertical
 from planners.referents import Referents, is_ref, node_matches
 
-__all__ = ["ancestors", "believed_count", "candidates", "holds", "satisfying"]
+__all__ = ["ancestors", "believed_count", "candidates", "holds", "satisfying", "within"]
 
 _THINGS = (Layer.OBJECT, Layer.RECEPTACLE)
 FLOOR_LEVEL_M = 0.0
@@ -92,6 +93,8 @@ def _holds(
     place_targets: frozenset[str],
 ) -> bool:
     held = body.held == node.id
+    if pred.near is not None and not within(body, node.position, pred.near):
+        return False
     for key, want in pred.state.items():
         have = held if key == "isPickedUp" else node.state.get(key)
         if have != want:
@@ -111,10 +114,19 @@ def _holds(
     return True
 
 
+def within(body: BodyState, point: Sequence[float], near: float) -> bool:
+    """The body stands within ``near`` metres (floor distance) of ``point`` (in the
+    body's world frame, whose up axis the body states)."""
+    x, y = horizontal(point, body.up_axis)
+    bx, by = body.floor_xy
+    return math.hypot(x - bx, y - by) <= near
+
+
 def satisfying(
     pred: Predicate, memory: Memory, body: BodyState, refs: Referents | None = None
 ) -> list[SceneNode]:
-    """The nodes memory believes satisfy the predicate."""
+    """The nodes memory believes satisfy the predicate (none for a place: see
+    :func:`believed_count`)."""
     place_targets = _targets(_named_places(pred), refs)
     return [
         node
@@ -126,5 +138,9 @@ def satisfying(
 def believed_count(
     pred: Predicate, memory: Memory, body: BodyState, refs: Referents | None = None
 ) -> int:
-    """How many of the ``count`` required objects memory believes are there."""
+    """How many of the ``count`` required objects memory believes are there (a place:
+    1 when the body stands there, by its own pose)."""
+    if pred.at is not None:
+        assert pred.near is not None
+        return int(within(body, pred.at, pred.near))
     return min(len(satisfying(pred, memory, body, refs)), pred.count)

@@ -31,6 +31,7 @@ from embodiment.body import Body
 from embodiment.skills import NO_TARGET, SKILLS, Skill, StepResult
 from embodiment.tasks import Predicate, Task
 from memory_core import Layer, Memory
+from memory_core.geometry import horizontal
 from memory_core.retrieval import quoted
 from planners.base import Plan, PlanFailedError
 from planners.critic import believed_count
@@ -179,6 +180,10 @@ class LLMPlanner:
             room = mem.graph.locate_room(state.pose.position)
             ctx = mem.context(task.instruction, room, self.config.context_budget_tokens)
             targets = self._targets(ctx.object_ids)
+            if pred.at is not None:
+                # A place to go (PointNav) is a target of its own: memory has no id for it.
+                x, z = horizontal(pred.at, state.up_axis)
+                targets.append(f"point:{x},{z}")
             prompt = self.template.format(
                 instruction=f"{task.instruction}\nCurrent subgoal: {pred.describe()}",
                 context=ctx.text or "(nothing yet)",

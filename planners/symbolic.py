@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import shapely
@@ -28,7 +28,7 @@ from embodiment.tasks import Predicate, Task, made_from
 from memory_core import Layer, Memory, Pose, SceneNode
 from memory_core.geometry import horizontal
 from planners.base import Plan, PlanFailedError
-from planners.critic import ancestors, holds
+from planners.critic import ancestors, holds, satisfying
 from planners.effects import sensed_by_id
 from planners.referents import Referents, is_ref, ref_label, ref_position
 
@@ -324,6 +324,25 @@ class SymbolicPlanner:
         return f"cannot find {what}"
 
     # ------------------------------------------------------------------ skill programs
+    def _go_near(self, pred: Predicate, task: Task | None) -> Plan:
+        """Find one (ObjectNav: memory first, else search) and stand by it; with other
+        conditions, meet them first, then go to one that meets them."""
+        if pred.state or pred.in_types or pred.held:
+            yield from self.program(replace(pred, near=None), task)
+            state = self.body.state()
+            targets = [
+                n.id
+                for n in satisfying(replace(pred, near=None), self.memory, state, self.referents)
+            ]
+        else:
+            targets = [(yield from self.find(pred.object_types, set(), pred.names))]
+        for target in targets[: pred.count]:
+            for name in pred.names[:1]:
+                self.referents.bind(name, target)
+            result = yield Skill("navigate", target)
+            if not result.success:
+                raise PlanFailedError(result.error_message)
+
     def _reach(self, object_id: str) -> Plan:
         """Go to an object and open the closed containers around it."""
         result = yield Skill("navigate", object_id)
@@ -623,6 +642,16 @@ class SymbolicPlanner:
             if subgoal != self._subgoal:
                 self.done.clear()
                 self._subgoal = subgoal
+        if pred.at is not None:
+            # A place (PointNav): walk there.
+            x, z = horizontal(pred.at, self.body.state().up_axis)
+            result = yield Skill("navigate", f"point:{x},{z}")
+            if not result.success:
+                raise PlanFailedError(result.error_message)
+            return
+        if pred.near is not None:
+            yield from self._go_near(pred, task)
+            return
         types = pred.object_types
         wholes = tuple(dict.fromkeys(made_from(t) for t in types if made_from(t) != t))
         wants = dict(pred.state)

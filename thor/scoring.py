@@ -35,6 +35,7 @@ class ThorObject:
 class ThorScene:
     objects: Mapping[str, ThorObject]
     held: str | None
+    agent_xz: tuple[float, float] | None = None
 
     def ancestors(self, object_id: str) -> list[str]:
         out: list[str] = []
@@ -75,4 +76,6 @@ def thor_scene(metadata: Mapping[str, Any], history: Mapping[str, set[str]]) -> 
         )
     inventory = metadata.get("inventoryObjects") or []
     held = str(inventory[0]["objectId"]) if inventory else None
-    return ThorScene(objects, held)
+    agent = (metadata.get("agent") or {}).get("position")
+    agent_xz = (float(agent["x"]), float(agent["z"])) if agent else None
+    return ThorScene(objects, held, agent_xz)

@@ -159,3 +159,44 @@ def test_pieces_name_what_they_are_made_from() -> None:
     check_types_exist(egg, ["Egg", "Pan"])
     with pytest.raises(TaskFormatError, match="no EggCracked"):
         check_types_exist(egg, ["Apple", "Pan"])
+
+
+def test_navigation_goals_parse_and_round_trip() -> None:
+    from embodiment.tasks import task_to_json
+
+    task = parse_task(
+        {
+            "id": "nav",
+            "scene": "hm3d/TEEsavR23oF",
+            "subgoals": [
+                [{"object": ["bed"], "near": 1.5}],
+                [{"at": [1.5, 0.1, -2.0], "near": 0.2}],
+                [{"object": "Mug", "in": "Sink", "near": 1.0}],
+            ],
+        }
+    )
+    bed, point, mug = (sg[0] for sg in task.subgoals)
+    assert bed.near == 1.5 and bed.at is None
+    assert point.object_types == () and point.at == (1.5, 0.1, -2.0) and point.near == 0.2
+    assert mug.in_types == ("Sink",) and mug.near == 1.0
+    assert "within 0.2 m of (1.5, 0.1, -2)" in point.describe()
+    assert parse_task(task_to_json(task)) == task
+
+
+@pytest.mark.parametrize(
+    ("pred", "message"),
+    [
+        ({"object": "bed", "near": 0}, "near must be a distance > 0"),
+        ({"object": "bed", "near": -1}, "near must be a distance > 0"),
+        ({"object": "bed", "near": 1e9}, "near must be finite and within"),
+        ({"object": "bed", "near": "1"}, "near must be a number"),
+        ({"at": [0, 0, 0]}, "takes only 'near'"),
+        ({"at": [0, 0, 0], "near": 1, "object": "bed"}, "takes only 'near'"),
+        ({"at": [0, 0], "near": 1}, r"at must be \[x, y, z\]"),
+        ({"at": [0, float("nan"), 0], "near": 1}, "at must be finite"),
+        ({"at": "here", "near": 1}, r"at must be \[x, y, z\]"),
+    ],
+)
+def test_bad_navigation_goals_are_refused(pred: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_task({"id": "t", "scene": "s", "goal": [pred]})

@@ -342,3 +342,73 @@ def test_a_start_on_an_island_of_the_grid_says_so(registry: SceneRegistry) -> No
     assert not result.success
     assert result.error.startswith("cannot reach 81 of 82 free map cells from here")
     assert reason_class(result.error) == "unreachable"
+
+
+@pytest.mark.parametrize("sensing", ["gt", "rgbd"])
+def test_find_a_thing_and_stand_by_it(registry: SceneRegistry, sensing: str) -> None:
+    """ObjectNav in the loop: the critic judges 'near' by the body's own pose and memory,
+    the scorer by the world's ground truth, and both agree at the end."""
+    probe = parse_task({"id": "p", "scene": "FloorPlan201", "goal": [{"object": "Sofa"}]})
+    world = make_world(probe, registry)
+    ax, az = world.agent_xz
+
+    def away(o: object) -> float:
+        x, _y, z = o.position  # type: ignore[attr-defined]
+        return float(((x - ax) ** 2 + (z - az) ** 2) ** 0.5)
+
+    # The farthest of the one-of-a-kind movable things from where the agent starts.
+    kinds = [o.object_type for o in world.objects.values()]
+    pickable = registry.affordances.pickupable
+    far = max(
+        (
+            o
+            for o in world.objects.values()
+            if kinds.count(o.object_type) == 1 and pickable(o.object_type)
+        ),
+        key=away,
+    )
+    assert away(far) > 3.0
+    task = parse_task(
+        {
+            "id": "objnav",
+            "scene": "FloorPlan201",
+            "goal": [{"object": far.object_type, "near": 1.5}],
+        }
+    )
+    scorer = WorldScorer(task, world)
+    assert not scorer.success()
+    memory = new_memory()
+    result = Executive(BuiltinBody(world, sensing=sensing), memory, registry.affordances).run(
+        task, scorer
+    )
+    assert result.success, (result.error, result.summaries)
+    assert (
+        away(far) > 0
+        and (
+            (far.position[0] - world.agent_xz[0]) ** 2 + (far.position[2] - world.agent_xz[1]) ** 2
+        )
+        ** 0.5
+        <= 1.5
+    )
+
+
+def test_walk_to_a_point(registry: SceneRegistry) -> None:
+    """PointNav in the loop: a place, not a thing; judged by the body's own pose."""
+    probe = parse_task({"id": "p", "scene": "FloorPlan201", "goal": [{"object": "Television"}]})
+    world = make_world(probe, registry)
+    ax, az = world.agent_xz
+    reach = world.nav.distances_from(world.agent_xz)
+    far = world.nav.xz(max(reach, key=lambda c: reach[c]))  # the farthest reachable cell
+    task = parse_task(
+        {
+            "id": "pointnav",
+            "scene": "FloorPlan201",
+            "goal": [{"at": [far[0], 0.9, far[1]], "near": 0.2}],
+        }
+    )
+    scorer = WorldScorer(task, world)
+    assert not scorer.success()
+    result = Executive(BuiltinBody(world), new_memory(), registry.affordances).run(task, scorer)
+    assert result.success, (result.error, result.summaries)
+    assert abs(world.agent_xz[0] - far[0]) <= 0.2 and abs(world.agent_xz[1] - far[1]) <= 0.2
+    assert (ax, az) != world.agent_xz

@@ -214,3 +214,32 @@ def test_targets_reach_the_prompt_as_a_json_list(registry: SceneRegistry) -> Non
     prompt = server.requests[0]["messages"][-1]["content"]
     assert hostile in _targets(prompt) and "Toaster|2" not in _targets(prompt)
     assert json.dumps(hostile) in prompt.split("What the robot remembers")[1]
+
+
+def test_a_place_to_go_is_a_target_the_model_may_name(registry: SceneRegistry) -> None:
+    """PointNav with an LLM: the point is offered as a target (memory has no id for a
+    place) and the critic judges arrival by the body's own pose."""
+    probe = make_world(TASK, registry)
+    reach = probe.nav.distances_from(probe.agent_xz)
+    x, z = probe.nav.xz(max(reach, key=lambda c: reach[c]))
+    task = parse_task(
+        {
+            "id": "go",
+            "scene": "FloorPlan1",
+            "instruction": "go over there",
+            "goal": [{"at": [x, 0.9, z], "near": 0.2}],
+        }
+    )
+
+    def to_the_point(prompt: str) -> dict[str, Any]:
+        points = [t for t in _targets(prompt) if t.startswith("point:")]
+        return {"skill": "navigate", "target": points[0]} if points else {"skill": "done"}
+
+    world = make_world(task, registry)
+    with ChatServer([], to_the_point) as server:
+        config = LLMConfig(base_url=server.base_url, model="scripted", timeout_s=1.0)
+        planner = LLMPlanner(BuiltinBody(world), new_memory(), config, registry.affordances)
+        result = planner.run(task, WorldScorer(task, world))
+    assert result.success, result.summaries
+    assert result.skills == 1 and len(server.requests) == 1
+    assert abs(world.agent_xz[0] - x) <= 0.2 and abs(world.agent_xz[1] - z) <= 0.2
