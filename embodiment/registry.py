@@ -1,4 +1,4 @@
-"""Bodies by name: ``--body builtin``, ``--body ai2thor`` (more as they are written).
+"""Bodies by name: ``--body builtin``, ``--body ai2thor``, ``habitat`` (more as they are written).
 
 Entries are import paths resolved on first use, so naming a body never imports the
 others (or their heavy dependencies), and ``embodiment`` imports no body package.
@@ -18,6 +18,7 @@ __all__ = ["body_factory", "body_names", "register_body"]
 _BODIES: dict[str, str | Callable[..., Body]] = {
     "builtin": "sim.body:BuiltinBody",
     "ai2thor": "thor.body:Ai2ThorBody",
+    "habitat": "hsim.body:HabitatBody",  # HabitatBody.open(scene, ...); needs habitat-sim
 }
 
 
