@@ -28,7 +28,7 @@ import orjson
 
 from memory_core.cold import IntArray, LazyEdges, LazyNodes
 from memory_core.store import codec
-from memory_core.types import Layer, Relation, SceneNode
+from memory_core.types import Layer, Relation, SceneEdge, SceneNode
 
 __all__ = ["EdgeColumns", "NodeColumns", "decode_base", "encode_base"]
 
@@ -280,7 +280,11 @@ class EdgeColumns:
             attrs=attrs,
         )
 
-    def lazy(self, names: Sequence[str], keep: IntArray | None) -> LazyEdges:
+    def lazy(
+        self, names: Sequence[str], keep: IntArray | None, extra: Sequence[SceneEdge] = ()
+    ) -> LazyEdges:
+        """The edges as a :class:`LazyEdges` over ``names`` (rows ``keep``, then
+        ``extra``)."""
         return LazyEdges(
             names=names,
             src=self.src,
@@ -288,6 +292,7 @@ class EdgeColumns:
             relations=[_RELATIONS[c] for c in self.rel.tolist()],
             attrs=self.attrs,
             keep=keep,
+            extra=extra,
         )
 
 

@@ -363,18 +363,9 @@ class SQLiteStore:
                     )
                 )
             edge_keep = np.flatnonzero(~(stale | held))
-        lazy_edges = edge_cols.lazy(cols.ids, edge_keep)
         return (
             LazyNodes(cols, keep, tuple(rows)),
-            LazyEdges(
-                names=lazy_edges.names,
-                src=lazy_edges.src,
-                dst=lazy_edges.dst,
-                relations=lazy_edges.relations,
-                attrs=lazy_edges.attrs,
-                keep=lazy_edges.keep,
-                extra=tuple(row_edges),
-            ),
+            edge_cols.lazy(cols.ids, edge_keep, tuple(row_edges)),
         )
 
     @staticmethod
