@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from numpy.typing import NDArray
 
 from embodiment.body import BodyState, FloorPlan, RGBDFrame, Sensed
 from embodiment.grid import FREE, OCCUPIED, OccupancyGrid
@@ -199,8 +200,19 @@ class HabitatBody:
         if start is not None:
             body.teleport(start[0], start[1])
         else:
-            body.teleport(sim.pathfinder.get_random_navigable_point(), (0.0, 0.0, 0.0, 1.0))
+            body.teleport(body.random_point(), (0.0, 0.0, 0.0, 1.0))
         return body
+
+    def floor_island(self) -> int:
+        """The navmesh island with the largest area: the floor (tables and shelves make
+        small islands of their own, unreachable from it)."""
+        pf = self.sim.pathfinder
+        return max(range(pf.num_islands), key=pf.island_area)
+
+    def random_point(self) -> NDArray[np.float64]:
+        """A random navigable point on the floor island (``pathfinder.seed`` seeds it)."""
+        point = self.sim.pathfinder.get_random_navigable_point(island_index=self.floor_island())
+        return np.asarray(point, dtype=np.float64)
 
     def close(self) -> None:
         self.sim.close()
@@ -225,9 +237,10 @@ class HabitatBody:
         obj = manager.add_object_by_template_id(thing.template_id)
         if obj is None:
             raise HabitatDataError(f"habitat-sim could not add {thing.label}")
+        # Placed first: a static object does not move afterwards.
+        obj.translation = where
         obj.motion_type = self.hs.physics.MotionType.STATIC
         obj.semantic_id = thing.semantic_id
-        obj.translation = where
         thing.object_id = int(obj.object_id)
         bb = obj.root_scene_node.cumulative_bb
         thing.size = (float(bb.size_x()), float(bb.size_y()), float(bb.size_z()))
