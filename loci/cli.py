@@ -261,7 +261,17 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             raise LociError(
                 f"--sensing takes {', '.join(SENSING_MODES)} (comma-separated), not {x!r}"
             )
-    _suite_body(args.body, ("builtin", "ai2thor"))
+    _suite_body(args.body, ("builtin", "ai2thor", "habitat"))
+    if args.body == "habitat":
+        if args.habitat_scenes is None or not Path(args.habitat_scenes).is_dir():
+            raise LociError("--body habitat needs --habitat-scenes DIR (where the scenes are)")
+        if not args.tasks:
+            raise LociError("--body habitat runs a task file (--tasks) on Habitat scenes")
+        if args.planner != "symbolic" or args.fallback != "none" or args.sensing != "rgbd":
+            raise LociError("--body habitat runs the symbolic planner with --sensing rgbd only")
+        from hsim.body import habitat_sim_module
+
+        habitat_sim_module()  # not installed: say so before anything runs
     executable = _thor_executable(args) if args.body == "ai2thor" else None
     llm = _endpoint("--planner llm") if args.planner == "llm" else None
     fallback = None
@@ -289,6 +299,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
                 executable,
                 fallback,
                 cluster,
+                args.habitat_scenes,
             )
             for m in modes
             for x in sensings
@@ -570,7 +581,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--body",
         default="builtin",
-        help="the body to act with: builtin, or ai2thor (AI2-THOR's own Controller)",
+        help="the body to act with: builtin, ai2thor (AI2-THOR's own Controller), or "
+        "habitat (habitat-sim, where it is installed; with --habitat-scenes)",
+    )
+    bench.add_argument(
+        "--habitat-scenes",
+        help="--body habitat: the directory the tasks' scene paths (and init.habitat_objects "
+        "templates) are relative to",
     )
     bench.add_argument(
         "--thor-executable",

@@ -171,3 +171,64 @@ def _spread(body: object) -> tuple[list[float], list[float], list[float]]:
     chair = far[0]
     donut = next(p for p in far[1:] if math.hypot(p[0] - chair[0], p[2] - chair[2]) > 1.5)
     return list(start), [chair[0], chair[1] + 0.5, chair[2]], [donut[0], donut[1] + 0.1, donut[2]]
+
+
+def _bench_task(scenes: Path, start: list[float], chair_at: list[float]) -> dict[str, object]:
+    away = math.atan2(chair_at[0] - start[0], chair_at[2] - start[2])
+    return {
+        "id": "habitat/find-chair",
+        "scene": "scenes/simple_room.glb",
+        "goal": [{"object": "Chair", "near": 1.5}],
+        "init": {
+            "habitat_start": {
+                "position": start,
+                "rotation": [0.0, math.sin(away / 2), 0.0, math.cos(away / 2)],
+            },
+            "habitat_objects": [
+                {
+                    "template": "objects/chair.object_config.json",
+                    "label": "Chair",
+                    "position": chair_at,
+                    "semantic_id": 1,
+                }
+            ],
+        },
+    }
+
+
+@pytest.mark.skipif(habitat_sim is not None, reason="habitat-sim is installed here")
+def test_bench_on_habitat_without_it_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from loci.cli import main
+
+    tasks = tmp_path / "t.jsonl"
+    tasks.write_text(json.dumps(_bench_task(tmp_path, [0, 0, 0], [2, 0, 2])) + "\n")
+    argv = ["bench", "--quiet", "--body", "habitat", "--sensing", "rgbd", "--tasks", str(tasks)]
+    assert main([*argv, "--habitat-scenes", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("loci: error:") and "no wheel for this platform" in err
+    assert main(argv) == 2
+    assert "--habitat-scenes" in capsys.readouterr().err
+
+
+@needs_sim
+def test_loci_bench_runs_a_task_file_on_habitat(tmp_path: Path) -> None:
+    import json
+
+    from hsim.body import HabitatBody, HabitatBodyConfig
+    from loci.cli import main
+
+    probe = HabitatBody.open(SCENE, HabitatBodyConfig())
+    start, chair_at, _donut = _spread(probe)
+    probe.close()
+    tasks = tmp_path / "t.jsonl"
+    tasks.write_text(json.dumps(_bench_task(ASSETS, start, chair_at)) + "\n")
+    out = tmp_path / "bench.json"
+    argv = ["bench", "--quiet", "--body", "habitat", "--sensing", "rgbd", "--tasks", str(tasks)]
+    assert main([*argv, "--habitat-scenes", str(ASSETS), "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    (row,) = report["tasks"]
+    assert row["success"] and row["skills"] >= 2, row
