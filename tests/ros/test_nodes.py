@@ -417,16 +417,33 @@ def test_llm_planner_behind_the_action(tmp_path: Path, rclpy_context: None) -> N
 def _goal_under_way(client: Any, task: Any, skills: int = 3) -> Any:
     """Send ``task`` as a goal and wait until it is accepted and ``skills`` skills ran;
     its goal handle."""
+    import uuid
+
     import rclpy
     from loci_msgs.action import ExecuteInstruction
+    from rclpy.action.client import ClientGoalHandle
+    from unique_identifier_msgs.msg import UUID
 
     feedback: list[Any] = []
-    sent = client.action.send_goal_async(
-        ExecuteInstruction.Goal(task_json=json.dumps(task_to_json(task))),
-        feedback_callback=feedback.append,
-    )
-    rclpy.spin_until_future_complete(client.node, sent, timeout_sec=60)
-    handle = sent.result()
+    goal = ExecuteInstruction.Goal(task_json=json.dumps(task_to_json(task)))
+    # A request sent while DDS is still matching the server's reader is lost (it failed a
+    # full run twice, waiting 60 s for an answer): sent again under the same goal id, as
+    # loci_ros.goals.run_goal sends its goals.
+    goal_id = UUID(uuid=list(uuid.uuid4().bytes))
+    handle = None
+    for attempt in range(4):
+        sent = client.action.send_goal_async(
+            goal, feedback_callback=feedback.append, goal_uuid=goal_id
+        )
+        rclpy.spin_until_future_complete(client.node, sent, timeout_sec=15)
+        if not sent.done():
+            continue
+        handle = sent.result()
+        if handle is not None and not handle.accepted and attempt > 0:
+            # Refused as a duplicate of an earlier send whose answer was lost.
+            accepted = ExecuteInstruction.Impl.SendGoalService.Response(accepted=True)
+            handle = ClientGoalHandle(client.action, goal_id, accepted)
+        break
     assert handle is not None and handle.accepted
     while len(feedback) < skills:
         rclpy.spin_once(client.node, timeout_sec=0.1)
