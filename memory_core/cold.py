@@ -169,16 +169,6 @@ class LazyEdges(Sequence[SceneEdge]):
 
     __hash__ = None  # type: ignore[assignment]
 
-    def tuples(self) -> Iterator[tuple[str, str, Relation, dict[str, Any]]]:
-        """``(src, dst, relation, attributes)`` of every edge, without building edges."""
-        names, rels, attrs = self.names, self.relations, self.attrs
-        src, dst = self.src.tolist(), self.dst.tolist()
-        for k in self._rows():
-            a = attrs.get(k)
-            yield names[src[k]], names[dst[k]], rels[k], dict(a) if a else {}
-        for e in self.extra:
-            yield e.src, e.dst, e.relation, dict(e.attrs)
-
 
 def _same_items(a: Sequence[Any], b: object) -> bool:
     """Sequence equality, item by item (a lazy sequence equals the list it reads as)."""

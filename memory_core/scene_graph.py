@@ -544,7 +544,8 @@ class SceneGraph:
         graph._id_counter = counter
         # Bulk build: per-node add_node (and its sorted-index insert) dominates large loads.
         lazy = isinstance(nodes, LazyNodes) and nodes.cold is not None
-        if isinstance(nodes, LazyNodes) and nodes.cold is not None:
+        if lazy:
+            assert isinstance(nodes, LazyNodes)
             node_list = list(nodes.extra)
             graph._nodes = NodeTable(nodes.cold, nodes.keep)
             changes = graph._index_cold(nodes)
