@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,8 @@ class _Pending:
 
     def __init__(self, edges: LazyEdges) -> None:
         self.names = edges.names
-        self.row = {name: i for i, name in enumerate(edges.names)}
+        row_of = edges.row_of
+        self.row = row_of if row_of is not None else {n: i for i, n in enumerate(edges.names)}
         keep = edges.keep
         if keep is None:
             self.src, self.dst = edges.src, edges.dst
@@ -76,7 +78,9 @@ class EdgeStore:
         self._n = 0
         self._pending: _Pending | None = None
         # Every edge in the adjacency, in the order it came: a save lists them from here
-        # (one C-level pass) instead of walking three levels of dictionaries.
+        # (one C-level pass) instead of walking three levels of dictionaries. An edge is
+        # in one of the two: those that were given attributes are listed apart, so a
+        # save reads the attributes of those few only.
         self._keys: dict[tuple[str, str, Relation], None] = {}
         self._with_attrs: dict[tuple[str, str, Relation], None] = {}
 
@@ -119,10 +123,11 @@ class EdgeStore:
             if pair is None:
                 pair = out_x[other] = {}
             key = (node_id, other, rels[k])
-            keys[key] = None
             a = attrs.get(k)
             if a:
                 with_attrs[key] = None
+            else:
+                keys[key] = None
             pair[rels[k]] = dict(a) if a else {}
         for k in p.into(r):
             s = int(p.src[k])
@@ -136,10 +141,11 @@ class EdgeStore:
             if pair is None:
                 pair = in_x[other] = {}
             key = (other, node_id, rels[k])
-            keys[key] = None
             a = attrs.get(k)
             if a:
                 with_attrs[key] = None
+            else:
+                keys[key] = None
             pair[rels[k]] = dict(a) if a else {}
         if p.left == 0:
             self._pending = None
@@ -205,12 +211,17 @@ class EdgeStore:
             held = rels.get(relation)
             if held is None:
                 rels[relation] = dict(attrs)
-                keys[(src, dst, relation)] = None
                 n += 1
+                if attrs:
+                    with_attrs[(src, dst, relation)] = None
+                else:
+                    keys[(src, dst, relation)] = None
             else:
                 held.update(attrs)
-            if attrs:
-                with_attrs[(src, dst, relation)] = None
+                key = (src, dst, relation)
+                if attrs and key in keys:  # attributes at last: listed with those that have some
+                    del keys[key]
+                    with_attrs[key] = None
         self._n += n
 
     def remove(self, src: str, dst: str, relation: Relation) -> bool:
@@ -262,15 +273,14 @@ class EdgeStore:
         index = dict(zip(names, range(len(names)), strict=True))
         p = self._pending
         with_attrs = self._with_attrs
-        keys = [k for k in self._keys if k not in with_attrs] if with_attrs else list(self._keys)
+        keys = list(self._keys)
         keys += with_attrs
         n = len(keys)
-        src_names, dst_names, rels = zip(*keys, strict=True) if keys else ((), (), ())
-        src_a = np.fromiter(map(index.__getitem__, src_names), np.int64, n)
-        dst_a = np.fromiter(map(index.__getitem__, dst_names), np.int64, n)
-        first = n - len(with_attrs)
+        src_a = np.fromiter(map(index.__getitem__, map(itemgetter(0), keys)), np.int64, n)
+        dst_a = np.fromiter(map(index.__getitem__, map(itemgetter(1), keys)), np.int64, n)
+        first = len(self._keys)
         attrs = {first + j: dict(self._pair(s, d)[r]) for j, (s, d, r) in enumerate(with_attrs)}
-        relations = list(rels)
+        relations = list(map(itemgetter(2), keys))
         if p is not None:
             cold = ~(p.done[p.src] | p.done[p.dst])
             ks = np.flatnonzero(cold)

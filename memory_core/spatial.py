@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
 
+from memory_core.gcpause import paused_gc
 from memory_core.types import Vec3
 
 __all__ = ["SpatialGrid"]
@@ -36,17 +37,43 @@ class SpatialGrid:
         self._cell = cell_m
         self._flat = column_axis
         self._cells: dict[Cell, set[str]] = {}
-        self._where: dict[str, tuple[Cell, Vec3]] = {}
+        # key -> point; a point's cell is worked out again when it moves (one tuple a
+        # point instead of three: a load of 100k points made ~300k tuples to collect).
+        self._where: dict[str, Vec3] = {}
         # Extent of every point ever inserted (never shrinks): bounds the cells a query
         # walks and the radius a k-nearest search grows to.
         self._lo: list[float] | None = None
         self._hi: list[float] | None = None
+        self._later: tuple[Sequence[str], npt.NDArray[np.float64]] | None = None
 
     def __len__(self) -> int:
-        return len(self._where)
+        return len(self._where) + (len(self._later[0]) if self._later is not None else 0)
 
     def __contains__(self, key: str) -> bool:
+        if self._later is not None:
+            self._settle()
         return key in self._where
+
+    def insert_later(self, keys: Sequence[str], points: npt.ArrayLike) -> None:
+        """:meth:`insert_many`, done when the grid is first read or changed.
+
+        A loaded memory's points go in this way: hashing 100k of them was a third of a
+        load, and a run that asks no spatial question of a layer never pays it."""
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+        if len(keys) != len(pts):
+            raise ValueError(f"{len(keys)} keys for {len(pts)} points")
+        if self._where or self._later is not None:
+            self.insert_many(keys, pts)
+        elif len(keys):
+            self._later = (keys, pts)
+
+    def _settle(self) -> None:
+        later, self._later = self._later, None
+        if later is not None:
+            # Collector paused as in a load: the cyclic collector's passes over a large
+            # heap, set off by 100k new tuples, cost 3x the hashing itself.
+            with paused_gc():
+                self.insert_many(*later)
 
     def _index(self, v: float, axis: int) -> int:
         return 0 if axis == self._flat else math.floor(v / self._cell)
@@ -55,11 +82,12 @@ class SpatialGrid:
         return (self._index(p[0], 0), self._index(p[1], 1), self._index(p[2], 2))
 
     def insert(self, key: str, p: Vec3) -> None:
+        if self._later is not None:
+            self._settle()
         if key in self._where:
             self.remove(key)
-        cell = self._cell_of(p)
-        self._cells.setdefault(cell, set()).add(key)
-        self._where[key] = (cell, p)
+        self._cells.setdefault(self._cell_of(p), set()).add(key)
+        self._where[key] = p
         if self._lo is None or self._hi is None:
             self._lo, self._hi = list(p), list(p)
         else:
@@ -71,6 +99,8 @@ class SpatialGrid:
 
     def insert_many(self, keys: Sequence[str], points: npt.ArrayLike) -> None:
         """:meth:`insert` for many points at once (loading a large memory)."""
+        if self._later is not None:
+            self._settle()
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 3)
         if len(keys) != len(pts):
             raise ValueError(f"{len(keys)} keys for {len(pts)} points")
@@ -80,15 +110,14 @@ class SpatialGrid:
         cells = np.floor(pts / self._cell).astype(np.int64)
         if self._flat is not None:
             cells[:, self._flat] = 0
-        cell_list = list(map(tuple, cells.tolist()))
         where, buckets = self._where, self._cells
         if where:
             for key in keys:
                 if key in where:
                     self.remove(key)
         points_t: list[Vec3] = list(map(tuple, pts.tolist()))  # type: ignore[arg-type]
-        where.update(zip(keys, zip(cell_list, points_t, strict=True), strict=True))
-        for key, cell in zip(keys, cell_list, strict=True):
+        where.update(zip(keys, points_t, strict=True))
+        for key, cell in zip(keys, map(tuple, cells.tolist()), strict=True):
             bucket = buckets.get(cell)
             if bucket is None:
                 bucket = buckets[cell] = set()
@@ -101,16 +130,21 @@ class SpatialGrid:
             self._hi = [max(a, b) for a, b in zip(self._hi, hi, strict=True)]
 
     def remove(self, key: str) -> None:
-        entry = self._where.pop(key, None)
-        if entry is None:
+        if self._later is not None:
+            self._settle()
+        p = self._where.pop(key, None)
+        if p is None:
             return
-        bucket = self._cells[entry[0]]
+        cell = self._cell_of(p)
+        bucket = self._cells[cell]
         bucket.discard(key)
         if not bucket:
-            del self._cells[entry[0]]
+            del self._cells[cell]
 
     def position(self, key: str) -> Vec3:
-        return self._where[key][1]
+        if self._later is not None:
+            self._settle()
+        return self._where[key]
 
     def _cells_within(self, p: Vec3, r: float) -> list[set[str]]:
         """The occupied cells a point within ``r`` of ``p`` can be in (hot: called for
@@ -149,12 +183,14 @@ class SpatialGrid:
         self, p: Vec3, r: float, accept: Callable[[str], bool] | None = None
     ) -> list[tuple[float, str]]:
         """``(distance, key)`` pairs within ``r`` of ``p``, nearest first."""
+        if self._later is not None:
+            self._settle()
         out: list[tuple[float, str]] = []
         where = self._where
         dist = math.dist
         for bucket in self._cells_within(p, r):
             for key in bucket:
-                d = dist(where[key][1], p)
+                d = dist(where[key], p)
                 if d <= r and (accept is None or accept(key)):
                     out.append((d, key))
         out.sort()
@@ -171,13 +207,15 @@ class SpatialGrid:
         asks ~30k radius queries."""
         if len(points) != len(radii):
             raise ValueError(f"{len(points)} points but {len(radii)} radii")
+        if self._later is not None:
+            self._settle()
         where = self._where
         if not where:
             return [[] for _ in points]
         if len(points) < tree_from or 16 * len(points) < len(where):
             return [self.within(p, r) for p, r in zip(points, radii, strict=True)]
         keys = list(where)
-        held = [where[k][1] for k in keys]
+        held = [where[k] for k in keys]
         tree = cKDTree(np.asarray(held, dtype=float))
         r = np.asarray(radii, dtype=float)
         # A hair wider than asked: the tree's rounding must not lose what math.dist keeps;
@@ -196,6 +234,8 @@ class SpatialGrid:
         self, p: Vec3, k: int, accept: Callable[[str], bool] | None = None
     ) -> list[tuple[float, str]]:
         """The ``k`` nearest keys to ``p`` (fewer if fewer are accepted)."""
+        if self._later is not None:
+            self._settle()
         if k <= 0 or not self._where:
             return []
         r = self._cell

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 APPLICATION_ID = 0x4C4F4349  # "LOCI"
 SCHEMA_VERSION = 2
+PAGE_SIZE = 16384
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -151,6 +152,7 @@ class SQLiteStore:
             + f"PRAGMA application_id={APPLICATION_ID};PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
         )
         try:
+            conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
             conn.executescript(script)
         except sqlite3.Error:
             if conn.in_transaction:
@@ -201,13 +203,13 @@ class SQLiteStore:
         with paused_gc():
             try:
                 node_cols = columns.NodeColumns.from_nodes(snapshot.nodes)
-                index = {node_id: i for i, node_id in enumerate(node_cols.ids)}
-                if len(index) != len(node_cols):
+                live = set(node_cols.ids)
+                if len(live) != len(node_cols):
                     raise StoreError(
                         f"{self.path}: the snapshot repeats a node id; nothing was written"
                     )
                 try:
-                    edge_cols = columns.EdgeColumns.from_edges(snapshot.edges, index)
+                    edge_cols = columns.EdgeColumns.from_edges(snapshot.edges, node_cols.ids)
                 except KeyError as exc:
                     raise StoreError(
                         f"{self.path}: an edge names an unknown node {exc}; nothing was written"
@@ -217,11 +219,9 @@ class SQLiteStore:
                 raise StoreError(
                     f"a record could not be encoded for {self.path}; nothing was written: {exc}"
                 ) from exc
-            self._save(snapshot, blobs, index)
+            self._save(snapshot, blobs, live)
 
-    def _save(
-        self, snapshot: MemorySnapshot, blobs: dict[str, bytes], live: dict[str, int]
-    ) -> None:
+    def _save(self, snapshot: MemorySnapshot, blobs: dict[str, bytes], live: set[str]) -> None:
         with self.batch() as b:
             for table in (
                 "nodes",
@@ -342,7 +342,11 @@ class SQLiteStore:
                 if why is not None:
                     quarantine[node_id] = (cols.row(i), why)
                     gone.add(node_id)
-        keep = [i for i, node_id in enumerate(cols.ids) if node_id not in gone]
+        keep = (
+            [i for i, node_id in enumerate(cols.ids) if node_id not in gone]
+            if gone
+            else list(range(len(cols)))
+        )
         dirty = {r[0] for r in conn.execute("SELECT id FROM edge_dirty")}
         edge_keep = None
         if dirty or quarantine:
@@ -365,7 +369,7 @@ class SQLiteStore:
             edge_keep = np.flatnonzero(~(stale | held))
         return (
             LazyNodes(cols, keep, tuple(rows)),
-            edge_cols.lazy(cols.ids, edge_keep, tuple(row_edges)),
+            edge_cols.lazy(cols.ids, edge_keep, tuple(row_edges), cols.row_of),
         )
 
     @staticmethod

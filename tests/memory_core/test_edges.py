@@ -44,3 +44,22 @@ def test_edges_match_a_networkx_multidigraph() -> None:
         assert sorted(ours.in_edges(n), key=repr) == sorted(
             ((u, k, d) for u, _v, k, d in theirs.in_edges(n, keys=True, data=True)), key=repr
         )
+    # What a save lists: every edge once, with its attributes (edges given attributes
+    # after they were made included).
+    listed = ours.columns(nodes)
+    assert sorted((e.src, e.dst, e.relation.value, sorted(e.attrs.items())) for e in listed) == (
+        sorted(
+            (u, v, k.value, sorted(d.items())) for u, v, k, d in theirs.edges(keys=True, data=True)
+        )
+    )
+
+
+def test_a_save_lists_attributes_given_after_an_edge_was_made() -> None:
+    ours = EdgeStore()
+    ours.add_nodes(["a", "b", "c"])
+    ours.add("a", "b", Relation.ON, {})
+    ours.add("b", "c", Relation.ON, {"door": 1})
+    ours.add("a", "b", Relation.ON, {"door": 2})  # the same edge, attributes at last
+    ours.add("b", "c", Relation.ON, {"open": True})
+    listed = sorted((e.src, e.dst, sorted(e.attrs.items())) for e in ours.columns(["a", "b", "c"]))
+    assert listed == [("a", "b", [("door", 2)]), ("b", "c", [("door", 1), ("open", True)])]

@@ -54,3 +54,41 @@ def test_many_queries_answer_as_one_at_a_time(tree_from: int) -> None:
     many = grid.within_many(points, radii, tree_from=tree_from)
     assert many == [grid.within(p, r) for p, r in zip(points, radii, strict=True)]
     assert {(1.0, "twin"), (1.0, "twin2")} <= set(many[-2])
+
+
+@pytest.mark.parametrize("fill", ["insert_many", "insert_later"])
+@pytest.mark.parametrize("first", ["within", "nearest", "move", "remove", "contains", "position"])
+def test_points_put_in_bulk_answer_as_points_put_one_by_one(fill: str, first: str) -> None:
+    """A grid filled by insert_many or insert_later (hashed when first used) agrees with
+    one filled point by point, whichever operation comes first."""
+    rng = random.Random(11)
+    pts = {
+        f"p{i}": (rng.uniform(-20, 20), rng.uniform(0, 3), rng.uniform(-20, 20))
+        for i in range(1500)
+    }
+    one, bulk = SpatialGrid(1.0, column_axis=1), SpatialGrid(1.0, column_axis=1)
+    for k, p in pts.items():
+        one.insert(k, p)
+    getattr(bulk, fill)(list(pts), list(pts.values()))
+    assert len(bulk) == len(pts)
+    q = (0.5, 1.0, -0.5)
+    for grid in (one, bulk):
+        if first == "within":
+            assert grid.within(q, 3.0)
+        elif first == "nearest":
+            assert len(grid.nearest(q, 4)) == 4
+        elif first == "move":
+            grid.insert("p7", (40.0, 1.0, 40.0))
+        elif first == "remove":
+            grid.remove("p7")
+        elif first == "contains":
+            assert "p7" in grid and "nope" not in grid
+        else:
+            assert grid.position("p7") == pts["p7"]
+    for _ in range(40):
+        q = (rng.uniform(-45, 45), rng.uniform(0, 3), rng.uniform(-45, 45))
+        r = rng.uniform(0.1, 6.0)
+        assert bulk.within(q, r) == one.within(q, r)
+        assert bulk.nearest(q, 5) == one.nearest(q, 5)
+    assert len(bulk) == len(one)
+    assert bulk.within_many([q] * 70, [8.0] * 70, tree_from=1) == [one.within(q, 8.0)] * 70

@@ -69,8 +69,9 @@ def _edges() -> list[SceneEdge]:
 def test_a_base_round_trips_every_field_bit_for_bit() -> None:
     nodes = _nodes()
     cols = columns.NodeColumns.from_nodes(nodes)
-    index = {n.id: i for i, n in enumerate(nodes)}
-    blobs = columns.encode_base(cols, columns.EdgeColumns.from_edges(_edges(), index))
+    blobs = columns.encode_base(
+        cols, columns.EdgeColumns.from_edges(_edges(), [n.id for n in nodes])
+    )
     back, edges, intact = columns.decode_base(blobs)
     assert intact
     assert [back.node(i) for i in range(len(back))] == nodes
@@ -81,15 +82,40 @@ def test_a_base_round_trips_every_field_bit_for_bit() -> None:
     assert [again.node(i) for i in range(2)] == [nodes[2], nodes[0]]
 
 
+def test_a_base_checksummed_by_an_earlier_version_is_still_trusted() -> None:
+    """Bases written before the CRC-32 carry a BLAKE2b digest (a bare hex string)."""
+    nodes = _nodes()
+    blobs = columns.encode_base(
+        columns.NodeColumns.from_nodes(nodes),
+        columns.EdgeColumns.from_edges(_edges(), [n.id for n in nodes]),
+    )
+    assert blobs["digest"].startswith(b"crc32:")
+    old = dict(blobs, digest=columns._digest(blobs, "blake2b").encode())
+    assert len(old["digest"]) == 64
+    for held in (blobs, old):
+        assert columns.decode_base(held)[2] is True
+        flipped = dict(held, confidence=held["confidence"][:-1] + b"\x01")
+        assert columns.decode_base(flipped)[2] is False
+
+
+_POISON = lambda b: b.update(position=b["position"][:-8] + np.float64(1e300).tobytes())  # noqa: E731
+_BLANK = lambda b: b.update(labels=b'["Apple","Mug",""]')  # noqa: E731
+
+
 @pytest.mark.parametrize(
-    "damage",
+    ("damage", "recompute"),
     [
-        lambda b: b.update(position=b["position"][:-8] + np.float64(1e300).tobytes()),
-        lambda b: b.update(extras=b"[null,null,7]"),
-        lambda b: b.update(labels=b'["Apple","Mug",""]'),
+        (_POISON, False),
+        (lambda b: b.update(extras=b"[null,null,7]"), False),
+        (_BLANK, False),
+        # An edit that recomputed the checksum: its numbers and labels are checked anyway.
+        (_POISON, True),
+        (_BLANK, True),
     ],
 )
-def test_a_base_that_fails_its_digest_is_checked_node_by_node(tmp_path: Path, damage) -> None:  # type: ignore[no-untyped-def]
+def test_a_base_that_fails_its_digest_is_checked_node_by_node(  # type: ignore[no-untyped-def]
+    tmp_path: Path, damage, recompute: bool
+) -> None:
     mem = Memory()
     mem.observe(
         [
@@ -105,6 +131,8 @@ def test_a_base_that_fails_its_digest_is_checked_node_by_node(tmp_path: Path, da
         blobs = {k: bytes(v) for k, v in conn.execute("SELECT key, value FROM base")}
         ids = [str(i) for i in __import__("orjson").loads(blobs["ids"])]
         damage(blobs)
+        if recompute:
+            blobs["digest"] = columns._digest(blobs).encode()
         conn.executemany(
             "UPDATE base SET value = ? WHERE key = ?", [(v, k) for k, v in blobs.items()]
         )
@@ -149,6 +177,7 @@ def _answers(mem: Memory) -> object:
         [sorted((e.src, e.dst, e.relation.value) for e in g.incident_edges(i)) for i in things],
         g.count_edges(),
         g.latest_time(),
+        [[n.id for n in g.changed_since(t)] for t in (0.0, 11.0, 14.0)],
     )
 
 
@@ -203,6 +232,11 @@ def test_a_lazily_loaded_memory_works_as_an_eager_one(
             elif kind == "save":
                 lazy.save(store)
             assert _answers(lazy) == _answers(eager)
+            # The change index, made on its first call and kept since, is a scan's answer.
+            scan = sorted((n.last_changed, n.id) for n in eager.graph.iter_nodes())
+            assert [n.id for n in eager.graph.changed_since(12.0)] == [
+                i for when, i in scan if when >= 12.0
+            ]
         assert lazy.snapshot() == eager.snapshot()
         lazy.commit(store)
         reloaded = Memory(catalog=catalog)
