@@ -316,7 +316,6 @@ class EdgeColumns:
         if isinstance(edges, LazyEdges) and not edges.extra:
             if len(edges.names) == len(ids) and list(edges.names) == list(ids):
                 where = np.arange(len(ids), dtype=np.int64)  # the graph's own order
-                index: Mapping[str, int] = {}
             else:
                 index = dict(zip(ids, range(len(ids)), strict=True))
                 where = np.asarray([index[n] for n in edges.names], dtype=np.int64)
