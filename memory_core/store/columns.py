@@ -15,6 +15,7 @@ from validated values and is not checked again node by node; one that does not m
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import zlib
@@ -29,6 +30,7 @@ import numpy.typing as npt
 import orjson
 
 from memory_core.cold import IntArray, LazyEdges, LazyNodes
+from memory_core.errors import CorruptStoreError
 from memory_core.gcpause import paused_gc
 from memory_core.store import codec
 from memory_core.types import (
@@ -84,16 +86,37 @@ class Extras:
         self._values = values
         self._text = text
 
+    @classmethod
+    def checked_now(cls, n: int, text: bytes) -> Extras:
+        """Extras of a base that failed its checksum, parsed at once (ValueError: not a
+        list of ``n``); a row of the wrong shape is left to the node-by-node check."""
+        values = codec.loads(text)
+        if not isinstance(values, list) or len(values) != n:
+            raise ValueError("node extras do not match the nodes")
+        return cls(n, values, text)
+
     def __len__(self) -> int:
         return self._n
 
     def values(self) -> list[Any]:
+        """The values; CorruptStoreError when the JSON does not have their shape (a base
+        whose checksum matched, so edited with the checksum recomputed: its state and
+        attributes were not read at load)."""
         if self._values is None:
             assert self._text is not None
-            with paused_gc():  # 100k small lists: see memory_core.gcpause
-                values = codec.loads(self._text)
+            try:
+                with paused_gc():  # 100k small lists: see memory_core.gcpause
+                    values = codec.loads(self._text)
+            except orjson.JSONDecodeError as exc:
+                raise CorruptStoreError(f"the saved nodes' state is unreadable: {exc}") from exc
             if not isinstance(values, list) or len(values) != self._n:
-                raise ValueError("node extras do not match the nodes")
+                raise CorruptStoreError("the saved nodes' state does not match the nodes")
+            bad = next((i for i, v in enumerate(values) if not _shaped(v)), None)
+            if bad is not None:
+                raise CorruptStoreError(
+                    f"the saved state of node row {bad} is not [state, attributes]: "
+                    f"{values[bad]!r:.80}"
+                )
             self._values = values
         return self._values
 
@@ -293,6 +316,14 @@ class NodeColumns:
         )
 
 
+def _shaped(extra: object) -> bool:
+    if extra is None:
+        return True
+    if not isinstance(extra, list | tuple) or len(extra) != 2:
+        return False
+    return isinstance(extra[0], dict) and isinstance(extra[1], Mapping)
+
+
 def _embeddings(vectors: list[tuple[float, ...] | None]) -> dict[int, bytes]:
     if vectors.count(None) == len(vectors):  # no embedder: one C-level count
         return {}
@@ -466,9 +497,8 @@ def decode_base(blobs: Mapping[str, bytes]) -> tuple[NodeColumns, EdgeColumns, b
     scalars = [arrays[k] for k in _FLOATS[2:] + _INTS] + [present]
     if any(len(a) != n for a in scalars):
         raise ValueError("node columns differ in length")
-    extras = Extras(n, text=bytes(blobs["extras"]))
-    if not intact:
-        extras.values()  # checked now: a damaged base is read node by node
+    text = bytes(blobs["extras"])
+    extras = Extras(n, text=text) if intact else Extras.checked_now(n, text)
     raw_emb = orjson.loads(blobs["embeddings"])
     if not isinstance(raw_emb, dict):
         raise ValueError("embeddings are not a mapping")
@@ -514,8 +544,10 @@ def decode_base(blobs: Mapping[str, bytes]) -> tuple[NodeColumns, EdgeColumns, b
         rel = recode[rel] if len(rel) else rel
     # The checksum catches damage, not an edit that recomputed it: numbers that would
     # poison the memory, or a blank label, send the base to the node-by-node check all
-    # the same (~5 ms). Not covered: state and attributes, parsed when a node is built.
-    intact = intact and _numbers_plausible(nodes) and all(map(str.strip, labels))
+    # the same (~5 ms). State and attributes are checked when first parsed (Extras).
+    if intact and not (_numbers_plausible(nodes) and all(map(str.strip, labels))):
+        intact = False
+        nodes = dataclasses.replace(nodes, extras=Extras.checked_now(n, text))
     return nodes, EdgeColumns(src=src, dst=dst, rel=rel, attrs=attrs), intact
 
 

@@ -149,6 +149,31 @@ def test_a_base_that_fails_its_digest_is_checked_node_by_node(  # type: ignore[n
     assert [i for i, _why in again.quarantined] == [last]
 
 
+def test_state_edited_under_a_recomputed_checksum_fails_clearly_when_read(
+    tmp_path: Path,
+) -> None:
+    """State and attributes are parsed when a node is first built: a row of the wrong
+    shape then is a CorruptStoreError naming it, not a TypeError from deep inside."""
+    mem = Memory()
+    mem.observe([ObjectObservation(lab, (1.0 + i, 0.9, 2.0)) for i, lab in enumerate(_LABELS)])
+    db = tmp_path / "m.db"
+    with SQLiteStore(db) as store:
+        mem.save(store)
+    with sqlite3.connect(db) as conn:
+        blobs = {k: bytes(v) for k, v in conn.execute("SELECT key, value FROM base")}
+        blobs["extras"] = b"[" + b",".join([b"null"] * 4 + [b"7"]) + b"]"
+        blobs["digest"] = columns._digest(blobs).encode()
+        conn.executemany(
+            "UPDATE base SET value = ? WHERE key = ?", [(v, k) for k, v in blobs.items()]
+        )
+    loaded = Memory()
+    with SQLiteStore(db) as store:
+        loaded.load(store)
+    assert len(loaded.graph) == len(mem.graph)
+    with pytest.raises(CorruptStoreError, match="row 4 is not"):
+        loaded.graph.nodes(Layer.OBJECT)
+
+
 def test_a_base_without_the_shape_of_one_is_refused(tmp_path: Path) -> None:
     db = tmp_path / "m.db"
     with SQLiteStore(db) as store:
