@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from shapely.geometry import Polygon
 
 from memory_core.errors import InvalidInputError
-from memory_core.types import Vec3, check_finite
+from memory_core.types import COORDINATE_LIMIT_M, Vec3, check_bounded, check_finite
 
 __all__ = ["RoomFootprint", "ViewVolume", "horizontal", "room_polygons", "vertical"]
 
@@ -57,7 +57,9 @@ class RoomFootprint:
     def __init__(self, room_id: str, polygon: Sequence[tuple[float, float]]) -> None:
         if len(polygon) < 3:
             raise InvalidInputError(f"room {room_id!r} polygon needs >= 3 vertices")
-        check_finite(f"room {room_id!r} polygon", (c for v in polygon for c in v))
+        check_bounded(
+            f"room {room_id!r} polygon", (c for v in polygon for c in v), COORDINATE_LIMIT_M
+        )
         vertices = [(float(x), float(y)) for x, y in polygon]
         if _ring_area(vertices) <= 0.0:
             raise InvalidInputError(f"room {room_id!r} polygon has zero area")
@@ -92,7 +94,7 @@ class RoomFootprint:
             sure = np.isfinite(twice_area) & (
                 twice_area > 1e-9 * np.add.reduceat(np.abs(cross), starts)
             )
-        sure &= np.logical_and.reduceat(np.isfinite(xy).all(axis=1), starts)
+        sure &= np.logical_and.reduceat((np.abs(xy) <= COORDINATE_LIMIT_M).all(axis=1), starts)
         out = []
         for (room, poly), a, b, ok in zip(
             rooms, starts.tolist(), ends.tolist(), sure.tolist(), strict=True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,8 @@ from memory_core.types import (
 )
 
 __all__ = ["RoomPath", "SceneGraph"]
+
+log = logging.getLogger(__name__)
 
 K = TypeVar("K")
 
@@ -568,8 +571,7 @@ class SceneGraph:
         for room_id in polys:
             if room_id not in graph._nodes:
                 raise InvalidInputError(f"stored polygon for unknown room {room_id!r}")
-        rooms = RoomFootprint.many(list(polys.items()))
-        graph._rooms.update((f.room_id, f) for f in rooms)
+        graph._rooms.update((f.room_id, f) for f in _footprints(polys))
         if isinstance(edges, LazyEdges):
             graph._check_lazy_edges(edges)
             edge_list = list(edges.extra)
@@ -623,6 +625,25 @@ class SceneGraph:
                 f"stored edge {edges.names[int(src[k])]!r} -{edges.relations[int(rows[k])]}-> "
                 f"{edges.names[int(dst[k])]!r} is dangling"
             )
+
+
+def _footprints(polys: Mapping[str, Sequence[Sequence[float]]]) -> list[RoomFootprint]:
+    """Stored room polygons as footprints. A polygon that is not one (not numbers, beyond
+    the coordinate limit, no area) is left out with a warning: its room stays, without a
+    footprint, and the rest of the memory loads (the polygon came from an importer; a
+    save writes the memory without it)."""
+    rooms = list(polys.items())
+    try:
+        return RoomFootprint.many(rooms)
+    except (InvalidInputError, TypeError, ValueError, IndexError, KeyError):
+        pass
+    out = []
+    for room_id, poly in rooms:
+        try:
+            out.append(RoomFootprint(room_id, [(v[0], v[1]) for v in poly]))
+        except (InvalidInputError, TypeError, ValueError, IndexError, KeyError) as exc:
+            log.warning("stored polygon of room %r left out: %s", room_id, exc)
+    return out
 
 
 def _grouped(

@@ -174,6 +174,45 @@ def test_state_edited_under_a_recomputed_checksum_fails_clearly_when_read(
         loaded.graph.nodes(Layer.OBJECT)
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        [[1e300, None]],  # its first vertex replaced
+        [[2e7, 0.0]],
+        "abc",
+        None,
+        ("whole", [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0], [3.0, 3.0]]),  # no area
+    ],
+)
+def test_a_stored_room_polygon_that_is_not_one_is_left_out(
+    tmp_path: Path, catalog: ObjectCatalog, bad: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The room stays, without a footprint; the rest of the memory loads."""
+    mem = Memory(graph=import_procthor_house(HOUSE, catalog), catalog=catalog)
+    db = tmp_path / "m.db"
+    with SQLiteStore(db) as store:
+        mem.save(store)
+    orjson = __import__("orjson")
+    with sqlite3.connect(db) as conn:
+        (text,) = conn.execute("SELECT value FROM meta WHERE key = 'graph'").fetchone()
+        meta = orjson.loads(text)
+        first, *others = sorted(meta["room_polygons"])
+        poly = meta["room_polygons"][first]
+        meta["room_polygons"][first] = (
+            bad[1] if isinstance(bad, tuple) else bad + poly[1:] if isinstance(bad, list) else bad
+        )
+        conn.execute(
+            "UPDATE meta SET value = ? WHERE key = 'graph'", (orjson.dumps(meta).decode(),)
+        )
+    loaded = Memory(catalog=catalog)
+    with caplog.at_level("WARNING"), SQLiteStore(db) as store:
+        loaded.load(store)
+    assert f"stored polygon of room {first!r} left out" in caplog.text
+    assert len(loaded.graph) == len(mem.graph) and first in loaded.graph
+    kept = loaded.graph.meta_record()["room_polygons"]
+    assert first not in kept and sorted(kept) == others
+
+
 def test_a_base_without_the_shape_of_one_is_refused(tmp_path: Path) -> None:
     db = tmp_path / "m.db"
     with SQLiteStore(db) as store:
