@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from memory_core.cold import LazyEdges
+from memory_core.cold import IntArray, LazyEdges
 from memory_core.types import Relation
 
 __all__ = ["EdgeStore"]
@@ -107,48 +107,44 @@ class EdgeStore:
             return
         p.done[r] = True
         p.left -= 1
-        names, done, rels, attrs = p.names, p.done, p.relations, p.attrs
-        keys, with_attrs = self._keys, self._with_attrs
-        out_x = self._out.setdefault(node_id, {})
-        in_x = self._in.setdefault(node_id, {})
-        for k in p.out_of(r):
-            d = int(p.dst[k])
-            other = names[d]
-            if done[d]:  # the other end made this pair (or dropped it since)
-                pair = self._in.get(other, {}).get(node_id)
-                if pair is not None:
-                    out_x[other] = pair
-                continue
-            pair = out_x.get(other)
-            if pair is None:
-                pair = out_x[other] = {}
-            key = (node_id, other, rels[k])
-            a = attrs.get(k)
-            if a:
-                with_attrs[key] = None
-            else:
-                keys[key] = None
-            pair[rels[k]] = dict(a) if a else {}
-        for k in p.into(r):
-            s = int(p.src[k])
-            other = names[s]
-            if done[s]:
-                pair = self._out.get(other, {}).get(node_id)
-                if pair is not None:
-                    in_x[other] = pair
-                continue
-            pair = in_x.get(other)
-            if pair is None:
-                pair = in_x[other] = {}
-            key = (other, node_id, rels[k])
-            a = attrs.get(k)
-            if a:
-                with_attrs[key] = None
-            else:
-                keys[key] = None
-            pair[rels[k]] = dict(a) if a else {}
+        self._link(p, node_id, p.out_of(r), p.dst, self._out.setdefault(node_id, {}), self._in)
+        self._link(p, node_id, p.into(r), p.src, self._in.setdefault(node_id, {}), self._out)
         if p.left == 0:
             self._pending = None
+
+    def _link(
+        self,
+        p: _Pending,
+        node_id: str,
+        ks: list[int],
+        ends: IntArray,
+        mine: dict[str, dict[Relation, dict[str, Any]]],
+        theirs: Adjacency,
+    ) -> None:
+        """Enter loaded edges ``ks`` of a node being touched on its side ``mine`` (its
+        targets when ``theirs`` is the in-adjacency, its sources when the out-adjacency);
+        ``ends`` are the edges' other ends."""
+        outgoing = theirs is self._in
+        names, done, rels, attrs = p.names, p.done, p.relations, p.attrs
+        for k in ks:
+            e = int(ends[k])
+            other = names[e]
+            if done[e]:  # the other end made this pair (or dropped it since)
+                pair = theirs.get(other, {}).get(node_id)
+                if pair is not None:
+                    mine[other] = pair
+                continue
+            pair = mine.get(other)
+            if pair is None:
+                pair = mine[other] = {}
+            rel = rels[k]
+            key = (node_id, other, rel) if outgoing else (other, node_id, rel)
+            a = attrs.get(k)
+            if a:
+                self._with_attrs[key] = None
+            else:
+                self._keys[key] = None
+            pair[rel] = dict(a) if a else {}
 
     def _touch_all(self) -> None:
         p = self._pending
