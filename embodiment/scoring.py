@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from embodiment.tasks import STATE_KEYS, Predicate, Task, TaskFormatError
@@ -18,7 +19,9 @@ from embodiment.tasks import STATE_KEYS, Predicate, Task, TaskFormatError
 __all__ = [
     "FLOOR_M",
     "GoalChecker",
+    "ObjectRecord",
     "ObjectState",
+    "SceneRecord",
     "SceneState",
     "StateScorer",
     "matches",
@@ -83,6 +86,48 @@ class SceneState(Protocol):
     def ancestors(self, object_id: str) -> list[str]:
         """What holds the object, innermost first."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRecord:
+    """An :class:`ObjectState` as plain values, read from a simulator's snapshot
+    (AI2-THOR's event metadata, Habitat's placed objects); what a simulator does not
+    model keeps its default."""
+
+    object_id: str
+    object_type: str
+    name: str
+    position: tuple[float, float, float]
+    parent_id: str | None = None
+    is_open: bool = False
+    is_toggled: bool = False
+    is_sliced: bool = False
+    is_cooked: bool = False
+    is_dirty: bool = False
+    is_filled: bool = False
+    is_broken: bool = False
+    temperature: str = "RoomTemp"
+    is_cleaned: bool = False
+    is_heated: bool = False
+    is_cooled: bool = False
+    is_picked_up: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SceneRecord:
+    """A :class:`SceneState` of :class:`ObjectRecord` values."""
+
+    objects: Mapping[str, ObjectRecord]
+    held: str | None
+    agent_xz: tuple[float, float] | None = None
+
+    def ancestors(self, object_id: str) -> list[str]:
+        out: list[str] = []
+        cur = self.objects[object_id].parent_id if object_id in self.objects else None
+        while cur is not None and cur not in out and cur in self.objects:
+            out.append(cur)
+            cur = self.objects[cur].parent_id
+        return out
 
 
 _STATE: dict[str, Callable[[ObjectState], Any]] = {

@@ -4,49 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ThorObject", "ThorScene", "thor_scene"]
+from embodiment.scoring import ObjectRecord, SceneRecord
+
+__all__ = ["thor_scene"]
 
 
-@dataclass(frozen=True, slots=True)
-class ThorObject:
-    object_id: str
-    object_type: str
-    name: str
-    parent_id: str | None
-    position: tuple[float, float, float]
-    is_open: bool
-    is_toggled: bool
-    is_sliced: bool
-    is_cooked: bool
-    is_dirty: bool
-    is_filled: bool
-    is_broken: bool
-    temperature: str
-    is_cleaned: bool
-    is_heated: bool
-    is_cooled: bool
-    is_picked_up: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ThorScene:
-    objects: Mapping[str, ThorObject]
-    held: str | None
-    agent_xz: tuple[float, float] | None = None
-
-    def ancestors(self, object_id: str) -> list[str]:
-        out: list[str] = []
-        cur = self.objects[object_id].parent_id if object_id in self.objects else None
-        while cur is not None and cur not in out and cur in self.objects:
-            out.append(cur)
-            cur = self.objects[cur].parent_id
-        return out
-
-
-def thor_scene(metadata: Mapping[str, Any], history: Mapping[str, set[str]]) -> ThorScene:
+def thor_scene(metadata: Mapping[str, Any], history: Mapping[str, set[str]]) -> SceneRecord:
     """The objects of one event's metadata; ``history`` holds ALFRED's flags (cleaned,
     heated, cooled) that AI2-THOR itself does not keep."""
     objects = {}
@@ -55,7 +20,7 @@ def thor_scene(metadata: Mapping[str, Any], history: Mapping[str, set[str]]) -> 
         parents = o.get("parentReceptacles") or []
         pos = o["position"]
         earned = history.get(oid, set())
-        objects[oid] = ThorObject(
+        objects[oid] = ObjectRecord(
             object_id=oid,
             object_type=str(o["objectType"]),
             name=str(o.get("name") or oid),
@@ -78,4 +43,4 @@ def thor_scene(metadata: Mapping[str, Any], history: Mapping[str, set[str]]) -> 
     held = str(inventory[0]["objectId"]) if inventory else None
     agent = (metadata.get("agent") or {}).get("position")
     agent_xz = (float(agent["x"]), float(agent["z"])) if agent else None
-    return ThorScene(objects, held, agent_xz)
+    return SceneRecord(objects, held, agent_xz)
